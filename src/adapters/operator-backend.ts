@@ -1,0 +1,53 @@
+import type { SubscriberProfile, Subscription, UnsubscribeRequest, RequestStatus } from '../domain/types.js';
+
+export type SecretKind = 'servicePassword' | 'idLast6';
+
+export interface FileUnsubscriptionInput {
+  msisdn: string;
+  subscriptionId: string;
+  /**
+   * Same key → same request. Filing twice with one key returns the first request unchanged
+   * (no second filing), whatever the other fields say.
+   */
+  idempotencyKey: string;
+}
+
+export interface RequestQuery {
+  msisdn?: string;
+  status?: RequestStatus;
+}
+
+/**
+ * The operator's back end (BOSS/CRM): subscriptions, identity secrets and cancellation requests.
+ * Implementations: EmbeddedOperatorBackend (lowdb file, simulates processing) and HttpOperatorBackend.
+ * Every method throws AppError on failure (never returns null):
+ *   'backend.unknownSubscriber', 'backend.unknownSubscription', 'backend.unknownRequest',
+ *   'backend.unavailable' (network/5xx), 'backend.timeout', 'backend.badResponse'.
+ * Money is in fen; timestamps are ISO-8601 strings.
+ */
+export interface OperatorBackend {
+  /** Whether a number belongs to this operator and is active. Never throws for an unknown number. */
+  hasSubscriber(msisdn: string): Promise<boolean>;
+  /** Throws 'backend.unknownSubscriber' for a number that is not ours. */
+  getSubscriber(msisdn: string): Promise<SubscriberProfile>;
+  /** All active subscriptions of a number (including the plan, broadband and the number line itself). */
+  listSubscriptions(msisdn: string): Promise<Subscription[]>;
+  /** Checks a 服务密码 or the last 6 ID digits. Returns false for a wrong value; throws only for failures. */
+  verifySecret(msisdn: string, kind: SecretKind, value: string): Promise<boolean>;
+  /** Files one cancellation. Idempotent by idempotencyKey. */
+  fileUnsubscription(input: FileUnsubscriptionInput): Promise<UnsubscribeRequest>;
+  /** Throws 'backend.unknownRequest' for an unknown ticket. */
+  getRequest(ticket: string): Promise<UnsubscribeRequest>;
+  /** Newest first. */
+  listRequests(query: RequestQuery): Promise<UnsubscribeRequest[]>;
+  /**
+   * Calls listener whenever a request changes status. Push is a hint, not a guarantee:
+   * callers that must not miss a change also poll getRequest (see RequestTracker).
+   * Returns an unsubscribe function.
+   */
+  onStatusChange(listener: (request: UnsubscribeRequest) => void): () => void;
+  /** Starts background work (the embedded back end's processing clock). Idempotent. */
+  start(): Promise<void>;
+  /** Stops background work and flushes. Idempotent. */
+  close(): Promise<void>;
+}

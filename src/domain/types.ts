@@ -1,0 +1,89 @@
+/**
+ * Domain vocabulary shared by the NLU, the adapters, the stores and the runtime.
+ * The dialog machine keeps its own structurally compatible copies (dialogs/ imports nothing from src/).
+ */
+
+export type TargetType = 'vas' | 'addon' | 'plan' | 'broadband' | 'number';
+export const TARGET_TYPES: readonly TargetType[] = ['vas', 'addon', 'plan', 'broadband', 'number'];
+
+/** When a cancellation takes effect. */
+export type Effective = 'immediate' | 'nextMonth' | 'afterVisit';
+
+/** One entry of data/catalogue.json. Money is in fen (1 yuan = 100 fen). */
+export interface CatalogueService {
+  id: string;
+  /** Official name shown to the user, e.g. 视频彩铃. */
+  name: string;
+  /** Other names subscribers use: short names, brand names, common typos are NOT listed here (the matcher tolerates them). */
+  aliases: string[];
+  target: TargetType;
+  monthlyFeeFen: number;
+  effective: Effective;
+  /** Whether the remaining fee of the current month is refunded when cancelled. */
+  refundThisMonth: boolean;
+  /** Identity checks needed: 'sms' only, or 'strong' (SMS code plus service password or last 6 ID digits). */
+  risk: 'sms' | 'strong';
+  /** Hours the operator promises to finish a filed cancellation in. */
+  slaHours: number;
+  /** Extra consequence notes as locale keys (e.g. 'catalogue.note.returnModem'). */
+  notes: string[];
+}
+
+export interface Catalogue {
+  services: CatalogueService[];
+}
+
+/** A service a subscriber actually has. */
+export interface Subscription {
+  subscriptionId: string;
+  serviceId: string;
+  name: string;
+  target: TargetType;
+  monthlyFeeFen: number;
+  /** ISO date the subscription started. */
+  since: string;
+  /** How it was ordered, e.g. 短信, 营业厅, APP. */
+  channel: string;
+  effective: Effective;
+  refundThisMonth: boolean;
+  risk: 'sms' | 'strong';
+  /** ISO date a contract ends, when the subscription is under contract. */
+  contractEndsAt: string | null;
+  /** Penalty for ending the contract early, in fen; 0 when none. */
+  penaltyFen: number;
+  notes: string[];
+}
+
+/** Facts about a subscriber that matter before closing a number or broadband. */
+export interface SubscriberProfile {
+  msisdn: string;
+  /** Outstanding charges in fen. A number that owes money cannot be closed. */
+  arrearsFen: number;
+  /** Prepaid balance in fen, refunded on closing a number. */
+  balanceFen: number;
+  /** Payment and bank accounts bound to the number, e.g. 微信支付, 支付宝, 招商银行储蓄卡(尾号6688). */
+  boundAccounts: string[];
+}
+
+export type RequestStatus = 'submitted' | 'processing' | 'completed' | 'rejected';
+export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'rejected'];
+
+/** A cancellation filed with the operator back end. */
+export interface UnsubscribeRequest {
+  /** Ticket number the user is given, e.g. TD20261124000123. */
+  ticket: string;
+  msisdn: string;
+  subscriptionId: string;
+  serviceId: string;
+  serviceName: string;
+  target: TargetType;
+  status: RequestStatus;
+  /** Why a request was rejected, as a locale key (e.g. 'status.reason.arrears'). */
+  reasonKey: string | null;
+  idempotencyKey: string;
+  /** ISO timestamps. */
+  createdAt: string;
+  updatedAt: string;
+  /** ISO date the cancellation takes effect. */
+  effectiveAt: string;
+}

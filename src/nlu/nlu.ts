@@ -1,0 +1,52 @@
+import type { TargetType } from '../domain/types.js';
+
+export type Intent =
+  | 'unsubscribe'
+  | 'query_status'
+  | 'human_agent'
+  | 'cancel'
+  | 'help'
+  | 'confirm'
+  | 'deny'
+  | 'greeting'
+  | 'other';
+
+export const INTENTS: readonly Intent[] = [
+  'unsubscribe', 'query_status', 'human_agent', 'cancel', 'help', 'confirm', 'deny', 'greeting', 'other',
+];
+
+/** Which of the listed items the user picked: 1-based positions, or all of them. */
+export type Choice = { kind: 'all' } | { kind: 'indexes'; indexes: number[] };
+
+export interface NluResult {
+  text: string;
+  /** After width folding, Traditional → Simplified and lower-casing. */
+  normalized: string;
+  intent: Intent;
+  /** Calibrated probability of `intent`, 0..1. */
+  confidence: number;
+  /** The request was negated (我不想退订了): intent is then never 'unsubscribe'. */
+  negated: boolean;
+  target: TargetType | null;
+  /** Catalogue service ids named in the text, best match first (tolerant of short names and small typos). */
+  serviceIds: string[];
+  /** A mainland mobile number (11 digits, 1[3-9]…), without +86 or separators. */
+  msisdn: string | null;
+  /** A 6-digit verification code or service password. */
+  code: string | null;
+  /** Last 6 ID digits (5 digits then a digit or X), upper-cased. Equals `code` when all six are digits. */
+  idTail: string | null;
+  choice: Choice | null;
+  /** A ticket number (TD + 14 digits). */
+  ticket: string | null;
+}
+
+export interface NluContext {
+  /** The user's own subscriptions, when known: matching prefers these. */
+  subscriptions?: { serviceId: string; name: string }[];
+}
+
+/** Understands one Chinese utterance. Pure and synchronous; never throws for any string input. */
+export interface Nlu {
+  parse(text: string, context?: NluContext): NluResult;
+}
