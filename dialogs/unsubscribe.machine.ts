@@ -1,0 +1,489 @@
+import { assign, setup } from 'xstate';
+import { matchSubscriptions, pick } from './selection.js';
+import type {
+  DialogContext, DialogEvent, DialogSubscription, FiledRequest, HandoffReason, Message, Utterance,
+} from './unsubscribe.types.js';
+
+/**
+ * The unsubscribe dialog. Pure: it never performs I/O. Every `say`, `sendCode`, `fileRequests`…
+ * action is an effect that the runtime executes after `transition()`; results come back as events.
+ * Changing state names or context shape requires bumping MACHINE_VERSION (old snapshots are then reset).
+ */
+export const MACHINE_VERSION = 1;
+
+/** Wrong SMS codes / secrets allowed before the runtime locks verification. Mirrored in IdentityVerifier. */
+export const MAX_ATTEMPTS = 3;
+
+type UserMessage = Extract<DialogEvent, { type: 'user.message' }>;
+
+function utter(event: DialogEvent): Utterance | null {
+  return event.type === 'user.message' ? (event as UserMessage).utterance : null;
+}
+
+const isIntent = (...intents: Utterance['intent'][]) =>
+  ({ event }: { event: DialogEvent }) => {
+    const u = utter(event);
+    return u !== null && intents.includes(u.intent);
+  };
+
+export function initialContext(): DialogContext {
+  return {
+    purpose: 'unsubscribe',
+    target: null,
+    wanted: [],
+    msisdn: null,
+    verified: false,
+    strongVerified: false,
+    subscriptions: [],
+    profile: null,
+    candidates: [],
+    missedTarget: false,
+    selected: [],
+    filingSeq: 0,
+    tickets: [],
+    misses: 0,
+    prompt: null,
+    promptChoices: [],
+  };
+}
+
+/** Context after a dialog ends: what was verified and filed in this conversation is kept. */
+function endDialog(context: DialogContext): DialogContext {
+  return {
+    ...initialContext(),
+    msisdn: context.verified ? context.msisdn : null,
+    verified: context.verified,
+    filingSeq: context.filingSeq,
+    tickets: context.tickets,
+  };
+}
+
+const HUMAN_CHOICE: Message = { key: 'choice.human' };
+
+function listLines(candidates: DialogSubscription[]): Message[] {
+  return candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: s.name, feeFen: s.monthlyFeeFen } }));
+}
+
+function warningLines(context: DialogContext): Message[] {
+  const lines: Message[] = [];
+  for (const s of context.selected) {
+    lines.push({ key: s.target === 'number' ? 'warn.number.title' : 'warn.service.title', params: { name: s.name, feeFen: s.monthlyFeeFen } });
+    lines.push({ key: `warn.effective.${s.effective}` });
+    if (s.target !== 'number') lines.push({ key: s.refundThisMonth ? 'warn.refund.yes' : 'warn.refund.no' });
+    if (s.penaltyFen > 0 && s.contractEndsAt) {
+      lines.push({ key: 'warn.contract', params: { until: s.contractEndsAt, penaltyFen: s.penaltyFen } });
+    }
+    for (const note of s.notes) lines.push({ key: note });
+    if (s.target === 'number') {
+      const p = context.profile;
+      if (p && p.arrearsFen > 0) lines.push({ key: 'warn.number.arrears', params: { amountFen: p.arrearsFen } });
+      if (p && p.balanceFen > 0) lines.push({ key: 'warn.number.balance', params: { amountFen: p.balanceFen } });
+      if (p && p.boundAccounts.length > 0) lines.push({ key: 'warn.number.bound', params: { accounts: p.boundAccounts.join('、') } });
+      lines.push({ key: 'warn.number.reissue' });
+      lines.push({ key: 'warn.number.alternatives' });
+    }
+  }
+  return lines;
+}
+
+const closesNumber = (context: DialogContext) => context.selected.some((s) => s.target === 'number');
+
+function confirmPrompt(context: DialogContext): Message {
+  const names = context.selected.map((s) => s.name).join('、');
+  return closesNumber(context)
+    ? { key: 'confirm.number.prompt', params: { msisdn: context.msisdn ?? '' } }
+    : { key: 'confirm.prompt', params: { names } };
+}
+
+function receiptLines(requests: FiledRequest[]): Message[] {
+  return requests.map((r) => ({ key: 'receipt.item', params: { ticket: r.ticket, name: r.serviceName, effectiveAt: r.effectiveAt } }));
+}
+
+function statusLines(requests: FiledRequest[]): Message[] {
+  return requests.map((r) => ({
+    key: `status.item.${r.status}`,
+    params: { ticket: r.ticket, name: r.serviceName, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey ?? 'status.reason.none' },
+  }));
+}
+
+export const unsubscribeMachine = setup({
+  types: {
+    context: {} as DialogContext,
+    events: {} as DialogEvent,
+  },
+  actions: {
+    // Effects: declared here so `transition()` returns them; the runtime executes them.
+    say: (_: unknown, _params: { key: string; params?: Record<string, string | number>; lines?: Message[]; choices?: Message[] }) => {},
+    sendCode: (_: unknown, _params: { msisdn: string }) => {},
+    checkCode: (_: unknown, _params: { msisdn: string; code: string }) => {},
+    checkSecret: (_: unknown, _params: { msisdn: string; value: string }) => {},
+    loadSubscriptions: (_: unknown, _params: { msisdn: string }) => {},
+    fileRequests: (_: unknown, _params: { msisdn: string; subscriptionIds: string[]; filingSeq: number }) => {},
+    loadStatus: (_: unknown, _params: { msisdn: string | null; ticket: string | null; tickets: string[] }) => {},
+    requestHuman: (_: unknown, _params: { reason: HandoffReason }) => {},
+  },
+  guards: {
+    hasMsisdn: ({ event }) => utter(event)?.msisdn != null,
+    hasCode: ({ event }) => utter(event)?.code != null,
+    hasSecret: ({ event }) => (utter(event)?.idTail ?? utter(event)?.code) != null,
+    wantsUnsubscribe: ({ event }) => { const u = utter(event); return u !== null && u.intent === 'unsubscribe' && !u.negated; },
+    negatedRequest: ({ event }) => utter(event)?.negated === true,
+    namesOtherService: ({ event }) => {
+      const u = utter(event);
+      return u !== null && u.intent === 'unsubscribe' && !u.negated && (u.target !== null || u.serviceIds.length > 0);
+    },
+    isCancel: isIntent('cancel', 'deny'),
+    isDecline: isIntent('cancel', 'deny'),
+    isConfirm: isIntent('confirm'),
+    isHuman: isIntent('human_agent'),
+    isHelp: isIntent('help'),
+    isGreeting: isIntent('greeting'),
+    isStatus: isIntent('query_status'),
+    isIdleReply: isIntent('confirm', 'deny', 'cancel'),
+    isVerified: ({ context }) => context.verified && context.msisdn !== null,
+    ticketIsOurs: ({ context, event }) => { const t = utter(event)?.ticket; return t != null && context.tickets.includes(t); },
+    purposeIsStatus: ({ context }) => context.purpose === 'status',
+    needsStrongCheck: ({ context }) => context.selected.some((s) => s.risk === 'strong') && !context.strongVerified,
+    needsClosurePhrase: ({ context, event }) => closesNumber(context) && utter(event)?.confirmsNumberClosure !== true,
+    closurePhraseGiven: ({ context, event }) => closesNumber(context) && utter(event)?.confirmsNumberClosure === true,
+    missedTwice: ({ context }) => context.misses >= 1,
+    hasSubscriptions: ({ context }) => context.subscriptions.length > 0,
+    validPick: ({ context, event }) => { const u = utter(event); return u !== null && pick(context.candidates, u.choice, u.serviceIds) !== null; },
+    choiceOutOfRange: ({ event }) => utter(event)?.choice != null,
+    nothingToOffer: ({ context }) => context.candidates.length === 0,
+    singleObviousMatch: ({ context }) => context.candidates.length === 1 && (context.target !== null || context.wanted.length > 0),
+    rateLimited: ({ event }) => event.type === 'identity.sendFailed' && event.reason === 'rateLimited',
+    unknownNumber: ({ event }) => event.type === 'identity.sendFailed' && event.reason === 'unknownNumber',
+  },
+}).createMachine({
+  id: 'tuiding',
+  context: initialContext,
+  initial: 'idle',
+  on: {
+    // Handlers shared by every state; a state's own handlers take precedence.
+    'user.message': [
+      {
+        guard: 'isHuman',
+        actions: [
+          { type: 'requestHuman', params: { reason: 'user' } },
+          { type: 'say', params: { key: 'handoff.recorded' } },
+        ],
+      },
+      {
+        guard: 'isCancel',
+        target: '.idle',
+        actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'dialog.cancelled' } }],
+      },
+      {
+        guard: 'isHelp',
+        actions: { type: 'say', params: ({ context }) => ({ key: 'help.text', lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices }) },
+      },
+      {
+        guard: 'missedTwice',
+        actions: [
+          assign({ misses: 0 }),
+          { type: 'say', params: ({ context }) => ({ key: 'fallback.offerHuman', lines: context.prompt ? [context.prompt] : [], choices: [...context.promptChoices, HUMAN_CHOICE] }) },
+        ],
+      },
+      {
+        actions: [
+          assign({ misses: ({ context }) => context.misses + 1 }),
+          { type: 'say', params: ({ context }) => ({ key: context.prompt ? 'fallback.reprompt' : 'fallback.idle', lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices }) },
+        ],
+      },
+    ],
+    'status.loaded': {
+      actions: { type: 'say', params: ({ event }) => ({ key: event.requests.length > 0 ? 'status.header' : 'status.none', lines: statusLines(event.requests) }) },
+    },
+    'status.failed': { actions: { type: 'say', params: { key: 'status.failed' } } },
+  },
+  states: {
+    idle: {
+      description: 'No dialog in progress: waiting for a request.',
+      on: {
+        'user.message': [
+          {
+            guard: 'wantsUnsubscribe',
+            target: 'session',
+            actions: assign(({ context, event }) => {
+              const u = utter(event)!;
+              return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, msisdn: context.verified ? context.msisdn : u.msisdn };
+            }),
+          },
+          { guard: 'negatedRequest', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.negated' } }] },
+          {
+            guard: 'isStatus',
+            actions: [
+              assign({ misses: 0 }),
+              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets }) },
+            ],
+            // A verified user, or a ticket filed in this very conversation, can be answered at once.
+          },
+          { guard: 'isGreeting', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'greeting.text' } }] },
+          { guard: 'isIdleReply', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.nothingPending' } }] },
+          { guard: 'isHelp', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'help.idle' } }] },
+        ],
+        'status.loaded': [
+          {
+            // Nothing found for an unverified user: verify first, then look again.
+            guard: ({ context, event }) => event.requests.length === 0 && !context.verified,
+            target: 'session',
+            actions: assign(({ context }) => ({ ...endDialog(context), purpose: 'status' as const })),
+          },
+          {
+            actions: { type: 'say', params: ({ event }) => ({ key: event.requests.length > 0 ? 'status.header' : 'status.none', lines: statusLines(event.requests) }) },
+          },
+        ],
+      },
+    },
+    session: {
+      description: 'A dialog is in progress: identity, choice, warnings, confirmation and filing.',
+      initial: 'routing',
+      on: {
+        'user.message': [
+          {
+            // The user changes what to cancel mid-dialog.
+            guard: 'namesOtherService',
+            target: '.routing',
+            actions: assign(({ event }) => {
+              const u = utter(event)!;
+              return { purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, selected: [], candidates: [], missedTarget: false, misses: 0 };
+            }),
+          },
+          {
+            guard: 'isStatus',
+            actions: [
+              assign({ misses: 0 }),
+              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets }) },
+            ],
+          },
+        ],
+      },
+      states: {
+        routing: {
+          description: 'Decides the first step: ask for the number, send a code, or go straight to the subscriptions.',
+          always: [
+            { guard: ({ context }) => context.verified && context.purpose === 'status', target: '#tuiding.idle', actions: { type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets }) } },
+            { guard: 'isVerified', target: 'loadingSubscriptions' },
+            { guard: ({ context }) => context.msisdn !== null, target: 'sendingCode' },
+            { target: 'askingNumber' },
+          ],
+        },
+        askingNumber: {
+          description: 'Waiting for the mobile number to verify.',
+          entry: [
+            assign(({ context }) => ({ prompt: { key: context.purpose === 'status' ? 'identity.number.promptStatus' : 'identity.number.prompt' }, promptChoices: [] })),
+            { type: 'say', params: ({ context }) => ({ key: context.prompt!.key }) },
+          ],
+          on: {
+            'user.message': [
+              { guard: 'hasMsisdn', target: 'sendingCode', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn, misses: 0 })) },
+              { guard: 'hasCode', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
+            ],
+          },
+        },
+        sendingCode: {
+          description: 'Asking the SMS gateway to send a verification code.',
+          entry: { type: 'sendCode', params: ({ context }) => ({ msisdn: context.msisdn! }) },
+          on: {
+            'identity.codeSent': {
+              target: 'awaitingCode',
+              actions: { type: 'say', params: ({ context }) => ({ key: 'identity.code.prompt', params: { msisdn: context.msisdn! } }) },
+            },
+            'identity.locked': {
+              target: '#tuiding.idle',
+              actions: [
+                assign(({ context }) => endDialog(context)),
+                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes }, choices: [HUMAN_CHOICE] }) },
+              ],
+            },
+            'identity.sendFailed': [
+              { guard: 'rateLimited', target: 'askingNumber', actions: { type: 'say', params: { key: 'identity.code.rateLimited' } } },
+              { guard: 'unknownNumber', target: 'askingNumber', actions: [assign({ msisdn: null }), { type: 'say', params: { key: 'identity.number.unknown' } }] },
+              { target: '#tuiding.idle', actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'identity.code.unavailable', choices: [HUMAN_CHOICE] } }] },
+            ],
+          },
+        },
+        awaitingCode: {
+          description: 'Waiting for the 6-digit SMS code.',
+          entry: assign(({ context }) => ({ prompt: { key: 'identity.code.prompt', params: { msisdn: context.msisdn! } }, promptChoices: [] })),
+          on: {
+            'user.message': [
+              { guard: 'hasCode', target: 'checkingCode', actions: assign({ misses: 0 }) },
+              // Another number: send a code there instead (also how a user asks to resend).
+              { guard: 'hasMsisdn', target: 'sendingCode', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn })) },
+            ],
+          },
+        },
+        checkingCode: {
+          description: 'Checking the SMS code.',
+          entry: { type: 'checkCode', params: ({ context, event }) => ({ msisdn: context.msisdn!, code: utter(event)?.code ?? '' }) },
+          on: {
+            'identity.verified': [
+              { guard: 'purposeIsStatus', target: '#tuiding.idle', actions: [assign(({ context }) => endDialog({ ...context, verified: true })), { type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets }) }] },
+              { target: 'loadingSubscriptions', actions: assign({ verified: true }) },
+            ],
+            'identity.failed': {
+              target: 'awaitingCode',
+              actions: { type: 'say', params: ({ event }) => ({ key: 'identity.code.wrong', params: { left: event.attemptsLeft } }) },
+            },
+            'identity.expired': {
+              target: 'awaitingCode',
+              actions: { type: 'say', params: { key: 'identity.code.expired' } },
+            },
+            'identity.locked': {
+              target: '#tuiding.idle',
+              actions: [
+                assign(({ context }) => endDialog(context)),
+                { type: 'requestHuman', params: { reason: 'identityLocked' } },
+                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes }, choices: [HUMAN_CHOICE] }) },
+              ],
+            },
+          },
+        },
+        loadingSubscriptions: {
+          description: 'Fetching the verified number\'s subscriptions from the operator back end.',
+          entry: { type: 'loadSubscriptions', params: ({ context }) => ({ msisdn: context.msisdn! }) },
+          on: {
+            'subscriptions.loaded': {
+              target: 'matching',
+              actions: assign(({ context, event }) => {
+                const m = matchSubscriptions(event.subscriptions, context.target, context.wanted);
+                return { subscriptions: event.subscriptions, profile: event.profile, candidates: m.candidates, missedTarget: m.missed };
+              }),
+            },
+            'subscriptions.failed': {
+              target: '#tuiding.idle',
+              actions: [
+                assign(({ context }) => endDialog(context)),
+                { type: 'say', params: { key: 'backend.unavailable', choices: [HUMAN_CHOICE] } },
+              ],
+            },
+          },
+        },
+        matching: {
+          description: 'Decides whether the user must choose, or the request names exactly one subscription.',
+          always: [
+            { guard: 'nothingToOffer', target: '#tuiding.idle', actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'choose.nothing' } }] },
+            { guard: ({ context }) => context.candidates.length === 1 && !context.missedTarget && (context.target !== null || context.wanted.length > 0), target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
+            { target: 'awaitingChoice' },
+          ],
+        },
+        awaitingChoice: {
+          description: 'Waiting for the user to pick one or several of the listed subscriptions.',
+          entry: [
+            assign(({ context }) => ({
+              prompt: { key: context.missedTarget ? 'choose.promptMissed' : 'choose.prompt' },
+              promptChoices: [
+                ...context.candidates.map((s, i): Message => ({ key: 'choice.item', params: { n: i + 1, name: s.name } })),
+                ...(context.candidates.length > 1 ? [{ key: 'choice.all' }] : []),
+              ],
+            })),
+            { type: 'say', params: ({ context }) => ({ key: context.prompt!.key, lines: listLines(context.candidates), choices: context.promptChoices }) },
+          ],
+          on: {
+            'user.message': [
+              {
+                guard: 'validPick',
+                target: 'checkingRisk',
+                actions: assign(({ context, event }) => { const u = utter(event)!; return { selected: pick(context.candidates, u.choice, u.serviceIds)!, misses: 0 }; }),
+              },
+              { guard: 'choiceOutOfRange', actions: { type: 'say', params: ({ context }) => ({ key: 'choose.invalid', params: { max: context.candidates.length }, choices: context.promptChoices }) } },
+            ],
+          },
+        },
+        checkingRisk: {
+          description: 'Riskier requests (plan, broadband, the number) need a second check before the warnings.',
+          always: [
+            { guard: 'needsStrongCheck', target: 'awaitingSecret', actions: { type: 'say', params: { key: 'identity.secret.prompt' } } },
+            { target: 'awaitingConfirmation' },
+          ],
+        },
+        awaitingSecret: {
+          description: 'Waiting for the 服务密码 or the last 6 ID digits.',
+          entry: assign({ prompt: { key: 'identity.secret.prompt' }, promptChoices: [] }),
+          on: {
+            'user.message': [{ guard: 'hasSecret', target: 'checkingSecret', actions: assign({ misses: 0 }) }],
+          },
+        },
+        checkingSecret: {
+          description: 'Checking the service password or ID digits with the back end.',
+          entry: { type: 'checkSecret', params: ({ context, event }) => ({ msisdn: context.msisdn!, value: utter(event)?.idTail ?? utter(event)?.code ?? '' }) },
+          on: {
+            'secret.verified': { target: 'awaitingConfirmation', actions: assign({ strongVerified: true }) },
+            'secret.failed': {
+              target: 'awaitingSecret',
+              actions: { type: 'say', params: ({ event }) => ({ key: 'identity.secret.wrong', params: { left: event.attemptsLeft } }) },
+            },
+            'identity.locked': {
+              target: '#tuiding.idle',
+              actions: [
+                assign(({ context }) => endDialog(context)),
+                { type: 'requestHuman', params: { reason: 'identityLocked' } },
+                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes }, choices: [HUMAN_CHOICE] }) },
+              ],
+            },
+          },
+        },
+        awaitingConfirmation: {
+          description: 'Warnings shown; waiting for an explicit confirmation of exactly what will be cancelled.',
+          entry: [
+            { type: 'say', params: ({ context }) => ({ key: 'warn.header', lines: warningLines(context) }) },
+            assign(({ context }) => ({
+              prompt: confirmPrompt(context),
+              promptChoices: closesNumber(context) ? [{ key: 'choice.closeNumber' }, { key: 'choice.decline' }] : [{ key: 'choice.confirm' }, { key: 'choice.decline' }],
+            })),
+            { type: 'say', params: ({ context }) => ({ key: context.prompt!.key, params: context.prompt!.params, choices: context.promptChoices }) },
+          ],
+          on: {
+            'user.message': [
+              { guard: 'closurePhraseGiven', target: 'filing' },
+              { guard: ({ context, event }) => isIntent('confirm')({ event }) && closesNumber(context), actions: { type: 'say', params: { key: 'confirm.number.needPhrase', choices: [{ key: 'choice.closeNumber' }, { key: 'choice.decline' }] } } },
+              { guard: 'isConfirm', target: 'filing' },
+              {
+                guard: 'isDecline',
+                target: '#tuiding.idle',
+                actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'confirm.declined' } }],
+              },
+            ],
+          },
+        },
+        filing: {
+          description: 'Filing the confirmed cancellations with the operator back end (idempotent per confirmation).',
+          entry: [
+            assign(({ context }) => ({ filingSeq: context.filingSeq + 1 })),
+            { type: 'fileRequests', params: ({ context }) => ({ msisdn: context.msisdn!, subscriptionIds: context.selected.map((s) => s.subscriptionId), filingSeq: context.filingSeq }) },
+          ],
+          on: {
+            'backend.filed': {
+              target: '#tuiding.idle',
+              actions: [
+                { type: 'say', params: ({ event }) => ({ key: 'receipt.header', lines: [...receiptLines(event.requests), { key: 'receipt.footer' }] }) },
+                assign(({ context, event }) => ({ ...endDialog(context), tickets: [...context.tickets, ...event.requests.map((r) => r.ticket)] })),
+              ],
+            },
+            'backend.failed': {
+              target: 'retryFiling',
+              actions: { type: 'requestHuman', params: { reason: 'backendFailed' } },
+            },
+          },
+        },
+        retryFiling: {
+          description: 'Filing failed; nothing was lost. Waiting for the user to retry, or leave it to a human.',
+          entry: [
+            // The retry reuses the same idempotency key, so a request that did reach the back end is not filed twice.
+            assign(({ context }) => ({ filingSeq: context.filingSeq - 1, prompt: { key: 'file.failed' }, promptChoices: [{ key: 'choice.retry' }, HUMAN_CHOICE] })),
+            { type: 'say', params: ({ context }) => ({ key: 'file.failed', choices: context.promptChoices }) },
+          ],
+          on: {
+            'user.message': [
+              { guard: 'isConfirm', target: 'filing' },
+            ],
+          },
+        },
+      },
+    },
+  },
+});
+
+export type UnsubscribeMachine = typeof unsubscribeMachine;

@@ -1,0 +1,123 @@
+/**
+ * Types of the unsubscribe dialog: what the machine knows, the events it reacts to and the effects
+ * it asks the runtime to carry out. Structurally compatible with the domain types in src/domain,
+ * without importing them (dialogs/ depends on nothing but xstate).
+ */
+
+export type Target = 'vas' | 'addon' | 'plan' | 'broadband' | 'number';
+
+export type Intent =
+  | 'unsubscribe' | 'query_status' | 'human_agent' | 'cancel' | 'help'
+  | 'confirm' | 'deny' | 'greeting' | 'other';
+
+export type Choice = { kind: 'all' } | { kind: 'indexes'; indexes: number[] };
+
+/** What the user said, as understood by the NLU (plus one runtime-checked phrase). */
+export interface Utterance {
+  intent: Intent;
+  confidence: number;
+  negated: boolean;
+  target: Target | null;
+  serviceIds: string[];
+  msisdn: string | null;
+  code: string | null;
+  idTail: string | null;
+  choice: Choice | null;
+  ticket: string | null;
+  /** The user typed the locale's explicit phrase for closing a number (确认销号). */
+  confirmsNumberClosure: boolean;
+}
+
+export interface DialogSubscription {
+  subscriptionId: string;
+  serviceId: string;
+  name: string;
+  target: Target;
+  monthlyFeeFen: number;
+  effective: 'immediate' | 'nextMonth' | 'afterVisit';
+  refundThisMonth: boolean;
+  risk: 'sms' | 'strong';
+  contractEndsAt: string | null;
+  penaltyFen: number;
+  notes: string[];
+}
+
+export interface DialogProfile {
+  arrearsFen: number;
+  balanceFen: number;
+  boundAccounts: string[];
+}
+
+export interface FiledRequest {
+  ticket: string;
+  serviceName: string;
+  target: Target;
+  status: 'submitted' | 'processing' | 'completed' | 'rejected';
+  effectiveAt: string;
+  reasonKey?: string | null;
+}
+
+/** A message to show: a locale key and its parameters. */
+export interface Message {
+  key: string;
+  params?: Record<string, string | number>;
+}
+
+export type Purpose = 'unsubscribe' | 'status';
+
+export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed';
+
+export interface DialogContext {
+  purpose: Purpose;
+  target: Target | null;
+  /** Catalogue ids the user named. */
+  wanted: string[];
+  /** The number the user gave (not yet verified until `verified`). */
+  msisdn: string | null;
+  verified: boolean;
+  strongVerified: boolean;
+  subscriptions: DialogSubscription[];
+  profile: DialogProfile | null;
+  /** The numbered list shown to the user. */
+  candidates: DialogSubscription[];
+  /** The user named services or a target that matched nothing they have: the list shows everything instead. */
+  missedTarget: boolean;
+  selected: DialogSubscription[];
+  /** Incremented on every confirmed filing; part of the idempotency key. */
+  filingSeq: number;
+  /** Tickets filed in this conversation. */
+  tickets: string[];
+  /** Consecutive messages the bot did not understand. */
+  misses: number;
+  /** The last question asked, repeated after help or a message the bot did not understand. */
+  prompt: Message | null;
+  promptChoices: Message[];
+}
+
+export type DialogEvent =
+  | { type: 'user.message'; utterance: Utterance }
+  | { type: 'identity.codeSent' }
+  | { type: 'identity.sendFailed'; reason: 'rateLimited' | 'unavailable' | 'unknownNumber' }
+  | { type: 'identity.verified' }
+  | { type: 'identity.failed'; attemptsLeft: number }
+  | { type: 'identity.locked'; minutes: number }
+  | { type: 'identity.expired' }
+  | { type: 'secret.verified' }
+  | { type: 'secret.failed'; attemptsLeft: number }
+  | { type: 'subscriptions.loaded'; subscriptions: DialogSubscription[]; profile: DialogProfile }
+  | { type: 'subscriptions.failed' }
+  | { type: 'backend.filed'; requests: FiledRequest[] }
+  | { type: 'backend.failed' }
+  | { type: 'status.loaded'; requests: FiledRequest[] }
+  | { type: 'status.failed' };
+
+/** Effects the runtime carries out; each result comes back as one of the events above. */
+export type DialogEffect =
+  | { type: 'say'; params: { key: string; params?: Record<string, string | number>; lines?: Message[]; choices?: Message[] } }
+  | { type: 'sendCode'; params: { msisdn: string } }
+  | { type: 'checkCode'; params: { msisdn: string; code: string } }
+  | { type: 'checkSecret'; params: { msisdn: string; value: string } }
+  | { type: 'loadSubscriptions'; params: { msisdn: string } }
+  | { type: 'fileRequests'; params: { msisdn: string; subscriptionIds: string[]; filingSeq: number } }
+  | { type: 'loadStatus'; params: { msisdn: string | null; ticket: string | null; tickets: string[] } }
+  | { type: 'requestHuman'; params: { reason: HandoffReason } };

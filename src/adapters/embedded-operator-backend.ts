@@ -1,0 +1,483 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import { silentLogger, type Logger } from '../log.js';
+import { JsonFileDb } from '../store/json-file-db.js';
+import type {
+  Catalogue,
+  CatalogueService,
+  Effective,
+  RequestStatus,
+  SubscriberProfile,
+  Subscription,
+  UnsubscribeRequest,
+} from '../domain/types.js';
+import type { FileUnsubscriptionInput, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
+
+export interface EmbeddedOperatorBackendOptions {
+  /** The lowdb data file (created and seeded on first use). */
+  file: string;
+  catalogue: Catalogue;
+  /** data/demo-subscribers.json or a test fixture; read only when `file` does not exist yet. */
+  seedFile: string;
+  /** Time each processing step takes: submitted → processing → completed/rejected, in ms. */
+  statusDelayMs: number;
+  /** How often due requests are swept, in ms. Default 500. */
+  tickMs?: number;
+  now?: () => Date;
+  logger?: Logger;
+}
+
+/** A subscriber as the embedded back end knows it, without secrets, for GET /dev/subscribers. */
+export interface DevSubscriberView {
+  msisdn: string;
+  subscriptions: Subscription[];
+  arrearsFen: number;
+  balanceFen: number;
+}
+
+const seedSubscriptionSchema = z.object({
+  subscriptionId: z.string().min(1),
+  serviceId: z.string().min(1),
+  since: z.string().min(1),
+  channel: z.string().min(1),
+  contractEndsAt: z.string().nullable().optional(),
+  penaltyFen: z.number().int().nonnegative().optional(),
+});
+
+const seedSubscriberSchema = z.object({
+  msisdn: z.string().regex(/^1[3-9]\d{9}$/),
+  servicePassword: z.string().regex(/^\d{6}$/),
+  idLast6: z.string().regex(/^\d{5}[\dX]$/),
+  arrearsFen: z.number().int().nonnegative(),
+  balanceFen: z.number().int().nonnegative(),
+  boundAccounts: z.array(z.string()),
+  subscriptions: z.array(seedSubscriptionSchema),
+});
+
+const seedSchema = z.object({ subscribers: z.array(seedSubscriberSchema) });
+
+type SeedSubscriber = z.infer<typeof seedSubscriberSchema>;
+
+interface StoredSubscription {
+  subscriptionId: string;
+  serviceId: string;
+  since: string;
+  channel: string;
+  contractEndsAt: string | null;
+  penaltyFen: number;
+  /** Set when a cancellation completed; the subscription is then no longer listed. */
+  endedAt: string | null;
+}
+
+interface StoredSubscriber {
+  msisdn: string;
+  servicePassword: string;
+  idLast6: string;
+  arrearsFen: number;
+  balanceFen: number;
+  boundAccounts: string[];
+  /** Set when the number itself was closed (销户); the number then no longer counts as ours. */
+  closedAt: string | null;
+  subscriptions: StoredSubscription[];
+}
+
+interface StoredRequest extends UnsubscribeRequest {
+  /** When the next processing step is due (ISO); null once the request is final. */
+  nextStepAt: string | null;
+}
+
+interface BackendData {
+  subscribers: StoredSubscriber[];
+  requests: StoredRequest[];
+  /** Ticket sequence per Beijing calendar day: TD + yyyyMMdd + 6 digits. */
+  ticketDay: string;
+  ticketSeq: number;
+}
+
+const BEIJING_OFFSET_MS = 8 * 3_600_000;
+const AFTER_VISIT_MS = 3 * 24 * 3_600_000;
+
+/**
+ * An operator back end inside the bot's process, for demos and tests. Subscribers, subscriptions
+ * and requests live in one lowdb file seeded from a demo file on first creation.
+ *
+ * Requests move on by themselves: submitted → processing after statusDelayMs, then → completed or
+ * → rejected after another statusDelayMs. The due time of the next step is stored with the request
+ * and a periodic sweep advances due requests, so requests keep progressing after a restart.
+ * Rejection rules (checked when processing finishes, against the data at that moment):
+ *   - closing a number (target 'number') that owes money → 'status.reason.arrears'.
+ * A completed cancellation removes the subscription from the active list; a completed number
+ * closure ends every subscription and the number stops being ours (hasSubscriber → false).
+ *
+ * fileUnsubscription, beyond the interface contract:
+ *   - unknown number → 'backend.unknownSubscriber'; a subscription the number does not have
+ *     (or no longer has) → 'backend.unknownSubscription';
+ *   - a subscription with an open (submitted/processing) request filed under another key returns
+ *     that open request unchanged: one subscription is never cancelled twice. After a rejection
+ *     a new request may be filed.
+ *   - tickets are numbered per Beijing calendar day; effectiveAt is an ISO timestamp: now
+ *     (immediate), 00:00 Beijing time on the 1st of next month (nextMonth), now + 3 days (afterVisit).
+ * verifySecret throws 'backend.unknownSubscriber' for a number that is not ours.
+ * Methods called after close() throw 'backend.unavailable'.
+ */
+export class EmbeddedOperatorBackend implements OperatorBackend {
+  private readonly services: Map<string, CatalogueService>;
+  private readonly now: () => Date;
+  private readonly logger: Logger;
+  private readonly tickMs: number;
+  private readonly listeners = new Set<(request: UnsubscribeRequest) => void>();
+  private opening: Promise<JsonFileDb<BackendData>> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: EmbeddedOperatorBackendOptions) {
+    this.services = new Map(options.catalogue.services.map((s) => [s.id, s]));
+    this.now = options.now ?? (() => new Date());
+    this.logger = (options.logger ?? silentLogger).child({ component: 'embedded-operator-backend' });
+    this.tickMs = options.tickMs ?? 500;
+  }
+
+  async start(): Promise<void> {
+    await this.db();
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => void this.sweep(), this.tickMs);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.sweeping;
+    this.listeners.clear();
+    if (this.opening) {
+      const db = await this.opening.catch(() => undefined);
+      await db?.close();
+    }
+  }
+
+  async hasSubscriber(msisdn: string): Promise<boolean> {
+    const db = await this.db();
+    return findActiveSubscriber(db.data, msisdn) !== undefined;
+  }
+
+  async getSubscriber(msisdn: string): Promise<SubscriberProfile> {
+    const sub = this.requireSubscriber((await this.db()).data, msisdn);
+    return { msisdn: sub.msisdn, arrearsFen: sub.arrearsFen, balanceFen: sub.balanceFen, boundAccounts: [...sub.boundAccounts] };
+  }
+
+  async listSubscriptions(msisdn: string): Promise<Subscription[]> {
+    const sub = this.requireSubscriber((await this.db()).data, msisdn);
+    return this.activeSubscriptions(sub);
+  }
+
+  async verifySecret(msisdn: string, kind: SecretKind, value: string): Promise<boolean> {
+    const sub = this.requireSubscriber((await this.db()).data, msisdn);
+    const expected = kind === 'servicePassword' ? sub.servicePassword : sub.idLast6;
+    return constantTimeEquals(expected.toUpperCase(), value.trim().toUpperCase());
+  }
+
+  async fileUnsubscription(input: FileUnsubscriptionInput): Promise<UnsubscribeRequest> {
+    const db = await this.db();
+    const request = await db.update((data) => {
+      const existing = data.requests.find((r) => r.idempotencyKey === input.idempotencyKey);
+      if (existing) return existing;
+      const sub = this.requireSubscriber(data, input.msisdn);
+      const stored = sub.subscriptions.find((s) => s.subscriptionId === input.subscriptionId && s.endedAt === null);
+      if (!stored) throw new AppError('backend.unknownSubscription', { message: `no active subscription ${input.subscriptionId} on this number` });
+      const open = data.requests.find(
+        (r) => r.msisdn === sub.msisdn && r.subscriptionId === stored.subscriptionId && (r.status === 'submitted' || r.status === 'processing'),
+      );
+      if (open) return open;
+      const service = this.service(stored.serviceId);
+      const now = this.now();
+      const created: StoredRequest = {
+        ticket: nextTicket(data, now),
+        msisdn: sub.msisdn,
+        subscriptionId: stored.subscriptionId,
+        serviceId: service.id,
+        serviceName: service.name,
+        target: service.target,
+        status: 'submitted',
+        reasonKey: null,
+        idempotencyKey: input.idempotencyKey,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+        effectiveAt: effectiveAt(service.effective, now),
+        nextStepAt: new Date(now.getTime() + this.options.statusDelayMs).toISOString(),
+      };
+      data.requests.push(created);
+      return created;
+    });
+    this.logger.info('unsubscription filed', { ticket: request.ticket, serviceId: request.serviceId, status: request.status });
+    return toPublic(request);
+  }
+
+  async getRequest(ticket: string): Promise<UnsubscribeRequest> {
+    const found = (await this.db()).data.requests.find((r) => r.ticket === ticket);
+    if (!found) throw new AppError('backend.unknownRequest', { message: `no request with ticket ${ticket}` });
+    return toPublic(found);
+  }
+
+  async listRequests(query: RequestQuery): Promise<UnsubscribeRequest[]> {
+    const db = await this.db();
+    return db.data.requests
+      .filter((r) => (query.msisdn === undefined || r.msisdn === query.msisdn) && (query.status === undefined || r.status === query.status))
+      .sort(newestFirst)
+      .map(toPublic);
+  }
+
+  onStatusChange(listener: (request: UnsubscribeRequest) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Every subscriber with active subscriptions and money facts, never secrets. For GET /dev/subscribers. */
+  async listSubscribers(): Promise<DevSubscriberView[]> {
+    const db = await this.db();
+    return db.data.subscribers
+      .filter((s) => s.closedAt === null)
+      .map((s) => ({ msisdn: s.msisdn, subscriptions: this.activeSubscriptions(s), arrearsFen: s.arrearsFen, balanceFen: s.balanceFen }));
+  }
+
+  /**
+   * Advances every request whose next step is due, one step each. Runs on the timer; exposed so
+   * tests with a fake clock can drive processing. Concurrent calls share one sweep.
+   */
+  sweep(): Promise<void> {
+    if (this.closed || !this.opening) return Promise.resolve();
+    this.sweeping ??= this.runSweep().finally(() => {
+      this.sweeping = undefined;
+    });
+    return this.sweeping;
+  }
+
+  private async runSweep(): Promise<void> {
+    let changed: UnsubscribeRequest[];
+    try {
+      const db = await this.db();
+      const nowMs = this.now().getTime();
+      if (!db.data.requests.some((r) => r.nextStepAt !== null && Date.parse(r.nextStepAt) <= nowMs)) return;
+      changed = await db.update((data) => this.advanceDue(data));
+    } catch (err) {
+      this.logger.error('status sweep failed', { err });
+      return;
+    }
+    for (const request of changed) {
+      this.logger.info('request status changed', { ticket: request.ticket, status: request.status, reasonKey: request.reasonKey });
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(request);
+        } catch (err) {
+          this.logger.error('status listener threw', { err, ticket: request.ticket });
+        }
+      }
+    }
+  }
+
+  private advanceDue(data: BackendData): UnsubscribeRequest[] {
+    const now = this.now();
+    const changed: UnsubscribeRequest[] = [];
+    for (const request of data.requests) {
+      if (request.nextStepAt === null || Date.parse(request.nextStepAt) > now.getTime()) continue;
+      if (request.status === 'submitted') {
+        request.status = 'processing';
+        request.nextStepAt = new Date(now.getTime() + this.options.statusDelayMs).toISOString();
+      } else if (request.status === 'processing') {
+        const reasonKey = rejectionReason(data, request);
+        if (reasonKey) {
+          request.status = 'rejected';
+          request.reasonKey = reasonKey;
+        } else {
+          request.status = 'completed';
+          endSubscription(data, request, now);
+        }
+        request.nextStepAt = null;
+      } else {
+        request.nextStepAt = null;
+        continue;
+      }
+      request.updatedAt = now.toISOString();
+      changed.push(toPublic(request));
+    }
+    return changed;
+  }
+
+  private db(): Promise<JsonFileDb<BackendData>> {
+    if (this.closed) return Promise.reject(new AppError('backend.unavailable', { message: 'the embedded operator back end is closed' }));
+    this.opening ??= this.openDb().catch((err: unknown) => {
+      // Let a later call try again (e.g. once another process released the file).
+      this.opening = undefined;
+      throw err;
+    });
+    return this.opening;
+  }
+
+  private async openDb(): Promise<JsonFileDb<BackendData>> {
+    const { file, seedFile } = this.options;
+    const defaults: BackendData = existsSync(file)
+      ? { subscribers: [], requests: [], ticketDay: '', ticketSeq: 0 }
+      : { subscribers: this.readSeed(seedFile), requests: [], ticketDay: '', ticketSeq: 0 };
+    return JsonFileDb.open<BackendData>(file, defaults);
+  }
+
+  private readSeed(seedFile: string): StoredSubscriber[] {
+    let seed: z.infer<typeof seedSchema>;
+    try {
+      seed = seedSchema.parse(JSON.parse(readFileSync(seedFile, 'utf8')));
+    } catch (err) {
+      throw new AppError('config.invalid', { cause: err, message: `demo subscriber file ${seedFile} is invalid: ${(err as Error).message}` });
+    }
+    for (const s of seed.subscribers) {
+      for (const sub of s.subscriptions) {
+        if (!this.services.has(sub.serviceId)) {
+          throw new AppError('config.invalid', { message: `demo subscriber file ${seedFile} names unknown service ${sub.serviceId}` });
+        }
+      }
+    }
+    return seed.subscribers.map(toStoredSubscriber);
+  }
+
+  private requireSubscriber(data: BackendData, msisdn: string): StoredSubscriber {
+    const sub = findActiveSubscriber(data, msisdn);
+    if (!sub) throw new AppError('backend.unknownSubscriber', { message: 'this number is not an active subscriber' });
+    return sub;
+  }
+
+  private service(serviceId: string): CatalogueService {
+    const service = this.services.get(serviceId);
+    // The seed is checked against the catalogue, so this only happens when the catalogue lost an entry.
+    if (!service) throw new AppError('config.invalid', { message: `service ${serviceId} is in the data file but not in the catalogue` });
+    return service;
+  }
+
+  private activeSubscriptions(sub: StoredSubscriber): Subscription[] {
+    return sub.subscriptions.filter((s) => s.endedAt === null).map((s) => {
+      const service = this.service(s.serviceId);
+      return {
+        subscriptionId: s.subscriptionId,
+        serviceId: service.id,
+        name: service.name,
+        target: service.target,
+        monthlyFeeFen: service.monthlyFeeFen,
+        since: s.since,
+        channel: s.channel,
+        effective: service.effective,
+        refundThisMonth: service.refundThisMonth,
+        risk: service.risk,
+        contractEndsAt: s.contractEndsAt,
+        penaltyFen: s.penaltyFen,
+        notes: [...service.notes],
+      };
+    });
+  }
+}
+
+function toStoredSubscriber(s: SeedSubscriber): StoredSubscriber {
+  return {
+    msisdn: s.msisdn,
+    servicePassword: s.servicePassword,
+    idLast6: s.idLast6,
+    arrearsFen: s.arrearsFen,
+    balanceFen: s.balanceFen,
+    boundAccounts: s.boundAccounts,
+    closedAt: null,
+    subscriptions: s.subscriptions.map((x) => ({
+      subscriptionId: x.subscriptionId,
+      serviceId: x.serviceId,
+      since: x.since,
+      channel: x.channel,
+      contractEndsAt: x.contractEndsAt ?? null,
+      penaltyFen: x.penaltyFen ?? 0,
+      endedAt: null,
+    })),
+  };
+}
+
+function findActiveSubscriber(data: BackendData, msisdn: string): StoredSubscriber | undefined {
+  return data.subscribers.find((s) => s.msisdn === msisdn && s.closedAt === null);
+}
+
+function rejectionReason(data: BackendData, request: StoredRequest): string | null {
+  const sub = data.subscribers.find((s) => s.msisdn === request.msisdn);
+  // A number that owes money cannot be closed until the arrears are paid.
+  if (request.target === 'number' && sub && sub.arrearsFen > 0) return 'status.reason.arrears';
+  return null;
+}
+
+function endSubscription(data: BackendData, request: StoredRequest, now: Date): void {
+  const sub = data.subscribers.find((s) => s.msisdn === request.msisdn);
+  if (!sub) return;
+  const endedAt = now.toISOString();
+  if (request.target === 'number') {
+    // Closing the number ends everything on it.
+    sub.closedAt = endedAt;
+    for (const s of sub.subscriptions) s.endedAt ??= endedAt;
+    return;
+  }
+  const s = sub.subscriptions.find((x) => x.subscriptionId === request.subscriptionId);
+  if (s) s.endedAt ??= endedAt;
+}
+
+function nextTicket(data: BackendData, now: Date): string {
+  const day = beijingDate(now).replaceAll('-', '');
+  if (data.ticketDay !== day) {
+    data.ticketDay = day;
+    data.ticketSeq = 0;
+  }
+  data.ticketSeq += 1;
+  return `TD${day}${String(data.ticketSeq).padStart(6, '0')}`;
+}
+
+/** yyyy-MM-dd of an instant in Beijing time (UTC+8, no daylight saving). */
+function beijingDate(instant: Date): string {
+  return new Date(instant.getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+function effectiveAt(effective: Effective, now: Date): string {
+  switch (effective) {
+    case 'immediate':
+      return now.toISOString();
+    case 'afterVisit':
+      return new Date(now.getTime() + AFTER_VISIT_MS).toISOString();
+    case 'nextMonth': {
+      const local = new Date(now.getTime() + BEIJING_OFFSET_MS);
+      const firstOfNextMonthUtc = Date.UTC(local.getUTCFullYear(), local.getUTCMonth() + 1, 1);
+      return new Date(firstOfNextMonthUtc - BEIJING_OFFSET_MS).toISOString();
+    }
+  }
+}
+
+function newestFirst(a: UnsubscribeRequest, b: UnsubscribeRequest): number {
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+  return a.ticket < b.ticket ? 1 : a.ticket > b.ticket ? -1 : 0;
+}
+
+function toPublic(r: StoredRequest | UnsubscribeRequest): UnsubscribeRequest {
+  return {
+    ticket: r.ticket,
+    msisdn: r.msisdn,
+    subscriptionId: r.subscriptionId,
+    serviceId: r.serviceId,
+    serviceName: r.serviceName,
+    target: r.target,
+    status: r.status as RequestStatus,
+    reasonKey: r.reasonKey,
+    idempotencyKey: r.idempotencyKey,
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    effectiveAt: r.effectiveAt,
+  };
+}
+
+function constantTimeEquals(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'utf8');
+  const y = Buffer.from(b, 'utf8');
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { EmbeddedOperatorBackend } from './adapters/embedded-operator-backend.js';
+import { EmbeddedSmsGateway } from './adapters/embedded-sms-gateway.js';
+import { HttpOperatorBackend } from './adapters/http-operator-backend.js';
+import { HttpSmsGateway } from './adapters/http-sms-gateway.js';
+import type { OperatorBackend } from './adapters/operator-backend.js';
+import type { SmsGateway, SmsOutbox } from './adapters/sms-gateway.js';
+import { createChannelServer, type ChannelServer, type DevTools } from './channels/server.js';
+import type { Config } from './config.js';
+import { loadCatalogue } from './domain/catalogue.js';
+import type { Catalogue } from './domain/types.js';
+import { I18n } from './i18n/i18n.js';
+import { createLogger, type Logger } from './log.js';
+import { createNlu } from './nlu/index.js';
+import type { Nlu } from './nlu/nlu.js';
+import { DATA_ASSETS_DIR } from './paths.js';
+import { IdentityVerifier } from './runtime/identity-verifier.js';
+import { StatusNotifier } from './runtime/status-notifier.js';
+import { MAX_ATTEMPTS, TurnRunner } from './runtime/turn-runner.js';
+import { LowdbBotStore } from './store/lowdb-bot-store.js';
+import type { BotStore } from './store/stores.js';
+
+/** Parts a test may replace; everything else is built from config. */
+export interface AppOverrides {
+  backend?: OperatorBackend;
+  sms?: SmsGateway & Partial<SmsOutbox>;
+  store?: BotStore;
+  nlu?: Nlu;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export interface App {
+  config: Config;
+  runner: TurnRunner;
+  backend: OperatorBackend;
+  sms: SmsGateway;
+  store: BotStore;
+  notifier: StatusNotifier;
+  channel: ChannelServer;
+  i18n: I18n;
+  logger: Logger;
+  /** Starts background work and listens; resolves with the bound port. */
+  start(): Promise<number>;
+  /** Graceful stop: finish turns in flight, stop timers, flush and close the stores. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Builds the whole object graph from config. The one place concrete adapters are constructed. */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const now = overrides.now ?? Date.now;
+  const catalogue: Catalogue = loadCatalogue(join(DATA_ASSETS_DIR, 'catalogue.json'));
+  const i18n = new I18n();
+  const dev: DevTools = {};
+
+  let backend: OperatorBackend;
+  if (overrides.backend) {
+    backend = overrides.backend;
+  } else if (config.backend.kind === 'embedded') {
+    const embedded = new EmbeddedOperatorBackend({
+      file: join(config.dataDir, 'operator.json'),
+      catalogue,
+      seedFile: join(DATA_ASSETS_DIR, 'demo-subscribers.json'),
+      statusDelayMs: config.backend.statusDelayMs,
+      now: () => new Date(now()),
+      logger,
+    });
+    dev.listSubscribers = () => embedded.listSubscribers();
+    backend = embedded;
+  } else {
+    const b = config.backend;
+    backend = new HttpOperatorBackend({ baseUrl: b.url, apiKey: b.apiKey, timeoutMs: b.timeoutMs, retries: b.retries, backoffMs: 200, logger });
+  }
+
+  let sms: SmsGateway;
+  if (overrides.sms) {
+    sms = overrides.sms;
+    if (overrides.sms.list) dev.outbox = overrides.sms as SmsOutbox;
+  } else if (config.sms.kind === 'embedded') {
+    const embedded = new EmbeddedSmsGateway({ file: join(config.dataDir, 'sms-outbox.json'), logger, now: () => new Date(now()) });
+    dev.outbox = embedded;
+    sms = embedded;
+  } else {
+    const s = config.sms;
+    sms = new HttpSmsGateway({ url: s.url, apiKey: s.apiKey, timeoutMs: s.timeoutMs, retries: s.retries, backoffMs: 200, logger });
+  }
+
+  const store = overrides.store ?? (await LowdbBotStore.open(config.dataDir));
+  const nlu = overrides.nlu ?? createNlu(catalogue);
+  const verifier = new IdentityVerifier({
+    store, sms, backend, t: i18n.t, now,
+    settings: { ...config.verification, maxAttempts: MAX_ATTEMPTS },
+  });
+  const runner = new TurnRunner({
+    store, nlu, backend, verifier, i18n, logger, now,
+    dialogTimeoutMs: config.dialogTimeoutMinutes * 60_000,
+    maxMessageChars: config.maxMessageChars,
+  });
+  const channel = createChannelServer({ config, runner, backend, i18n, logger, dev });
+  const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config, runner, backend, sms, store, notifier, channel, i18n, logger,
+    async start() {
+      await backend.start();
+      const port = await channel.listen(config.port, config.host);
+      notifier.start();
+      return port;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await channel.close(config.shutdownGraceMs);
+        await notifier.stop();
+        await backend.close();
+        await sms.close();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import {
+  ActionTypes, ActivityHandler, ActivityTypes, MessageFactory, TurnContext,
+  type Activity, type CardAction, type ConversationReference
+} from 'botbuilder';
+import type { Logger } from '../log.js';
+import type { Reply, TurnOutput, TurnRunner } from '../runtime/turn-runner.js';
+
+/** Turns runtime replies into Bot Framework activities: suggested actions and the dialog state in channelData. */
+export function toActivities(output: Pick<TurnOutput, 'replies' | 'state'>): Partial<Activity>[] {
+  return output.replies.map((reply: Reply) => {
+    const activity: Partial<Activity> = reply.choices.length > 0
+      ? MessageFactory.suggestedActions(reply.choices.map((c): CardAction => ({ type: ActionTypes.ImBack, title: c.title, value: c.value })), reply.text)
+      : MessageFactory.text(reply.text);
+    activity.channelData = { tuiding: { state: output.state } };
+    return activity;
+  });
+}
+
+/** The text of a message activity: typed text, or the text of a button/card post-back. */
+function textOf(activity: Activity): string | null {
+  if (typeof activity.text === 'string' && activity.text.length > 0) return activity.text;
+  const value = activity.value as unknown;
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && typeof (value as { text?: unknown }).text === 'string') return (value as { text: string }).text;
+  if (activity.attachments && activity.attachments.length > 0) return null;
+  return '';
+}
+
+/** The bot at the channel edge: adapts activities to the TurnRunner and back. */
+export class TuidingBot extends ActivityHandler {
+  constructor(private readonly runner: TurnRunner, private readonly logger: Logger) {
+    super();
+
+    this.onMessage(async (context, next) => {
+      const activity = context.activity;
+      const text = textOf(activity);
+      const reference = TurnContext.getConversationReference(activity) as ConversationReference;
+      const output = text === null
+        ? await runner.nonText(activity.conversation.id, activity.locale)
+        : await runner.handleMessage({ conversationId: activity.conversation.id, text, locale: activity.locale, reference });
+      await context.sendActivities(toActivities(output));
+      await next();
+    });
+
+    this.onMembersAdded(async (context, next) => {
+      const botId = context.activity.recipient?.id;
+      const joined = (context.activity.membersAdded ?? []).filter((m) => m.id !== botId);
+      if (joined.length > 0) await context.sendActivities(toActivities(runner.welcome(context.activity.locale)));
+      await next();
+    });
+
+    this.onUnrecognizedActivityType(async (context, next) => {
+      this.logger.debug('ignored activity', { type: context.activity.type, conversationId: context.activity.conversation?.id });
+      await next();
+    });
+  }
+}
+
+export { ActivityTypes };

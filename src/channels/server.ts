@@ -1,0 +1,191 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import {
+  CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext, type ConversationReference,
+} from 'botbuilder';
+import restify from 'restify';
+import type { OperatorBackend } from '../adapters/operator-backend.js';
+import type { SmsOutbox } from '../adapters/sms-gateway.js';
+import type { Config } from '../config.js';
+import type { RequestStatus, UnsubscribeRequest } from '../domain/types.js';
+import { isAppError } from '../errors.js';
+import type { I18n } from '../i18n/i18n.js';
+import type { Logger } from '../log.js';
+import { maskMsisdn } from '../privacy/mask.js';
+import type { ProactiveSender } from '../runtime/status-notifier.js';
+import type { TurnRunner } from '../runtime/turn-runner.js';
+import { TuidingBot, toActivities } from './bot.js';
+
+export interface DevTools {
+  outbox?: SmsOutbox;
+  listSubscribers?: () => Promise<unknown>;
+}
+
+export interface ChannelServer {
+  readonly sender: ProactiveSender;
+  /** Starts listening; resolves with the bound port (config port 0 → a free one). */
+  listen(port: number, host: string): Promise<number>;
+  /** Stops accepting requests and waits (up to graceMs) for turns in flight. */
+  close(graceMs: number): Promise<void>;
+  readonly inFlight: number;
+}
+
+/**
+ * The HTTP edge: restify + CloudAdapter. POST /api/messages (Bot Framework protocol), GET /healthz,
+ * the operations API (/api/requests, bearer token) and, with embedded adapters only, /dev/*.
+ */
+export function createChannelServer(deps: {
+  config: Config;
+  runner: TurnRunner;
+  backend: OperatorBackend;
+  i18n: I18n;
+  logger: Logger;
+  dev: DevTools;
+}): ChannelServer {
+  const { config, runner, backend, i18n, logger, dev } = deps;
+  const auth = new ConfigurationBotFrameworkAuthentication({
+    MicrosoftAppId: config.bot.appId,
+    MicrosoftAppPassword: config.bot.appPassword,
+    MicrosoftAppType: config.bot.appType,
+    MicrosoftAppTenantId: config.bot.tenantId,
+  });
+  const adapter = new CloudAdapter(auth);
+  const bot = new TuidingBot(runner, logger);
+
+  adapter.onTurnError = async (context, error) => {
+    const conversationId = context.activity?.conversation?.id;
+    logger.error('turn failed', { conversationId, code: isAppError(error) ? error.code : 'unexpected', error });
+    try {
+      const locale = i18n.resolve(context.activity?.locale);
+      await context.sendActivity(i18n.t('error.turn', {}, locale));
+    } catch (sendError) {
+      logger.warn('apology not delivered', { conversationId, error: sendError });
+    }
+  };
+
+  const server = restify.createServer({ name: 'tuiding', handleUncaughtExceptions: false });
+  server.use(restify.plugins.queryParser({ mapParams: false }));
+  server.use(restify.plugins.bodyParser({ maxBodySize: config.maxBodyBytes, mapParams: false, rejectUnknown: true }));
+
+  let inFlight = 0;
+  let closing = false;
+
+  server.post('/api/messages', async (req: restify.Request, res: restify.Response) => {
+    if (closing) {
+      res.send(503, { error: 'shutting down' });
+      return;
+    }
+    const problem = checkActivity(req.body);
+    if (problem) {
+      res.send(400, { error: problem });
+      return;
+    }
+    inFlight++;
+    try {
+      await adapter.process(req, res, (context) => bot.run(context));
+    } finally {
+      inFlight--;
+    }
+  });
+
+  server.get('/healthz', async (_req: restify.Request, res: restify.Response) => {
+    res.send(closing ? 503 : 200, { status: closing ? 'stopping' : 'ok' });
+  });
+
+  if (config.opsToken) {
+    const token = config.opsToken;
+    const authorised = (req: restify.Request): boolean => {
+      const header = req.header('authorization') ?? '';
+      const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
+      const expected = Buffer.from(token);
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    };
+    const view = (r: UnsubscribeRequest, full: boolean) => ({ ...r, msisdn: full ? r.msisdn : maskMsisdn(r.msisdn) });
+    server.get('/api/requests', async (req: restify.Request, res: restify.Response) => {
+      if (!authorised(req)) return void res.send(401, { error: 'a valid bearer token is required' });
+      const q = req.query as Record<string, string | undefined>;
+      const status = q.status as RequestStatus | undefined;
+      if (status && !['submitted', 'processing', 'completed', 'rejected'].includes(status)) {
+        return void res.send(400, { error: 'status must be submitted, processing, completed or rejected' });
+      }
+      if (q.msisdn && !/^1[3-9]\d{9}$/.test(q.msisdn)) return void res.send(400, { error: 'msisdn must be an 11-digit mobile number' });
+      try {
+        const list = await backend.listRequests({ msisdn: q.msisdn, status });
+        res.send(200, { requests: list.map((r) => view(r, q.full === '1' || q.full === 'true')) });
+      } catch (err) {
+        logger.warn('ops list failed', { error: err });
+        res.send(502, { error: 'the operator back end is unavailable' });
+      }
+    });
+    server.get('/api/requests/:ticket', async (req: restify.Request, res: restify.Response) => {
+      if (!authorised(req)) return void res.send(401, { error: 'a valid bearer token is required' });
+      const q = req.query as Record<string, string | undefined>;
+      try {
+        const r = await backend.getRequest(String(req.params.ticket));
+        res.send(200, view(r, q.full === '1' || q.full === 'true'));
+      } catch (err) {
+        if (isAppError(err, 'backend.unknownRequest')) return void res.send(404, { error: 'no such ticket' });
+        logger.warn('ops get failed', { error: err });
+        res.send(502, { error: 'the operator back end is unavailable' });
+      }
+    });
+  }
+
+  if (dev.outbox) {
+    const outbox = dev.outbox;
+    server.get('/dev/sms', async (req: restify.Request, res: restify.Response) => {
+      const msisdn = String((req.query as Record<string, unknown>).msisdn ?? '');
+      if (!/^1[3-9]\d{9}$/.test(msisdn)) return void res.send(400, { error: 'query parameter msisdn must be an 11-digit mobile number' });
+      res.send(200, { messages: await outbox.list(msisdn, 20) });
+    });
+  }
+  if (dev.listSubscribers) {
+    const list = dev.listSubscribers;
+    server.get('/dev/subscribers', async (_req: restify.Request, res: restify.Response) => {
+      res.send(200, { subscribers: await list() });
+    });
+  }
+
+  const sender: ProactiveSender = {
+    async send(conversationId, reference, replies) {
+      const state = await runner.stateOf(conversationId);
+      await adapter.continueConversationAsync(config.bot.appId ?? '', reference as Partial<ConversationReference>, async (context: TurnContext) => {
+        await context.sendActivities(toActivities({ replies, state }));
+      });
+    },
+  };
+
+  return {
+    sender,
+    get inFlight() { return inFlight; },
+    listen(port, host) {
+      return new Promise((resolveListen, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.removeListener('error', reject);
+          resolveListen((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    async close(graceMs) {
+      closing = true;
+      const stopped = new Promise<void>((done) => server.close(() => done()));
+      const deadline = Date.now() + graceMs;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (inFlight > 0) logger.warn('shutdown grace period over with turns still running', { inFlight });
+      server.server.closeAllConnections?.();
+      await stopped;
+    },
+  };
+}
+
+/** Rejects what CloudAdapter would answer with a 500 or a TypeError. */
+function checkActivity(body: unknown): string | null {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'the body must be a JSON activity object';
+  const a = body as Record<string, unknown>;
+  if (typeof a.type !== 'string' || a.type.length === 0) return 'activity.type is required';
+  const conversation = a.conversation as Record<string, unknown> | undefined;
+  if (!conversation || typeof conversation.id !== 'string' || conversation.id.length === 0) return 'activity.conversation.id is required';
+  if (typeof a.serviceUrl !== 'string' || a.serviceUrl.length === 0) return 'activity.serviceUrl is required';
+  return null;
+}

@@ -1,0 +1,110 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { AppError } from './errors.js';
+import { PROJECT_ROOT } from './paths.js';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const optionalString = z.string().trim().optional().transform((v) => (v ? v : undefined));
+
+const schema = z.object({
+  PORT: int(3978, 0),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('.data'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  MicrosoftAppId: optionalString,
+  MicrosoftAppPassword: optionalString,
+  MicrosoftAppType: z.enum(['MultiTenant', 'SingleTenant', 'UserAssignedMSI']).default('MultiTenant'),
+  MicrosoftAppTenantId: optionalString,
+  MAX_BODY_BYTES: int(262_144, 1024),
+  MAX_MESSAGE_CHARS: int(2000, 10),
+  OPS_TOKEN: optionalString,
+  BACKEND: z.enum(['embedded', 'http']).default('embedded'),
+  OPERATOR_API_URL: optionalString,
+  OPERATOR_API_KEY: optionalString,
+  OPERATOR_API_TIMEOUT_MS: int(5000, 1),
+  OPERATOR_API_RETRIES: int(2, 0),
+  EMBEDDED_STATUS_DELAY_MS: int(5000, 0),
+  SMS: z.enum(['embedded', 'http']).default('embedded'),
+  SMS_API_URL: optionalString,
+  SMS_API_KEY: optionalString,
+  CODE_TTL_SECONDS: int(300, 1),
+  CODE_RESEND_SECONDS: int(60, 0),
+  CODE_MAX_PER_HOUR: int(5, 1),
+  VERIFY_LOCK_MINUTES: int(30, 1),
+  DIALOG_TIMEOUT_MINUTES: int(30, 1),
+  STATUS_POLL_MS: int(2000, 10),
+  SHUTDOWN_GRACE_MS: int(10_000, 0),
+});
+
+export type Env = z.input<typeof schema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Bot Framework credentials; all undefined locally (no auth, the Emulator path). */
+  bot: { appId?: string; appPassword?: string; appType: string; tenantId?: string };
+  maxBodyBytes: number;
+  maxMessageChars: number;
+  /** Bearer token for /api/requests; the API is off when unset. */
+  opsToken?: string;
+  backend: { kind: 'embedded'; statusDelayMs: number } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
+  sms: { kind: 'embedded' } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
+  verification: { codeTtlSeconds: number; resendSeconds: number; maxPerHour: number; lockMinutes: number };
+  dialogTimeoutMinutes: number;
+  statusPollMs: number;
+  shutdownGraceMs: number;
+}
+
+/**
+ * The only reader of process.env. Loads `.env` from the project root when present (without
+ * overriding variables already set), validates everything and lists every problem at once.
+ * Throws AppError 'config.invalid'.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: { dotenv?: boolean } = {}): Config {
+  if (options.dotenv !== false && env === process.env) {
+    const file = join(PROJECT_ROOT, '.env');
+    if (existsSync(file)) process.loadEnvFile(file);
+  }
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new AppError('config.invalid', { message: `invalid configuration:\n  ${problems.join('\n  ')}` });
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.BACKEND === 'http' && !e.OPERATOR_API_URL) problems.push('OPERATOR_API_URL is required when BACKEND=http');
+  if (e.SMS === 'http' && !e.SMS_API_URL) problems.push('SMS_API_URL is required when SMS=http');
+  if (e.MicrosoftAppId && !e.MicrosoftAppPassword && e.MicrosoftAppType !== 'UserAssignedMSI') {
+    problems.push('MicrosoftAppPassword is required when MicrosoftAppId is set');
+  }
+  if (e.MicrosoftAppType === 'SingleTenant' && e.MicrosoftAppId && !e.MicrosoftAppTenantId) {
+    problems.push('MicrosoftAppTenantId is required for MicrosoftAppType=SingleTenant');
+  }
+  if (problems.length > 0) {
+    throw new AppError('config.invalid', { message: `invalid configuration:\n  ${problems.join('\n  ')}` });
+  }
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: isAbsolute(e.DATA_DIR) ? e.DATA_DIR : resolve(PROJECT_ROOT, e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    bot: { appId: e.MicrosoftAppId, appPassword: e.MicrosoftAppPassword, appType: e.MicrosoftAppType, tenantId: e.MicrosoftAppTenantId },
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    maxMessageChars: e.MAX_MESSAGE_CHARS,
+    opsToken: e.OPS_TOKEN,
+    backend: e.BACKEND === 'http'
+      ? { kind: 'http', url: e.OPERATOR_API_URL!, apiKey: e.OPERATOR_API_KEY, timeoutMs: e.OPERATOR_API_TIMEOUT_MS, retries: e.OPERATOR_API_RETRIES }
+      : { kind: 'embedded', statusDelayMs: e.EMBEDDED_STATUS_DELAY_MS },
+    sms: e.SMS === 'http'
+      ? { kind: 'http', url: e.SMS_API_URL!, apiKey: e.SMS_API_KEY, timeoutMs: e.OPERATOR_API_TIMEOUT_MS, retries: e.OPERATOR_API_RETRIES }
+      : { kind: 'embedded' },
+    verification: { codeTtlSeconds: e.CODE_TTL_SECONDS, resendSeconds: e.CODE_RESEND_SECONDS, maxPerHour: e.CODE_MAX_PER_HOUR, lockMinutes: e.VERIFY_LOCK_MINUTES },
+    dialogTimeoutMinutes: e.DIALOG_TIMEOUT_MINUTES,
+    statusPollMs: e.STATUS_POLL_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,132 @@
+import type { Catalogue, TargetType } from '../domain/types.js';
+import { trainIntentClassifier, type IntentClassifier } from './classifier.js';
+import { loadCorpus, type CorpusExample } from './corpus.js';
+import { createIdentifierExtractor } from './entities.js';
+import { extractFeatures } from './features.js';
+import { loadLexicon, type Lexicon } from './lexicon.js';
+import { INTENTS, type Intent, type Nlu, type NluContext, type NluResult } from './nlu.js';
+import { createNormalizer } from './normalize.js';
+import { createRules } from './rules.js';
+import { createSegmenter, USER_DICT_FILE } from './segment.js';
+import { createServiceMatcher } from './service-matcher.js';
+
+export type { Nlu, NluContext, NluResult, Intent, Choice } from './nlu.js';
+export { INTENTS } from './nlu.js';
+
+export interface NluOptions {
+  /** Training examples; default: the whole of data/nlu/corpus.jsonl. */
+  examples?: readonly CorpusExample[];
+  /** Corpus file read when `examples` is not given. */
+  corpusFile?: string;
+  /** Keyword data; default: data/nlu/lexicon.json. */
+  lexicon?: Lexicon;
+  /** Domain words for jieba; default: data/nlu/user-dict.txt. */
+  userDictFile?: string;
+}
+
+/** An Nlu plus what it was built from, for evaluation and diagnostics. */
+export interface TrainedNlu extends Nlu {
+  readonly classifier: IntentClassifier;
+  /** Classifier features of an utterance, as used for training. */
+  featuresOf(text: string): string[];
+}
+
+/** Fixed confidences for rule decisions: high, but below 1 so the dialog can still rank them. */
+const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, empty: 1 } as const;
+/** Intents a negated unsubscribe request may fall back to; anything else becomes 'cancel'. */
+const NEGATED_FALLBACKS: ReadonlySet<string> = new Set(['cancel', 'query_status', 'help', 'human_agent', 'deny', 'other']);
+const UNSUBSCRIBE_LIKE: ReadonlySet<Intent> = new Set(['unsubscribe', 'query_status']);
+
+/**
+ * Builds the NLU: loads the lexicon and jieba (about 0.25 s, shared per process) and trains the
+ * intent classifier on the corpus (about 0.1 s). Synchronous. Throws AppError 'config.invalid'
+ * when a data file is missing or malformed.
+ */
+export function createNlu(catalogue: Catalogue, options: NluOptions = {}): TrainedNlu {
+  const lexicon = options.lexicon ?? loadLexicon();
+  const normalize = createNormalizer(lexicon);
+  const segmenter = createSegmenter(options.userDictFile ?? USER_DICT_FILE);
+  const rules = createRules(lexicon);
+  const identifiers = createIdentifierExtractor(lexicon);
+  const matcher = createServiceMatcher(catalogue, normalize, lexicon.categoryAliases.words);
+  const singleServiceOf = new Map<TargetType, string>();
+  for (const target of ['vas', 'addon', 'plan', 'broadband', 'number'] as const) {
+    const ids = catalogue.services.filter((s) => s.target === target).map((s) => s.id);
+    if (ids.length === 1) singleServiceOf.set(target, ids[0]!);
+  }
+
+  const featuresOfNormalized = (normalized: string): string[] => extractFeatures(normalized, segmenter.cut(normalized));
+  const examples = options.examples ?? loadCorpus(options.corpusFile);
+  const classifier = trainIntentClassifier(
+    examples.map((ex) => ({ features: featuresOfNormalized(normalize(ex.text)), label: ex.intent })),
+  );
+
+  function decideIntent(normalized: string, features: string[], negated: boolean, onlyIdentifiers: boolean, ticket: string | null): { intent: Intent; confidence: number } {
+    if (onlyIdentifiers) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
+    if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
+    const prediction = classifier.predict(features);
+    let intent = prediction.label as Intent;
+    let confidence = prediction.confidence;
+    if (rules.wantsHuman(normalized)) {
+      return { intent: 'human_agent', confidence: intent === 'human_agent' ? Math.max(confidence, RULE_CONFIDENCE.human) : RULE_CONFIDENCE.human };
+    }
+    if (negated && (intent === 'unsubscribe' || intent === 'confirm')) {
+      // Best remaining reading among those a taken-back request can mean.
+      let best = -1;
+      let mass = 0;
+      classifier.labels.forEach((label, c) => {
+        if (label === 'unsubscribe' || label === 'confirm') return;
+        const p = prediction.probabilities[c]!;
+        mass += p;
+        if (NEGATED_FALLBACKS.has(label) && (best < 0 || p > prediction.probabilities[best]!)) best = c;
+      });
+      const label = best >= 0 ? classifier.labels[best]! : 'cancel';
+      intent = (label === 'other' ? 'cancel' : label) as Intent;
+      confidence = best >= 0 && mass > 0 ? prediction.probabilities[best]! / mass : 0.5;
+    }
+    return { intent, confidence };
+  }
+
+  function parse(text: string, context?: NluContext): NluResult {
+    const raw = typeof text === 'string' ? text : String(text ?? '');
+    const normalized = normalize(raw);
+    const negated = rules.negated(normalized);
+    const ids = identifiers.extract(normalized, negated);
+    const base = { text: raw, normalized, negated, msisdn: ids.msisdn, code: ids.code, idTail: ids.idTail, choice: ids.choice, ticket: ids.ticket };
+    if (normalized.length === 0) {
+      return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };
+    }
+    const words = segmenter.cut(normalized);
+    const features = extractFeatures(normalized, words);
+    const { intent, confidence } = decideIntent(normalized, features, negated, ids.onlyIdentifiers, ids.ticket);
+
+    const fixed = rules.fixTypos(normalized);
+    const matchWords = fixed === normalized ? words : segmenter.cut(fixed);
+    const categoryTargets = new Set<TargetType>(UNSUBSCRIBE_LIKE.has(intent) ? matcher.categories(fixed) : []);
+    const matches = matcher.match(fixed, matchWords, context, categoryTargets);
+    const serviceIds = matches.map((m) => m.serviceId);
+    const keywordTargets = rules.targets(fixed, intent === 'unsubscribe');
+    const target = matches[0]?.target ?? keywordTargets[0] ?? [...categoryTargets][0] ?? null;
+    if (serviceIds.length === 0 && target && intent === 'unsubscribe') {
+      const only = singleServiceOf.get(target);
+      if (only) serviceIds.push(only);
+    }
+    return { ...base, intent, confidence, target, serviceIds };
+  }
+
+  return {
+    classifier,
+    featuresOf: (text: string) => featuresOfNormalized(normalize(text)),
+    parse(text: string, context?: NluContext): NluResult {
+      try {
+        return parse(text, context);
+      } catch {
+        // The contract promises never to throw; a bug here must not end the user's turn.
+        return {
+          text: String(text), normalized: '', intent: 'other', confidence: 0, negated: false, target: null,
+          serviceIds: [], msisdn: null, code: null, idTail: null, choice: null, ticket: null,
+        };
+      }
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../errors.js';
+import { DATA_ASSETS_DIR } from '../paths.js';
+
+/** Folder holding the NLU data files (lexicon, user dictionary, corpus). */
+export const NLU_DATA_DIR = join(DATA_ASSETS_DIR, 'nlu');
+
+const targetLists = z.object({
+  number: z.array(z.string()).default([]),
+  broadband: z.array(z.string()).default([]),
+  plan: z.array(z.string()).default([]),
+  addon: z.array(z.string()).default([]),
+  vas: z.array(z.string()).default([]),
+});
+
+const lexiconSchema = z.object({
+  targets: z.object({ strong: targetLists, weak: targetLists }),
+  categoryAliases: z.object({ words: z.array(z.string()) }),
+  negation: z.array(z.string()),
+  negationExceptions: z.array(z.string()),
+  human: z.array(z.string()),
+  humanNegation: z.array(z.string()),
+  smsCommands: z.object({ exact: z.array(z.string()), pattern: z.string(), reply: z.string() }),
+  choice: z.object({
+    all: z.array(z.string()),
+    joiners: z.array(z.string()),
+    ordinalSuffix: z.array(z.string()),
+    ordinalPrefix: z.string(),
+    bareNumerals: z.record(z.string(), z.number().int()),
+    spokenAll: z.array(z.string()),
+    leadingWords: z.array(z.string()),
+    trailingWords: z.array(z.string()),
+  }),
+  typos: z.object({ map: z.record(z.string(), z.string()) }),
+  numerals: z.object({
+    digits: z.record(z.string(), z.number().int()),
+    units: z.record(z.string(), z.number().int()),
+    after: z.array(z.string()),
+    before: z.array(z.string()),
+    keepWords: z.array(z.string()),
+  }),
+});
+
+/** The NLU's Chinese keyword data (data/nlu/lexicon.json), validated. */
+export type Lexicon = z.infer<typeof lexiconSchema>;
+
+/** Reads and validates a lexicon file. Throws AppError 'config.invalid' naming the file. */
+export function loadLexicon(file: string = join(NLU_DATA_DIR, 'lexicon.json')): Lexicon {
+  try {
+    return lexiconSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch (err) {
+    throw new AppError('config.invalid', { cause: err, message: `NLU lexicon ${file} is invalid: ${(err as Error).message}` });
+  }
+}

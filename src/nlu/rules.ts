@@ -1,0 +1,84 @@
+import type { TargetType } from '../domain/types.js';
+import type { Lexicon } from './lexicon.js';
+
+/** Keyword rules over normalised text: the places where a rule is clearly better than the classifier. */
+export interface Rules {
+  /** Fixes common misspellings (彩玲 → 彩铃) for keyword and service matching. */
+  fixTypos(text: string): string;
+  /** The user takes back a cancellation (我不想退订了, 先别取消, 取消退订). */
+  negated(text: string): boolean;
+  /** The whole message is an SMS unsubscribe command (TD, 0000, QX…), or quotes one (回复TD退订). */
+  smsCommand(text: string): boolean;
+  /** The user asks for a person (转人工, 人工客服). */
+  wantsHuman(text: string): boolean;
+  /** Targets named by keywords, best first. Weak words (注销, 流量) count only when `includeWeak`. */
+  targets(text: string, includeWeak: boolean): TargetType[];
+}
+
+const TARGET_ORDER: readonly TargetType[] = ['number', 'broadband', 'plan', 'addon', 'vas'];
+const PUNCTUATION = /[\s!-/:-@[-`{-~，。！？、；：“”‘’（）《》【】…—·～]+/g;
+
+function keywordList(lists: Record<TargetType, string[]>): { word: string; target: TargetType }[] {
+  const out: { word: string; target: TargetType }[] = [];
+  for (const target of TARGET_ORDER) for (const word of lists[target]) out.push({ word: word.toLowerCase(), target });
+  // Longer words first; among equal lengths the TARGET_ORDER above decides (the sort is stable).
+  return out.sort((a, b) => b.word.length - a.word.length);
+}
+
+export function createRules(lexicon: Lexicon): Rules {
+  const typos = Object.entries(lexicon.typos.map).sort((a, b) => b[0].length - a[0].length);
+  const negations = lexicon.negation.map((p) => new RegExp(p, 'g'));
+  const exceptions = lexicon.negationExceptions;
+  const human = lexicon.human;
+  const humanNegation = lexicon.humanNegation;
+  const smsExact = new Set(lexicon.smsCommands.exact);
+  const smsPattern = new RegExp(lexicon.smsCommands.pattern);
+  const smsReply = new RegExp(lexicon.smsCommands.reply);
+  const strong = keywordList(lexicon.targets.strong);
+  const weak = keywordList(lexicon.targets.weak);
+
+  function findTargets(text: string, list: { word: string; target: TargetType }[]): TargetType[] {
+    const hits: { target: TargetType; length: number; start: number }[] = [];
+    for (const { word, target } of list) {
+      const at = text.indexOf(word);
+      if (at >= 0) hits.push({ target, length: word.length, start: at });
+    }
+    hits.sort((a, b) => b.length - a.length || a.start - b.start);
+    const out: TargetType[] = [];
+    for (const h of hits) if (!out.includes(h.target)) out.push(h.target);
+    return out;
+  }
+
+  return {
+    fixTypos(text) {
+      let s = text;
+      for (const [wrong, right] of typos) if (s.includes(wrong)) s = s.split(wrong).join(right);
+      return s;
+    },
+    negated(text) {
+      for (const re of negations) {
+        re.lastIndex = 0;
+        for (const m of text.matchAll(re)) {
+          const around = text.slice(Math.max(0, m.index - 3), m.index + m[0].length + 3);
+          if (!exceptions.some((e) => around.includes(e))) return true;
+        }
+      }
+      return false;
+    },
+    smsCommand(text) {
+      const compact = text.replace(PUNCTUATION, '');
+      if (smsExact.has(compact)) return true;
+      if (smsPattern.test(compact) && !/^td\d{14}$/.test(compact)) return true;
+      return smsReply.test(text);
+    },
+    wantsHuman(text) {
+      if (humanNegation.some((w) => text.includes(w))) return false;
+      return human.some((w) => text.includes(w));
+    },
+    targets(text, includeWeak) {
+      const found = findTargets(text, strong);
+      if (found.length > 0 || !includeWeak) return found;
+      return findTargets(text, weak);
+    },
+  };
+}

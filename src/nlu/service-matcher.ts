@@ -1,0 +1,171 @@
+import { distance } from 'fastest-levenshtein';
+import type { Catalogue, TargetType } from '../domain/types.js';
+import type { NluContext } from './nlu.js';
+import type { Normalizer } from './normalize.js';
+
+/** A service named in the text. */
+export interface ServiceMatch {
+  serviceId: string;
+  target: TargetType;
+  /** Where the name starts in the (typo-fixed) normalised text; -1 when found through context only. */
+  start: number;
+  /** 1 for an exact name or alias, less for a fuzzy or partial match. */
+  score: number;
+}
+
+/** Finds catalogue services in normalised text. Pure; a few µs per utterance. */
+export interface ServiceMatcher {
+  /** Best match first. `categoryTargets` are targets named by generic words (宽带, 号码) that only the user's own subscriptions can resolve. */
+  match(text: string, words: readonly string[], context: NluContext | undefined, categoryTargets: ReadonlySet<TargetType>): ServiceMatch[];
+  /** Generic catalogue words (宽带, 号码 …) found in the text, with the target each names. */
+  categories(text: string): TargetType[];
+}
+
+interface Surface {
+  text: string;
+  serviceId: string;
+  target: TargetType;
+}
+
+const MIN_FUZZY_LENGTH = 4;
+
+function allowedDistance(length: number): number {
+  return length >= 7 ? 2 : 1;
+}
+
+/**
+ * Builds the matcher over the catalogue's names and aliases. Generic aliases (`categoryWords`)
+ * never name a service by themselves: 宽带 could be either broadband product, 号码 appears in
+ * "my number is …".
+ */
+export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer, categoryWords: readonly string[]): ServiceMatcher {
+  const category = new Set(categoryWords.map((w) => normalize(w)));
+  const surfaces: Surface[] = [];
+  const categoryTarget = new Map<string, TargetType>();
+  const byService = new Map<string, { target: TargetType; surfaces: string[] }>();
+  for (const s of catalogue.services) {
+    const names = [...new Set([s.name, ...s.aliases].map((n) => normalize(n)).filter((n) => n.length > 0))];
+    byService.set(s.id, { target: s.target, surfaces: names });
+    for (const n of names) {
+      if (category.has(n)) categoryTarget.set(n, s.target);
+      else surfaces.push({ text: n, serviceId: s.id, target: s.target });
+    }
+  }
+  // Longest first, so that 视频彩铃 claims its characters before 彩铃 can.
+  surfaces.sort((a, b) => b.text.length - a.text.length);
+  const byFirstChar = new Map<string, Surface[]>();
+  for (const s of surfaces) {
+    const key = s.text[0]!;
+    const list = byFirstChar.get(key) ?? [];
+    list.push(s);
+    byFirstChar.set(key, list);
+  }
+  const fuzzyCandidates = surfaces.filter((s) => [...s.text].length >= MIN_FUZZY_LENGTH);
+  const categoryList = [...categoryTarget.entries()].sort((a, b) => b[0].length - a[0].length);
+
+  function exact(text: string): ServiceMatch[] {
+    const taken = new Uint8Array(text.length);
+    const found: ServiceMatch[] = [];
+    const hits: { s: Surface; start: number }[] = [];
+    for (let i = 0; i < text.length; i++) {
+      const list = byFirstChar.get(text[i]!);
+      if (!list) continue;
+      for (const s of list) if (text.startsWith(s.text, i)) hits.push({ s, start: i });
+    }
+    hits.sort((a, b) => b.s.text.length - a.s.text.length || a.start - b.start);
+    for (const h of hits) {
+      let free = true;
+      for (let k = h.start; k < h.start + h.s.text.length; k++) if (taken[k]) free = false;
+      if (!free) continue;
+      taken.fill(1, h.start, h.start + h.s.text.length);
+      found.push({ serviceId: h.s.serviceId, target: h.s.target, start: h.start, score: 1 });
+    }
+    return found;
+  }
+
+  function fuzzy(text: string): ServiceMatch[] {
+    const chars = new Set(text);
+    const found: ServiceMatch[] = [];
+    for (const s of fuzzyCandidates) {
+      const len = s.text.length;
+      const maxD = allowedDistance(len);
+      let shared = 0;
+      for (const ch of s.text) if (chars.has(ch)) shared++;
+      if (shared < len - maxD) continue;
+      let bestD = maxD + 1;
+      let bestStart = -1;
+      for (let w = len - maxD; w <= len + maxD; w++) {
+        for (let i = 0; i + w <= text.length; i++) {
+          const d = distance(text.slice(i, i + w), s.text);
+          if (d < bestD) {
+            bestD = d;
+            bestStart = i;
+          }
+        }
+      }
+      if (bestD <= maxD) found.push({ serviceId: s.serviceId, target: s.target, start: bestStart, score: 1 - bestD / len });
+    }
+    found.sort((a, b) => b.score - a.score || a.start - b.start);
+    return found;
+  }
+
+  /** Subscriptions whose name or aliases contain a word the user typed (会员 → 音乐会员). */
+  function fromContext(words: readonly string[], context: NluContext, categoryTargets: ReadonlySet<TargetType>): ServiceMatch[] {
+    const found: ServiceMatch[] = [];
+    for (const sub of context.subscriptions ?? []) {
+      const known = byService.get(sub.serviceId);
+      const names = [normalize(sub.name), ...(known?.surfaces ?? [])];
+      let best = 0;
+      for (const w of words) {
+        if ([...w].length < 2) continue;
+        for (const n of names) if (n.includes(w)) best = Math.max(best, w.length / n.length);
+      }
+      if (known && categoryTargets.has(known.target)) best = Math.max(best, 0.5);
+      if (best > 0) found.push({ serviceId: sub.serviceId, target: known?.target ?? 'vas', start: -1, score: best });
+    }
+    return found.sort((a, b) => b.score - a.score);
+  }
+
+  return {
+    categories(text: string): TargetType[] {
+      const out: TargetType[] = [];
+      for (const [word, target] of categoryList) if (text.includes(word)) out.push(target);
+      return out;
+    },
+    match(text, words, context, categoryTargets) {
+      let matches = exact(text);
+      if (matches.length === 0) matches = fuzzy(text);
+      matches.sort((a, b) => a.start - b.start);
+      const subs = context?.subscriptions;
+      if (!subs || subs.length === 0) return dedupe(matches);
+      const owned = new Set(subs.map((s) => s.serviceId));
+      // A name the user does not have but a subscription contains (彩铃 when they have 视频彩铃) means that subscription.
+      const remapped: ServiceMatch[] = [];
+      for (const m of matches) {
+        if (owned.has(m.serviceId)) {
+          remapped.push(m);
+          continue;
+        }
+        const mine = subs.find((s) => {
+          const known = byService.get(s.serviceId);
+          const mSurfaces = byService.get(m.serviceId)?.surfaces ?? [];
+          return known?.target === m.target && known.surfaces.some((n) => mSurfaces.some((ms) => n.includes(ms)));
+        });
+        remapped.push(mine ? { ...m, serviceId: mine.serviceId, score: m.score * 0.9 } : m);
+      }
+      const mine = remapped.filter((m) => owned.has(m.serviceId));
+      const ownedFirst = [
+        ...mine,
+        // Partial words are only consulted when no owned service was named outright.
+        ...(mine.length === 0 ? fromContext(words, context!, categoryTargets) : []),
+        ...remapped.filter((m) => !owned.has(m.serviceId)),
+      ];
+      return dedupe(ownedFirst);
+    },
+  };
+}
+
+function dedupe(matches: ServiceMatch[]): ServiceMatch[] {
+  const seen = new Set<string>();
+  return matches.filter((m) => (seen.has(m.serviceId) ? false : (seen.add(m.serviceId), true)));
+}

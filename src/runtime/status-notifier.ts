@@ -1,0 +1,109 @@
+import type { OperatorBackend } from '../adapters/operator-backend.js';
+import type { UnsubscribeRequest } from '../domain/types.js';
+import { isAppError } from '../errors.js';
+import type { I18n } from '../i18n/i18n.js';
+import type { Logger } from '../log.js';
+import type { BotStore, TrackedRequest } from '../store/stores.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { Reply } from './turn-runner.js';
+
+/** Delivers messages into an existing conversation (implemented at the channel edge). */
+export interface ProactiveSender {
+  /** Throws when the channel could not be reached; the caller retries later. */
+  send(conversationId: string, reference: unknown, replies: Reply[]): Promise<void>;
+}
+
+/**
+ * Tells users in chat when their filed requests change status, unprompted. Tracked requests are
+ * rows in the store, so nothing is forgotten across a restart: the back end's push is a prompt to
+ * look now, and a periodic sweep (pollMs) polls every open request. A status is marked as
+ * notified only after the message was delivered, so a failed delivery is retried on the next sweep.
+ */
+export class StatusNotifier {
+  private timer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly perTicket = new KeyedMutex();
+  private sweeping: Promise<void> | undefined;
+
+  constructor(private readonly deps: {
+    store: BotStore;
+    backend: OperatorBackend;
+    i18n: I18n;
+    sender: ProactiveSender;
+    logger: Logger;
+    pollMs: number;
+  }) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.unsubscribe = this.deps.backend.onStatusChange((request) => { void this.onChange(request); });
+    this.timer = setInterval(() => { void this.sweep(); }, this.deps.pollMs);
+    this.timer.unref();
+    void this.sweep();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.unsubscribe?.();
+    await this.sweeping;
+    await this.perTicket.idle();
+  }
+
+  /** Checks every open tracked request once. Never throws. */
+  sweep(): Promise<void> {
+    if (this.sweeping) return this.sweeping;
+    this.sweeping = (async () => {
+      try {
+        const open = await this.deps.store.listOpen();
+        for (const row of open) {
+          try {
+            const request = await this.deps.backend.getRequest(row.ticket);
+            await this.deliver(row.ticket, request);
+          } catch (err) {
+            if (isAppError(err, 'backend.unknownRequest')) {
+              this.deps.logger.warn('tracked request unknown to the back end', { ticket: row.ticket });
+            } else {
+              this.deps.logger.warn('status poll failed', { ticket: row.ticket, error: err });
+            }
+          }
+        }
+      } catch (err) {
+        this.deps.logger.error('status sweep failed', { error: err });
+      } finally {
+        this.sweeping = undefined;
+      }
+    })();
+    return this.sweeping;
+  }
+
+  private async onChange(request: UnsubscribeRequest): Promise<void> {
+    try {
+      await this.deliver(request.ticket, request);
+    } catch (err) {
+      this.deps.logger.warn('status push delivery failed; the sweep will retry', { ticket: request.ticket, error: err });
+    }
+  }
+
+  private deliver(ticket: string, request: UnsubscribeRequest): Promise<void> {
+    return this.perTicket.run(ticket, async () => {
+      const open = await this.deps.store.listOpen();
+      const row: TrackedRequest | undefined = open.find((r) => r.ticket === ticket);
+      if (!row || row.notifiedStatus === request.status) return;
+      // 'submitted' was already told by the receipt; only later steps are news.
+      if (request.status === 'submitted') return;
+      const conversation = await this.deps.store.getConversation(row.conversationId);
+      if (!conversation) {
+        this.deps.logger.warn('no conversation for tracked request', { ticket });
+        return;
+      }
+      const { i18n } = this.deps;
+      const text = i18n.t(`notify.status.${request.status}`, {
+        name: request.serviceName, ticket: request.ticket, effectiveAt: request.effectiveAt, reasonKey: request.reasonKey ?? 'status.reason.unknown',
+      }, conversation.locale);
+      await this.deps.sender.send(row.conversationId, conversation.reference, [{ text, choices: [] }]);
+      await this.deps.store.markNotified(ticket, request.status);
+      this.deps.logger.info('status notified', { ticket, status: request.status, conversationId: row.conversationId });
+    });
+  }
+}

@@ -1,0 +1,333 @@
+import { initialTransition, transition } from 'xstate';
+import { MACHINE_VERSION, MAX_ATTEMPTS, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
+import type { DialogEffect, DialogEvent, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
+import type { OperatorBackend } from '../adapters/operator-backend.js';
+import type { UnsubscribeRequest } from '../domain/types.js';
+import { isAppError } from '../errors.js';
+import type { I18n } from '../i18n/i18n.js';
+import type { Logger } from '../log.js';
+import type { Nlu } from '../nlu/nlu.js';
+import type { BotStore, ConversationRecord } from '../store/stores.js';
+import type { IdentityVerifier } from './identity-verifier.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+export { MAX_ATTEMPTS };
+
+export interface Reply {
+  text: string;
+  /** Suggested actions: what the button shows and what it sends back. */
+  choices: { title: string; value: string }[];
+}
+
+export interface TurnOutput {
+  replies: Reply[];
+  /** The dialog's state after the turn, as a dotted string (e.g. session.awaitingCode). */
+  state: string;
+  locale: string;
+}
+
+export interface MessageInput {
+  conversationId: string;
+  text: string;
+  locale?: string;
+  /** Bot Framework conversation reference (opaque here), kept for proactive messages. */
+  reference: unknown;
+}
+
+type Snapshot = ReturnType<typeof initialTransition<typeof unsubscribeMachine>>[0];
+
+/** Safety net against a machine bug looping between effects and events. */
+const MAX_STEPS_PER_TURN = 32;
+const STATUS_LIST_LIMIT = 5;
+
+/**
+ * Runs one user turn: restore the conversation's snapshot → understand the text → feed the machine
+ * → carry out its effects (feeding results back as events) → save → return the replies.
+ * Turns of one conversation run one at a time. Depends on adapters and stores only through interfaces.
+ */
+export class TurnRunner {
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly deps: {
+    store: BotStore;
+    nlu: Nlu;
+    backend: OperatorBackend;
+    verifier: IdentityVerifier;
+    i18n: I18n;
+    logger: Logger;
+    now: () => number;
+    dialogTimeoutMs: number;
+    maxMessageChars: number;
+  }) {}
+
+  handleMessage(input: MessageInput): Promise<TurnOutput> {
+    return this.mutex.run(input.conversationId, () => this.turn(input));
+  }
+
+  /** The greeting for a new conversation (no state change). */
+  welcome(locale: string | undefined): TurnOutput {
+    const loc = this.deps.i18n.resolve(locale);
+    return { replies: [{ text: this.deps.i18n.t('welcome.text', {}, loc), choices: [] }], state: 'idle', locale: loc };
+  }
+
+  /** The reply to a message without text (an image, a file): state unchanged. */
+  async nonText(conversationId: string, locale: string | undefined): Promise<TurnOutput> {
+    const loc = this.deps.i18n.resolve(locale);
+    return { replies: [this.render({ key: 'input.nonText' }, loc)], state: await this.stateOf(conversationId), locale: loc };
+  }
+
+  /** The dotted state of a stored conversation, for proactive messages. */
+  async stateOf(conversationId: string): Promise<string> {
+    const record = await this.deps.store.getConversation(conversationId);
+    const value = (record?.snapshot as { value?: unknown } | undefined)?.value;
+    return value === undefined ? 'idle' : stateToString(value);
+  }
+
+  private async turn(input: MessageInput): Promise<TurnOutput> {
+    const { store, i18n, logger, now } = this.deps;
+    const locale = i18n.resolve(input.locale);
+    const record = await store.getConversation(input.conversationId);
+    const notices: Message[] = [];
+    let snapshot = this.restore(record, input.conversationId, notices);
+
+    const text = input.text.trim();
+    let outgoing: Reply[] = [];
+    if (text.length === 0) {
+      outgoing = [this.render({ key: 'input.empty' }, locale)];
+    } else if (text.length > this.deps.maxMessageChars) {
+      outgoing = [this.render({ key: 'input.tooLong' }, locale)];
+    } else {
+      const utterance = this.understand(text, snapshot, locale);
+      const result = await this.run(snapshot, { type: 'user.message', utterance }, input.conversationId, locale);
+      snapshot = result.snapshot;
+      outgoing = result.replies;
+    }
+
+    const next: ConversationRecord = {
+      id: input.conversationId,
+      snapshot: unsubscribeMachine.getPersistedSnapshot(snapshot),
+      machineVersion: MACHINE_VERSION,
+      locale,
+      lastActiveAt: new Date(now()).toISOString(),
+      reference: input.reference ?? record?.reference ?? null,
+    };
+    await store.putConversation(next);
+    const replies = [...notices.map((m) => this.render(m, locale)), ...outgoing];
+    const state = stateToString(snapshot.value);
+    logger.debug('turn', { conversationId: input.conversationId, state, replies: replies.length });
+    return { replies, state, locale };
+  }
+
+  /** Restores a snapshot, or starts afresh with a notice when it expired or cannot be restored. */
+  private restore(record: ConversationRecord | undefined, conversationId: string, notices: Message[]): Snapshot {
+    const fresh = (): Snapshot => initialTransition(unsubscribeMachine)[0];
+    if (!record) return fresh();
+    let snapshot: Snapshot;
+    try {
+      if (record.machineVersion !== MACHINE_VERSION) throw new Error(`machine version ${record.machineVersion} ≠ ${MACHINE_VERSION}`);
+      const persisted = record.snapshot as { value: unknown; context: Snapshot['context'] };
+      snapshot = unsubscribeMachine.resolveState({ value: persisted.value as Snapshot['value'], context: persisted.context });
+    } catch (err) {
+      this.deps.logger.warn('dialog.unrestorable: conversation reset', { conversationId, error: err });
+      notices.push({ key: 'dialog.restoreFailed' });
+      return fresh();
+    }
+    const idleFor = this.deps.now() - Date.parse(record.lastActiveAt);
+    if (snapshot.value !== 'idle' && idleFor > this.deps.dialogTimeoutMs) {
+      notices.push({ key: 'dialog.expired' });
+      const [start] = initialTransition(unsubscribeMachine);
+      // The conversation's tickets stay answerable; the identity check does not outlive the dialog.
+      return unsubscribeMachine.resolveState({ value: 'idle', context: { ...start.context, tickets: snapshot.context.tickets, filingSeq: snapshot.context.filingSeq } });
+    }
+    return snapshot;
+  }
+
+  private understand(text: string, snapshot: Snapshot, locale: string): Utterance {
+    const parsed = this.deps.nlu.parse(text, { subscriptions: snapshot.context.subscriptions });
+    const phrase = this.deps.i18n.t('confirm.number.phrase', {}, locale);
+    const compact = (s: string) => s.replace(/[\s，。！,.!“”"']/g, '');
+    return {
+      intent: parsed.intent,
+      confidence: parsed.confidence,
+      negated: parsed.negated,
+      target: parsed.target,
+      serviceIds: parsed.serviceIds,
+      msisdn: parsed.msisdn,
+      code: parsed.code,
+      idTail: parsed.idTail,
+      choice: parsed.choice,
+      ticket: parsed.ticket,
+      confirmsNumberClosure: compact(parsed.normalized).includes(compact(phrase)) || compact(text).includes(compact(phrase)),
+    };
+  }
+
+  private async run(start: Snapshot, first: DialogEvent, conversationId: string, locale: string): Promise<{ snapshot: Snapshot; replies: Reply[] }> {
+    const replies: Reply[] = [];
+    const queue: DialogEvent[] = [first];
+    let snapshot = start;
+    for (let steps = 0; queue.length > 0; steps++) {
+      if (steps >= MAX_STEPS_PER_TURN) {
+        this.deps.logger.error('dialog loop stopped', { conversationId, state: stateToString(snapshot.value) });
+        break;
+      }
+      const event = queue.shift()!;
+      const [next, actions] = transition(unsubscribeMachine, snapshot, event);
+      snapshot = next;
+      for (const action of actions) {
+        const effect = { type: action.type, params: action.params } as DialogEffect;
+        const result = await this.execute(effect, snapshot, conversationId, locale, replies);
+        if (result) queue.push(result);
+      }
+    }
+    return { snapshot, replies };
+  }
+
+  private async execute(effect: DialogEffect, snapshot: Snapshot, conversationId: string, locale: string, replies: Reply[]): Promise<DialogEvent | null> {
+    const { backend, verifier, store, logger } = this.deps;
+    switch (effect.type) {
+      case 'say': {
+        const p = effect.params;
+        replies.push(this.render({ key: p.key, params: p.params }, locale, p.lines, p.choices));
+        return null;
+      }
+      case 'sendCode': {
+        try {
+          const r = await verifier.sendCode(effect.params.msisdn, locale);
+          if (r.kind === 'sent') return { type: 'identity.codeSent' };
+          if (r.kind === 'locked') return { type: 'identity.locked', minutes: r.minutes };
+          return { type: 'identity.sendFailed', reason: r.kind };
+        } catch (err) {
+          logger.warn('sms send failed', { conversationId, code: codeOf(err) });
+          return { type: 'identity.sendFailed', reason: 'unavailable' };
+        }
+      }
+      case 'checkCode': {
+        const r = await verifier.checkCode(effect.params.msisdn, effect.params.code);
+        if (r.kind === 'verified') return { type: 'identity.verified' };
+        if (r.kind === 'expired') return { type: 'identity.expired' };
+        if (r.kind === 'locked') return { type: 'identity.locked', minutes: r.minutes };
+        return { type: 'identity.failed', attemptsLeft: r.attemptsLeft };
+      }
+      case 'checkSecret': {
+        try {
+          const r = await verifier.checkSecret(effect.params.msisdn, effect.params.value);
+          if (r.kind === 'verified') return { type: 'secret.verified' };
+          if (r.kind === 'locked') return { type: 'identity.locked', minutes: r.minutes };
+          return { type: 'secret.failed', attemptsLeft: r.kind === 'failed' ? r.attemptsLeft : 0 };
+        } catch (err) {
+          logger.warn('secret check failed', { conversationId, code: codeOf(err) });
+          return { type: 'secret.failed', attemptsLeft: MAX_ATTEMPTS };
+        }
+      }
+      case 'loadSubscriptions': {
+        try {
+          const [subscriptions, profile] = await Promise.all([
+            backend.listSubscriptions(effect.params.msisdn),
+            backend.getSubscriber(effect.params.msisdn),
+          ]);
+          return {
+            type: 'subscriptions.loaded',
+            subscriptions,
+            profile: { arrearsFen: profile.arrearsFen, balanceFen: profile.balanceFen, boundAccounts: profile.boundAccounts },
+          };
+        } catch (err) {
+          logger.warn('listing subscriptions failed', { conversationId, code: codeOf(err) });
+          return { type: 'subscriptions.failed' };
+        }
+      }
+      case 'fileRequests': {
+        const { msisdn, subscriptionIds, filingSeq } = effect.params;
+        try {
+          const filed: UnsubscribeRequest[] = [];
+          for (const subscriptionId of subscriptionIds) {
+            // Deterministic per confirmation: a retry or a replayed turn files nothing twice.
+            const idempotencyKey = `${conversationId}:${filingSeq}:${subscriptionId}`;
+            filed.push(await backend.fileUnsubscription({ msisdn, subscriptionId, idempotencyKey }));
+          }
+          await store.track(filed.map((r) => ({
+            ticket: r.ticket, conversationId, msisdn, serviceName: r.serviceName, notifiedStatus: 'submitted' as const, createdAt: r.createdAt,
+          })));
+          logger.info('requests filed', { conversationId, tickets: filed.map((r) => r.ticket) });
+          return { type: 'backend.filed', requests: filed.map(toFiled) };
+        } catch (err) {
+          logger.error('filing failed', { conversationId, code: codeOf(err) });
+          return { type: 'backend.failed' };
+        }
+      }
+      case 'loadStatus': {
+        try {
+          const requests = await this.lookUpStatus(effect.params, conversationId);
+          return { type: 'status.loaded', requests: requests.slice(0, STATUS_LIST_LIMIT).map(toFiled) };
+        } catch (err) {
+          logger.warn('status lookup failed', { conversationId, code: codeOf(err) });
+          return { type: 'status.failed' };
+        }
+      }
+      case 'requestHuman': {
+        await store.recordHandoffRequest({
+          conversationId, reason: effect.params.reason, state: stateToString(snapshot.value), at: new Date(this.deps.now()).toISOString(),
+        });
+        logger.info('human requested', { conversationId, reason: effect.params.reason });
+        return null;
+      }
+    }
+  }
+
+  /**
+   * Status is only shown to a verified owner, or for tickets filed in this conversation:
+   * a ticket number alone does not reveal someone else's requests.
+   */
+  private async lookUpStatus(p: { msisdn: string | null; ticket: string | null; tickets: string[] }, conversationId: string): Promise<UnsubscribeRequest[]> {
+    const { backend, store } = this.deps;
+    if (p.msisdn) {
+      const all = await backend.listRequests({ msisdn: p.msisdn });
+      return p.ticket ? all.filter((r) => r.ticket === p.ticket) : all;
+    }
+    const own = new Set([...p.tickets, ...(await store.listByConversation(conversationId)).map((r) => r.ticket)]);
+    const tickets = p.ticket ? (own.has(p.ticket) ? [p.ticket] : []) : [...own];
+    const found: UnsubscribeRequest[] = [];
+    for (const ticket of tickets) {
+      try {
+        found.push(await backend.getRequest(ticket));
+      } catch (err) {
+        if (!isAppError(err, 'backend.unknownRequest')) throw err;
+      }
+    }
+    return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  render(message: Message, locale: string, lines: Message[] = [], choices: Message[] = []): Reply {
+    const { t, has } = this.i18nFns();
+    const text = [message, ...lines].map((m) => t(m.key, m.params, locale)).filter((s) => s.length > 0).join('\n');
+    return {
+      text,
+      choices: choices.map((c) => {
+        const title = t(c.key, c.params, locale);
+        return { title, value: has(`${c.key}.value`, locale) ? t(`${c.key}.value`, c.params, locale) : title };
+      }),
+    };
+  }
+
+  private i18nFns() {
+    const i18n = this.deps.i18n;
+    return { t: i18n.t, has: (key: string, locale: string) => i18n.has(key, locale) };
+  }
+}
+
+function toFiled(r: UnsubscribeRequest): FiledRequest {
+  return { ticket: r.ticket, serviceName: r.serviceName, target: r.target, status: r.status, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey };
+}
+
+function codeOf(err: unknown): string {
+  return isAppError(err) ? err.code : 'unexpected';
+}
+
+/** {session: 'awaitingCode'} → 'session.awaitingCode'. */
+export function stateToString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    const [key, inner] = Object.entries(value)[0] ?? [];
+    return key === undefined ? '' : `${key}.${stateToString(inner)}`;
+  }
+  return '';
+}

@@ -1,0 +1,78 @@
+import type { RequestStatus } from '../domain/types.js';
+
+/** One conversation's dialog state and how to reach it again. */
+export interface ConversationRecord {
+  id: string;
+  /** The dialog machine's persisted snapshot (JSON). */
+  snapshot: unknown;
+  machineVersion: number;
+  locale: string;
+  /** ISO timestamp of the user's last message. */
+  lastActiveAt: string;
+  /** Bot Framework conversation reference (JSON), for proactive messages. */
+  reference: unknown;
+}
+
+/** Dialog snapshots by conversation id. put() resolves after the record is durable. */
+export interface ConversationStore {
+  getConversation(id: string): Promise<ConversationRecord | undefined>;
+  putConversation(record: ConversationRecord): Promise<void>;
+}
+
+/** A filed request whose status changes the bot must report back in chat. */
+export interface TrackedRequest {
+  ticket: string;
+  conversationId: string;
+  msisdn: string;
+  serviceName: string;
+  /** The last status the user was told about (the receipt counts as 'submitted'). */
+  notifiedStatus: RequestStatus;
+  /** ISO timestamp. */
+  createdAt: string;
+}
+
+/** Requests awaiting a status notification. Rows stay until their final status was delivered. */
+export interface TrackingStore {
+  /** Adds rows; a ticket already tracked is left unchanged (idempotent). */
+  track(rows: TrackedRequest[]): Promise<void>;
+  /** Tracked requests whose final status has not been delivered yet. */
+  listOpen(): Promise<TrackedRequest[]>;
+  /** Records that the user was told about `status`; final statuses close the row. */
+  markNotified(ticket: string, status: RequestStatus): Promise<void>;
+  /** Tickets tracked for a conversation, newest first (open and closed). */
+  listByConversation(conversationId: string): Promise<TrackedRequest[]>;
+}
+
+/** Per-number verification state. Codes are never stored in clear. Times are epoch milliseconds. */
+export interface VerificationRecord {
+  msisdn: string;
+  codeHash: string | null;
+  salt: string | null;
+  expiresAt: number;
+  codeAttempts: number;
+  secretAttempts: number;
+  /** Send times within the last hour (for rate limiting). */
+  sends: number[];
+  lockedUntil: number;
+}
+
+export interface VerificationStore {
+  getVerification(msisdn: string): Promise<VerificationRecord | undefined>;
+  putVerification(record: VerificationRecord): Promise<void>;
+}
+
+/** Requests for a human agent recorded until the handoff queue exists. */
+export interface HandoffRequest {
+  conversationId: string;
+  reason: string;
+  state: string;
+  /** ISO timestamp. */
+  at: string;
+}
+
+export interface HandoffRequestStore {
+  recordHandoffRequest(request: HandoffRequest): Promise<void>;
+  listHandoffRequests(): Promise<HandoffRequest[]>;
+}
+
+export type BotStore = ConversationStore & TrackingStore & VerificationStore & HandoffRequestStore & { close(): Promise<void> };
