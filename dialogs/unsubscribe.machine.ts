@@ -400,7 +400,7 @@ export const unsubscribeMachine = setup({
           ],
         },
         awaitingSecret: {
-          description: 'Waiting for the 服务密码 or the last 6 ID digits.',
+          description: 'Waiting for the service password or the last 6 ID digits.',
           entry: assign({ prompt: { key: 'identity.secret.prompt' }, promptChoices: [] }),
           on: {
             'user.message': [{ guard: 'hasSecret', target: 'checkingSecret', actions: assign({ misses: 0 }) }],

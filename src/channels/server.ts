@@ -22,6 +22,8 @@ export interface DevTools {
 }
 
 export interface ChannelServer {
+  /** The bot itself (an ActivityHandler), e.g. for botbuilder's TestAdapter. */
+  readonly bot: TuidingBot;
   readonly sender: ProactiveSender;
   /** Starts listening; resolves with the bound port (config port 0 → a free one). */
   listen(port: number, host: string): Promise<number>;
@@ -156,6 +158,7 @@ export function createChannelServer(deps: {
   };
 
   return {
+    bot,
     sender,
     get inFlight() { return inFlight; },
     listen(port, host) {

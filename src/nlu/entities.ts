@@ -12,6 +12,8 @@ export interface Identifiers {
   rest: string;
   /** Nothing but identifiers and punctuation was typed. */
   onlyIdentifiers: boolean;
+  /** Nothing but a list pick was typed ("2", "第一个和第三个", "1、3"). */
+  onlyChoice: boolean;
 }
 
 const TICKET = /(?<![a-z0-9])td[\s-]?(\d{14})(?!\d)/g;
@@ -122,8 +124,10 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
       if (code) blanked = blanked.replace(code, ' '.repeat(6));
       if (idTail && idTail !== code) blanked = blanked.replace(idTail.toLowerCase(), ' '.repeat(6));
       const choice = code || idTail ? null : choiceOf(blanked, negated);
+      const compact = blanked.replace(PUNCTUATION, ' ').trim();
+      const onlyChoice = choice?.kind === 'indexes' && listOnly.test(compact);
       const onlyIdentifiers = [ticket, msisdn, code, idTail].some((v) => v !== null) && blanked.replace(PUNCTUATION, '').length === 0;
-      return { msisdn, code, idTail, ticket, choice, rest: blanked, onlyIdentifiers };
+      return { msisdn, code, idTail, ticket, choice, rest: blanked, onlyIdentifiers, onlyChoice };
     },
   };
 }

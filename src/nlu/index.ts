@@ -5,6 +5,7 @@ import { createIdentifierExtractor } from './entities.js';
 import { extractFeatures } from './features.js';
 import { loadLexicon, type Lexicon } from './lexicon.js';
 import { INTENTS, type Intent, type Nlu, type NluContext, type NluResult } from './nlu.js';
+import { createProductMasker } from './mask.js';
 import { createNormalizer } from './normalize.js';
 import { createRules } from './rules.js';
 import { createSegmenter, USER_DICT_FILE } from './segment.js';
@@ -55,13 +56,18 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (ids.length === 1) singleServiceOf.set(target, ids[0]!);
   }
 
-  const featuresOfNormalized = (normalized: string): string[] => extractFeatures(normalized, segmenter.cut(normalized));
+  const mask = createProductMasker(catalogue, lexicon, normalize);
+  const featuresOfNormalized = (normalized: string): string[] => {
+    const masked = mask(rules.fixTypos(normalized));
+    return extractFeatures(masked, segmenter.cut(masked));
+  };
   const examples = options.examples ?? loadCorpus(options.corpusFile);
   const classifier = trainIntentClassifier(
     examples.map((ex) => ({ features: featuresOfNormalized(normalize(ex.text)), label: ex.intent })),
   );
 
   function decideIntent(normalized: string, features: string[], negated: boolean, onlyIdentifiers: boolean, ticket: string | null): { intent: Intent; confidence: number } {
+    // A bare number, code or list pick answers the question the dialog asked; it carries no intent of its own.
     if (onlyIdentifiers) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
     if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
     const prediction = classifier.predict(features);
@@ -96,12 +102,11 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (normalized.length === 0) {
       return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };
     }
-    const words = segmenter.cut(normalized);
-    const features = extractFeatures(normalized, words);
-    const { intent, confidence } = decideIntent(normalized, features, negated, ids.onlyIdentifiers, ids.ticket);
+    const features = featuresOfNormalized(normalized);
+    const { intent, confidence } = decideIntent(normalized, features, negated, ids.onlyIdentifiers || ids.onlyChoice, ids.ticket);
 
     const fixed = rules.fixTypos(normalized);
-    const matchWords = fixed === normalized ? words : segmenter.cut(fixed);
+    const matchWords = segmenter.cut(fixed);
     const categoryTargets = new Set<TargetType>(UNSUBSCRIBE_LIKE.has(intent) ? matcher.categories(fixed) : []);
     const matches = matcher.match(fixed, matchWords, context, categoryTargets);
     const serviceIds = matches.map((m) => m.serviceId);

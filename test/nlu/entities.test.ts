@@ -1,0 +1,179 @@
+import { describe, it, expect } from 'vitest';
+import type { TargetType } from '../../src/domain/types.js';
+import { productionNlu } from './nlu-fixture.js';
+
+const nlu = productionNlu();
+
+describe('target type', () => {
+  it.each<[string, TargetType | null]>([
+    ['我想退订视频彩铃', 'vas'],
+    ['来电提醒不要了', 'vas'],
+    ['VIP会员怎么取消', 'vas'],
+    ['退订SP业务', 'vas'],
+    ['手机报退订', 'vas'],
+    ['把流量包取消', 'addon'],
+    ['加油包退了', 'addon'],
+    ['语音包不要了', 'addon'],
+    ['短信包退订', 'addon'],
+    ['我要退套餐', 'plan'],
+    ['合约到期了想退', 'plan'],
+    ['融合套餐怎么退', 'plan'],
+    ['宽带怎么退', 'broadband'],
+    ['我要拆机', 'broadband'],
+    ['退宽带光猫要还吗', 'broadband'],
+    ['我要销号', 'number'],
+    ['我想销户', 'number'],
+    ['注销手机号', 'number'],
+    ['号码不用了', 'number'],
+    ['我要停机', 'number'],
+    ['我要退订', null],
+  ])('finds the target of "%s": %s', (text, target) => {
+    expect(nlu.parse(text).target).toBe(target);
+  });
+});
+
+describe('catalogue services', () => {
+  it.each([
+    ['我想退订视频彩铃', 'vas-video-ringback'],
+    ['彩铃退订', 'vas-ringback'],
+    ['退订视屏彩铃', 'vas-video-ringback'],
+    ['取消视频采铃', 'vas-video-ringback'],
+    ['来电题醒不要了', 'vas-caller-reminder'],
+    ['流量加油包退了', 'addon-data-booster'],
+    ['加油包退了', 'addon-data-booster'],
+    ['5G包不要了', 'addon-5g-boost'],
+    ['129套餐退订', 'plan-5g-129'],
+    ['千兆宽带拆机', 'broadband-1000m'],
+    ['我要销号', 'number-line'],
+    ['退訂音樂會員', 'vas-music-member'],
+  ])('matches "%s" to %s', (text, id) => {
+    expect(nlu.parse(text).serviceIds[0]).toBe(id);
+  });
+
+  it('prefers the longer name when one contains another', () => {
+    expect(nlu.parse('退订视频彩铃').serviceIds).toEqual(['vas-video-ringback']);
+  });
+
+  it('lists several services in the order they were named', () => {
+    expect(nlu.parse('把手机报和加油包都退了').serviceIds).toEqual(['vas-mobile-news', 'addon-data-booster']);
+  });
+
+  it('does not name a broadband product for the generic word 宽带', () => {
+    expect(nlu.parse('宽带怎么退').serviceIds).toEqual([]);
+  });
+
+  it('resolves a short name through the subscriber\'s own services', () => {
+    const context = { subscriptions: [{ serviceId: 'vas-music-member', name: '音乐会员' }, { serviceId: 'addon-data-10g', name: '10GB流量包' }] };
+    expect(nlu.parse('会员不要了', context).serviceIds[0]).toBe('vas-music-member');
+    expect(nlu.parse('流量包退了', context).serviceIds[0]).toBe('addon-data-10g');
+  });
+
+  it('maps 彩铃 to the video ringback tone the subscriber actually has', () => {
+    const context = { subscriptions: [{ serviceId: 'vas-video-ringback', name: '视频彩铃' }] };
+    expect(nlu.parse('彩铃退掉', context).serviceIds[0]).toBe('vas-video-ringback');
+  });
+
+  it('resolves 宽带 to the broadband the subscriber has', () => {
+    const context = { subscriptions: [{ serviceId: 'broadband-1000m', name: '千兆光纤宽带' }] };
+    expect(nlu.parse('宽带怎么退', context).serviceIds).toEqual(['broadband-1000m']);
+  });
+
+  it('does not treat "my number is" as closing the number', () => {
+    expect(nlu.parse('我的手机号是13812345678').serviceIds).toEqual([]);
+  });
+});
+
+describe('mobile numbers', () => {
+  it.each([
+    ['13812345678', '13812345678'],
+    ['我的号码是13912345678', '13912345678'],
+    ['+86 138 1234 5678', '13812345678'],
+    ['+8613812345678', '13812345678'],
+    ['138-1234-5678', '13812345678'],
+    ['１３８１２３４５６７８', '13812345678'],
+    ['手机号 150 0000 1111 谢谢', '15000001111'],
+  ])('reads %s as %s', (text, msisdn) => {
+    expect(nlu.parse(text).msisdn).toBe(msisdn);
+  });
+
+  it.each(['12812345678', '1381234567', '138123456789', '10086'])('rejects %s', (text) => {
+    expect(nlu.parse(text).msisdn).toBeNull();
+  });
+
+  it('does not read an 11-digit number as a code', () => {
+    expect(nlu.parse('13812345678').code).toBeNull();
+  });
+});
+
+describe('codes and ID tails', () => {
+  it.each([
+    ['123456', '123456'],
+    ['验证码是802114', '802114'],
+    ['123 456', '123456'],
+    ['一二三四五六', '123456'],
+  ])('reads the code in %s', (text, code) => {
+    const r = nlu.parse(text);
+    expect(r.code).toBe(code);
+    expect(r.idTail).toBe(code);
+    expect(r.choice).toBeNull();
+  });
+
+  it.each([['12345X', '12345X'], ['身份证后六位是12345x', '12345X'], ['后6位 00321X', '00321X']])('reads the ID tail in %s', (text, tail) => {
+    const r = nlu.parse(text);
+    expect(r.idTail).toBe(tail);
+    expect(r.code).toBeNull();
+  });
+
+  it('treats a bare code as an answer, not a request', () => {
+    expect(nlu.parse('654321').intent).toBe('other');
+  });
+});
+
+describe('tickets', () => {
+  it.each([
+    ['TD20261124000123', 'TD20261124000123'],
+    ['查一下td20261124000123', 'TD20261124000123'],
+    ['单号 TD 20261124000123 怎么样了', 'TD20261124000123'],
+  ])('reads the ticket in %s', (text, ticket) => {
+    const r = nlu.parse(text);
+    expect(r.ticket).toBe(ticket);
+    expect(r.code).toBeNull();
+    expect(r.msisdn).toBeNull();
+  });
+
+  it('reads a pasted ticket as a status query', () => {
+    expect(nlu.parse('TD20261124000123').intent).toBe('query_status');
+  });
+});
+
+describe('choices', () => {
+  it.each([
+    ['1', [1]],
+    ['2', [2]],
+    ['2和3', [2, 3]],
+    ['1、3', [1, 3]],
+    ['1,2', [1, 2]],
+    ['1 3', [1, 3]],
+    ['第二个', [2]],
+    ['第一个和第三个', [1, 3]],
+    ['选2', [2]],
+    ['退第2个', [2]],
+    ['把第三个退了', [3]],
+    ['二', [2]],
+  ])('reads %s as positions %j', (text, indexes) => {
+    expect(nlu.parse(text).choice).toEqual({ kind: 'indexes', indexes });
+  });
+
+  it.each(['两个都退', '都退', '全部', '全部退订', '都不要了', '三个都取消'])('reads %s as all of them', (text) => {
+    expect(nlu.parse(text).choice).toEqual({ kind: 'all' });
+  });
+
+  it.each(['10元30G的流量包', '我要退订', '129套餐', '0000', '都不退了'])('finds no choice in %s', (text) => {
+    expect(nlu.parse(text).choice).toBeNull();
+  });
+
+  it('gives a bare pick no intent of its own', () => {
+    expect(nlu.parse('2').intent).toBe('other');
+    expect(nlu.parse('第一个和第三个').intent).toBe('other');
+  });
+});

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { lastCode, tempDataDir, testApp } from '../support/app.js';
+
+let data: ReturnType<typeof tempDataDir>;
+const apps: App[] = [];
+
+beforeEach(() => { data = tempDataDir(); });
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.stop();
+  data.cleanup();
+});
+
+async function open(env: Record<string, string> = {}, now?: () => number): Promise<App> {
+  const app = await testApp(data.dir, env, now ? { now } : {});
+  apps.push(app);
+  return app;
+}
+
+const say = (app: App, text: string, conversationId = 'conv-1') =>
+  app.runner.handleMessage({ conversationId, text, locale: 'zh-CN', reference: { conversation: { id: conversationId } } });
+
+describe('turn runner', () => {
+  it('resumes mid-dialog after a restart', async () => {
+    const first = await open();
+    await say(first, '退订音乐会员');
+    await say(first, '13800138000');
+    const code = await lastCode(first, '13800138000');
+    await first.stop();
+    apps.length = 0;
+
+    const second = await open();
+    const out = await say(second, code);
+    expect(out.state).toBe('session.awaitingConfirmation');
+    expect(out.replies.map((r) => r.text).join('\n')).toContain('音乐会员');
+  });
+
+  it('resets a snapshot the machine cannot restore, with an apology, keeping the store usable', async () => {
+    const app = await open();
+    await say(app, '退订音乐会员');
+    const record = (await app.store.getConversation('conv-1'))!;
+    await app.store.putConversation({ ...record, snapshot: { value: { session: 'noSuchState' }, context: {} } });
+    const out = await say(app, '你好');
+    expect(out.replies[0]!.text).toBe(app.i18n.t('dialog.restoreFailed'));
+    expect(out.state).toBe('idle');
+  });
+
+  it('ends an abandoned dialog after the inactivity timeout and says so', async () => {
+    let clock = Date.parse('2026-11-24T10:00:00Z');
+    const app = await open({ DIALOG_TIMEOUT_MINUTES: '30' }, () => clock);
+    await say(app, '退订音乐会员');
+    clock += 31 * 60_000;
+    const out = await say(app, '你好');
+    expect(out.replies[0]!.text).toBe(app.i18n.t('dialog.expired'));
+    expect(out.state).toBe('idle');
+  });
+
+  it('processes the turns of one conversation one at a time', async () => {
+    const app = await open();
+    const outs = await Promise.all([say(app, '退订音乐会员'), say(app, '13800138000')]);
+    expect(outs[0]!.state).toBe('session.askingNumber');
+    expect(outs[1]!.state).toBe('session.awaitingCode');
+  });
+});
