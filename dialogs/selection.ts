@@ -17,13 +17,12 @@ export interface Matches {
  */
 export function matchSubscriptions(subs: DialogSubscription[], target: Target | null, wanted: string[]): Matches {
   const pool = offerable(subs, target);
-  if (wanted.length > 0) {
-    const named = pool.filter((s) => wanted.includes(s.serviceId));
-    if (named.length > 0) return { candidates: named, missed: false };
-  }
+  // A named service the user does not have is never silently swapped for another: they are told, then choose.
+  const namedMissing = wanted.length > 0 && !pool.some((s) => wanted.includes(s.serviceId));
+  if (wanted.length > 0 && !namedMissing) return { candidates: pool.filter((s) => wanted.includes(s.serviceId)), missed: false };
   if (target) {
     const ofTarget = pool.filter((s) => s.target === target);
-    if (ofTarget.length > 0) return { candidates: ofTarget, missed: false };
+    if (ofTarget.length > 0) return { candidates: ofTarget, missed: namedMissing };
   }
   const all = offerable(subs, null);
   return { candidates: all, missed: wanted.length > 0 || target !== null };

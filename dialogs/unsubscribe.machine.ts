@@ -1,4 +1,4 @@
-import { assign, setup } from 'xstate';
+import { and, assign, setup } from 'xstate';
 import { matchSubscriptions, pick } from './selection.js';
 import type {
   DialogContext, DialogEvent, DialogSubscription, FiledRequest, HandoffReason, Message, Utterance,
@@ -59,6 +59,7 @@ function endDialog(context: DialogContext): DialogContext {
 }
 
 const HUMAN_CHOICE: Message = { key: 'choice.human' };
+
 
 function listLines(candidates: DialogSubscription[]): Message[] {
   return candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: s.name, feeFen: s.monthlyFeeFen } }));
@@ -121,12 +122,24 @@ export const unsubscribeMachine = setup({
     fileRequests: (_: unknown, _params: { msisdn: string; subscriptionIds: string[]; filingSeq: number }) => {},
     loadStatus: (_: unknown, _params: { msisdn: string | null; ticket: string | null; tickets: string[] }) => {},
     requestHuman: (_: unknown, _params: { reason: HandoffReason }) => {},
+    /** Each confirmation gets its own number (part of the idempotency key); a retry keeps it. */
+    nextFiling: assign(({ context }) => ({ filingSeq: context.filingSeq + 1 })),
+    /** A new request from idle: keep what was verified, take the target and services named. */
+    startRequest: assign(({ context, event }) => {
+      const u = utter(event)!;
+      return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, msisdn: context.verified ? context.msisdn : u.msisdn };
+    }),
   },
   guards: {
     hasMsisdn: ({ event }) => utter(event)?.msisdn != null,
     hasCode: ({ event }) => utter(event)?.code != null,
     hasSecret: ({ event }) => (utter(event)?.idTail ?? utter(event)?.code) != null,
-    wantsUnsubscribe: ({ event }) => { const u = utter(event); return u !== null && u.intent === 'unsubscribe' && !u.negated; },
+    // 确认退订视频彩铃 with no dialog running is a request, not an answer.
+    wantsUnsubscribe: ({ event }) => {
+      const u = utter(event);
+      if (u === null || u.negated) return false;
+      return u.intent === 'unsubscribe' || (u.intent === 'confirm' && (u.target !== null || u.serviceIds.length > 0));
+    },
     negatedRequest: ({ event }) => utter(event)?.negated === true,
     namesOtherService: ({ event }) => {
       const u = utter(event);
@@ -136,6 +149,7 @@ export const unsubscribeMachine = setup({
     isDecline: isIntent('cancel', 'deny'),
     isConfirm: isIntent('confirm'),
     isHuman: isIntent('human_agent'),
+    isComplaint: ({ event }) => utter(event)?.complaint === true,
     isHelp: isIntent('help'),
     isGreeting: isIntent('greeting'),
     isStatus: isIntent('query_status'),
@@ -145,10 +159,18 @@ export const unsubscribeMachine = setup({
     purposeIsStatus: ({ context }) => context.purpose === 'status',
     needsStrongCheck: ({ context }) => context.selected.some((s) => s.risk === 'strong') && !context.strongVerified,
     needsClosurePhrase: ({ context, event }) => closesNumber(context) && utter(event)?.confirmsNumberClosure !== true,
-    closurePhraseGiven: ({ context, event }) => closesNumber(context) && utter(event)?.confirmsNumberClosure === true,
+    // 我不确认销号 contains the phrase but says no.
+    closurePhraseGiven: ({ context, event }) => {
+      const u = utter(event);
+      return closesNumber(context) && u !== null && u.confirmsNumberClosure && !u.negated && u.intent !== 'deny' && u.intent !== 'cancel';
+    },
     missedTwice: ({ context }) => context.misses >= 1,
     hasSubscriptions: ({ context }) => context.subscriptions.length > 0,
-    validPick: ({ context, event }) => { const u = utter(event); return u !== null && pick(context.candidates, u.choice, u.serviceIds) !== null; },
+    // 彩铃不退了 names a listed service but is not a pick.
+    validPick: ({ context, event }) => {
+      const u = utter(event);
+      return u !== null && !u.negated && u.intent !== 'cancel' && u.intent !== 'deny' && pick(context.candidates, u.choice, u.serviceIds) !== null;
+    },
     choiceOutOfRange: ({ event }) => utter(event)?.choice != null,
     nothingToOffer: ({ context }) => context.candidates.length === 0,
     singleObviousMatch: ({ context }) => context.candidates.length === 1 && (context.target !== null || context.wanted.length > 0),
@@ -164,10 +186,12 @@ export const unsubscribeMachine = setup({
     'user.message': [
       {
         guard: 'isHuman',
-        actions: [
-          { type: 'requestHuman', params: { reason: 'user' } },
-          { type: 'say', params: { key: 'handoff.recorded' } },
-        ],
+        actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'user' } }],
+      },
+      {
+        // Complaint words (投诉, 12300…) go to a human at once.
+        guard: 'isComplaint',
+        actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'complaint' } }],
       },
       {
         guard: 'isCancel',
@@ -179,10 +203,12 @@ export const unsubscribeMachine = setup({
         actions: { type: 'say', params: ({ context }) => ({ key: 'help.text', lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices }) },
       },
       {
+        // Two misunderstood messages in a row: a human takes over rather than a third guess.
         guard: 'missedTwice',
         actions: [
           assign({ misses: 0 }),
-          { type: 'say', params: ({ context }) => ({ key: 'fallback.offerHuman', lines: context.prompt ? [context.prompt] : [], choices: [...context.promptChoices, HUMAN_CHOICE] }) },
+          { type: 'say', params: { key: 'fallback.escalate' } },
+          { type: 'requestHuman', params: { reason: 'misunderstood' } },
         ],
       },
       {
@@ -203,13 +229,13 @@ export const unsubscribeMachine = setup({
       on: {
         'user.message': [
           {
-            guard: 'wantsUnsubscribe',
+            // A complaint that also asks to cancel: queue for a human and start on the cancellation meanwhile.
+            guard: and(['isComplaint', 'wantsUnsubscribe']),
             target: 'session',
-            actions: assign(({ context, event }) => {
-              const u = utter(event)!;
-              return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, msisdn: context.verified ? context.msisdn : u.msisdn };
-            }),
+            actions: ['startRequest', { type: 'requestHuman', params: { reason: 'complaint' } }],
           },
+          { guard: 'isComplaint', actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'complaint' } }] },
+          { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
           { guard: 'negatedRequest', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.negated' } }] },
           {
             guard: 'isStatus',
@@ -294,7 +320,8 @@ export const unsubscribeMachine = setup({
               target: '#tuiding.idle',
               actions: [
                 assign(({ context }) => endDialog(context)),
-                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes }, choices: [HUMAN_CHOICE] }) },
+                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes } }) },
+                { type: 'requestHuman', params: { reason: 'identityLocked' } },
               ],
             },
             'identity.sendFailed': [
@@ -335,8 +362,8 @@ export const unsubscribeMachine = setup({
               target: '#tuiding.idle',
               actions: [
                 assign(({ context }) => endDialog(context)),
+                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes } }) },
                 { type: 'requestHuman', params: { reason: 'identityLocked' } },
-                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes }, choices: [HUMAN_CHOICE] }) },
               ],
             },
           },
@@ -419,8 +446,8 @@ export const unsubscribeMachine = setup({
               target: '#tuiding.idle',
               actions: [
                 assign(({ context }) => endDialog(context)),
+                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes } }) },
                 { type: 'requestHuman', params: { reason: 'identityLocked' } },
-                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes }, choices: [HUMAN_CHOICE] }) },
               ],
             },
           },
@@ -437,9 +464,9 @@ export const unsubscribeMachine = setup({
           ],
           on: {
             'user.message': [
-              { guard: 'closurePhraseGiven', target: 'filing' },
+              { guard: 'closurePhraseGiven', target: 'filing', actions: 'nextFiling' },
               { guard: ({ context, event }) => isIntent('confirm')({ event }) && closesNumber(context), actions: { type: 'say', params: { key: 'confirm.number.needPhrase', choices: [{ key: 'choice.closeNumber' }, { key: 'choice.decline' }] } } },
-              { guard: 'isConfirm', target: 'filing' },
+              { guard: 'isConfirm', target: 'filing', actions: 'nextFiling' },
               {
                 guard: 'isDecline',
                 target: '#tuiding.idle',
@@ -451,10 +478,14 @@ export const unsubscribeMachine = setup({
         filing: {
           description: 'Filing the confirmed cancellations with the operator back end (idempotent per confirmation).',
           entry: [
-            assign(({ context }) => ({ filingSeq: context.filingSeq + 1 })),
             { type: 'fileRequests', params: ({ context }) => ({ msisdn: context.msisdn!, subscriptionIds: context.selected.map((s) => s.subscriptionId), filingSeq: context.filingSeq }) },
           ],
           on: {
+            // The request is already on its way: neither cancel nor a new request may drop its result.
+            'user.message': [
+              { guard: 'isHuman', actions: { type: 'requestHuman', params: { reason: 'user' } } },
+              { actions: { type: 'say', params: { key: 'file.inProgress' } } },
+            ],
             'backend.filed': {
               target: '#tuiding.idle',
               actions: [
@@ -462,18 +493,16 @@ export const unsubscribeMachine = setup({
                 assign(({ context, event }) => ({ ...endDialog(context), tickets: [...context.tickets, ...event.requests.map((r) => r.ticket)] })),
               ],
             },
-            'backend.failed': {
-              target: 'retryFiling',
-              actions: { type: 'requestHuman', params: { reason: 'backendFailed' } },
-            },
+            'backend.failed': { target: 'retryFiling' },
           },
         },
         retryFiling: {
           description: 'Filing failed; nothing was lost. Waiting for the user to retry, or leave it to a human.',
           entry: [
             // The retry reuses the same idempotency key, so a request that did reach the back end is not filed twice.
-            assign(({ context }) => ({ filingSeq: context.filingSeq - 1, prompt: { key: 'file.failed' }, promptChoices: [{ key: 'choice.retry' }, HUMAN_CHOICE] })),
+            assign({ prompt: { key: 'file.failed' }, promptChoices: [{ key: 'choice.retry' }, HUMAN_CHOICE] }),
             { type: 'say', params: ({ context }) => ({ key: 'file.failed', choices: context.promptChoices }) },
+            { type: 'requestHuman', params: { reason: 'backendFailed' } },
           ],
           on: {
             'user.message': [

@@ -24,6 +24,8 @@ export interface Utterance {
   idTail: string | null;
   choice: Choice | null;
   ticket: string | null;
+  /** Complaint words (投诉, 12300, 工信部…): a human should take over. */
+  complaint: boolean;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */
   confirmsNumberClosure: boolean;
 }
@@ -65,7 +67,7 @@ export interface Message {
 
 export type Purpose = 'unsubscribe' | 'status';
 
-export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed';
+export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint';
 
 export interface DialogContext {
   purpose: Purpose;

@@ -5,6 +5,7 @@ import { HttpOperatorBackend } from './adapters/http-operator-backend.js';
 import { HttpSmsGateway } from './adapters/http-sms-gateway.js';
 import type { OperatorBackend } from './adapters/operator-backend.js';
 import type { SmsGateway, SmsOutbox } from './adapters/sms-gateway.js';
+import { JsonDirectLineStore } from './channels/directline/conversation-store.js';
 import { createChannelServer, type ChannelServer, type DevTools } from './channels/server.js';
 import type { Config } from './config.js';
 import { loadCatalogue } from './domain/catalogue.js';
@@ -16,6 +17,10 @@ import type { Nlu } from './nlu/nlu.js';
 import { DATA_ASSETS_DIR } from './paths.js';
 import { IdentityVerifier } from './runtime/identity-verifier.js';
 import { StatusNotifier } from './runtime/status-notifier.js';
+import { HandoffService, type ConversationPort } from './handoff/handoff-service.js';
+import { LowdbHandoffStore, type HandoffStore } from './handoff/handoff-store.js';
+import { loadHandoffPhrases } from './handoff/phrases.js';
+import { FileTranscriptStore, type TranscriptStore } from './store/transcript-store.js';
 import { MAX_ATTEMPTS, TurnRunner } from './runtime/turn-runner.js';
 import { LowdbBotStore } from './store/lowdb-bot-store.js';
 import type { BotStore } from './store/stores.js';
@@ -36,6 +41,9 @@ export interface App {
   backend: OperatorBackend;
   sms: SmsGateway;
   store: BotStore;
+  handoff: HandoffService;
+  handoffStore: HandoffStore;
+  transcripts: TranscriptStore;
   notifier: StatusNotifier;
   channel: ChannelServer;
   i18n: I18n;
@@ -61,7 +69,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const embedded = new EmbeddedOperatorBackend({
       file: join(config.dataDir, 'operator.json'),
       catalogue,
-      seedFile: join(DATA_ASSETS_DIR, 'demo-subscribers.json'),
+      seedFile: config.backend.seedFile ?? join(DATA_ASSETS_DIR, 'demo-subscribers.json'),
       statusDelayMs: config.backend.statusDelayMs,
       now: () => new Date(now()),
       logger,
@@ -92,30 +100,49 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store, sms, backend, t: i18n.t, now,
     settings: { ...config.verification, maxAttempts: MAX_ATTEMPTS },
   });
-  const runner = new TurnRunner({
-    store, nlu, backend, verifier, i18n, logger, now,
+  const transcripts = new FileTranscriptStore(config.dataDir);
+  const handoffStore = await LowdbHandoffStore.open(config.dataDir);
+  // The handoff service and the runner need each other: the port forwards to the runner built next.
+  const port: ConversationPort = {
+    deliver: (...args) => runner.deliver(...args),
+    resetDialog: (id) => runner.resetDialog(id),
+  };
+  const handoff = new HandoffService({ store: handoffStore, conversations: port, logger, now, settings: config.handoff });
+  const runner: TurnRunner = new TurnRunner({
+    store, transcripts, handoff, phrases: loadHandoffPhrases(), nlu, backend, verifier, i18n, logger, now,
     dialogTimeoutMs: config.dialogTimeoutMinutes * 60_000,
     maxMessageChars: config.maxMessageChars,
+    handoffHoursText: config.handoff.hoursText,
   });
-  const channel = createChannelServer({ config, runner, backend, i18n, logger, dev });
+  // The self-hosted Direct Line channel is off with a MicrosoftAppId: Azure Bot Service provides one (docs/directline.md).
+  const directLineStore = config.bot.appId ? undefined : await JsonDirectLineStore.open(join(config.dataDir, 'directline.json'));
+  if (!directLineStore) logger.info('Direct Line channel and web chat page are off because MicrosoftAppId is set');
+  const directLine = directLineStore && { store: directLineStore, secret: config.directLine.secret };
+  const channel = createChannelServer({ config, runner, backend, i18n, logger, dev, handoff, handoffStore, transcripts, directLine });
+  runner.attachSender(channel.sender);
   const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs });
 
   let stopping: Promise<void> | undefined;
   return {
-    config, runner, backend, sms, store, notifier, channel, i18n, logger,
+    config, runner, backend, sms, store, handoff, handoffStore, transcripts, notifier, channel, i18n, logger,
     async start() {
       await backend.start();
-      const port = await channel.listen(config.port, config.host);
+      const bound = await channel.listen(config.port, config.host);
       notifier.start();
-      return port;
+      handoff.start();
+      return bound;
     },
     stop() {
       stopping ??= (async () => {
         await channel.close(config.shutdownGraceMs);
         await notifier.stop();
+        handoff.stop();
         await backend.close();
         await sms.close();
         await store.close();
+        await directLineStore?.close();
+        await handoffStore.close();
+        await transcripts.close();
       })();
       return stopping;
     },

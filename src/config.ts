@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -25,6 +26,7 @@ const schema = z.object({
   OPERATOR_API_TIMEOUT_MS: int(5000, 1),
   OPERATOR_API_RETRIES: int(2, 0),
   EMBEDDED_STATUS_DELAY_MS: int(5000, 0),
+  EMBEDDED_SEED_FILE: optionalString,
   SMS: z.enum(['embedded', 'http']).default('embedded'),
   SMS_API_URL: optionalString,
   SMS_API_KEY: optionalString,
@@ -35,6 +37,12 @@ const schema = z.object({
   DIALOG_TIMEOUT_MINUTES: int(30, 1),
   STATUS_POLL_MS: int(2000, 10),
   SHUTDOWN_GRACE_MS: int(10_000, 0),
+  DIRECTLINE_SECRET: optionalString,
+  AGENTS: optionalString,
+  HANDOFF_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/, 'HH:MM-HH:MM (Beijing time)').default('08:00-22:00'),
+  HANDOFF_AVG_MINUTES: z.coerce.number().positive().default(3),
+  HANDOFF_EXPIRE_MINUTES: int(15, 1),
+  HANDOFF_ROUTES: z.string().default('broadband:broadband,number:closure'),
 });
 
 export type Env = z.input<typeof schema>;
@@ -50,12 +58,25 @@ export interface Config {
   maxMessageChars: number;
   /** Bearer token for /api/requests; the API is off when unset. */
   opsToken?: string;
-  backend: { kind: 'embedded'; statusDelayMs: number } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
+  backend: { kind: 'embedded'; statusDelayMs: number; seedFile?: string } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
   sms: { kind: 'embedded' } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
   verification: { codeTtlSeconds: number; resendSeconds: number; maxPerHour: number; lockMinutes: number };
   dialogTimeoutMinutes: number;
   statusPollMs: number;
   shutdownGraceMs: number;
+  /** The self-hosted Direct Line channel (docs/directline.md); without a secret only per-conversation tokens get in. */
+  directLine: { secret?: string };
+  handoff: {
+    /** Agents who may log in to /agent: id, bearer token and the queues they serve (empty: all). */
+    agents: { id: string; token: string; skills: string[] }[];
+    /** True when AGENTS was unset and one demo agent with a random token was made up. */
+    generatedAgent: boolean;
+    hoursText: string;
+    hours: { start: number; end: number };
+    avgHandleMinutes: number;
+    expireMinutes: number;
+    routes: Record<string, string>;
+  };
 }
 
 /**
@@ -83,6 +104,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
   if (e.MicrosoftAppType === 'SingleTenant' && e.MicrosoftAppId && !e.MicrosoftAppTenantId) {
     problems.push('MicrosoftAppTenantId is required for MicrosoftAppType=SingleTenant');
   }
+  const agents = parseAgents(e.AGENTS, problems);
+  const routes = Object.fromEntries(e.HANDOFF_ROUTES.split(',').map((p) => p.trim()).filter(Boolean).map((p) => p.split(':').map((x) => x.trim()) as [string, string]));
+  const [startText, endText] = e.HANDOFF_HOURS.split('-') as [string, string];
+  const minutes = (hhmm: string) => { const [h, m] = hhmm.split(':').map(Number) as [number, number]; return h * 60 + m; };
+  if (e.DIRECTLINE_SECRET && e.DIRECTLINE_SECRET.length < 32) problems.push('DIRECTLINE_SECRET must be at least 32 characters');
   if (problems.length > 0) {
     throw new AppError('config.invalid', { message: `invalid configuration:\n  ${problems.join('\n  ')}` });
   }
@@ -97,7 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
     opsToken: e.OPS_TOKEN,
     backend: e.BACKEND === 'http'
       ? { kind: 'http', url: e.OPERATOR_API_URL!, apiKey: e.OPERATOR_API_KEY, timeoutMs: e.OPERATOR_API_TIMEOUT_MS, retries: e.OPERATOR_API_RETRIES }
-      : { kind: 'embedded', statusDelayMs: e.EMBEDDED_STATUS_DELAY_MS },
+      : {
+        kind: 'embedded',
+        statusDelayMs: e.EMBEDDED_STATUS_DELAY_MS,
+        seedFile: e.EMBEDDED_SEED_FILE === undefined ? undefined : isAbsolute(e.EMBEDDED_SEED_FILE) ? e.EMBEDDED_SEED_FILE : resolve(PROJECT_ROOT, e.EMBEDDED_SEED_FILE),
+      },
     sms: e.SMS === 'http'
       ? { kind: 'http', url: e.SMS_API_URL!, apiKey: e.SMS_API_KEY, timeoutMs: e.OPERATOR_API_TIMEOUT_MS, retries: e.OPERATOR_API_RETRIES }
       : { kind: 'embedded' },
@@ -105,6 +135,28 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
     dialogTimeoutMinutes: e.DIALOG_TIMEOUT_MINUTES,
     statusPollMs: e.STATUS_POLL_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    directLine: { secret: e.DIRECTLINE_SECRET },
+    handoff: {
+      agents: agents ?? [{ id: 'demo', token: randomBytes(18).toString('base64url'), skills: [] }],
+      generatedAgent: agents === undefined,
+      hoursText: e.HANDOFF_HOURS,
+      hours: { start: minutes(startText), end: minutes(endText) },
+      avgHandleMinutes: e.HANDOFF_AVG_MINUTES,
+      expireMinutes: e.HANDOFF_EXPIRE_MINUTES,
+      routes,
+    },
   };
   return Object.freeze(config);
+}
+
+/** AGENTS="alice:token-a:general|broadband,bob:token-b" → agents; undefined when unset. */
+function parseAgents(value: string | undefined, problems: string[]): Config['handoff']['agents'] | undefined {
+  if (!value) return undefined;
+  const agents = value.split(',').map((x) => x.trim()).filter(Boolean).map((entry) => {
+    const [id = '', token = '', skills = ''] = entry.split(':');
+    if (!/^[\w.-]{1,32}$/.test(id) || token.length < 16) problems.push(`AGENTS entry "${id}": needs id:token with a token of at least 16 characters`);
+    return { id, token, skills: skills.split('|').map((s) => s.trim()).filter(Boolean) };
+  });
+  if (new Set(agents.map((a) => a.token)).size !== agents.length) problems.push('AGENTS: every agent needs a distinct token');
+  return agents;
 }

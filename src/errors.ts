@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'input.invalid'
   | 'auth.required'
   | 'auth.invalid'
+  | 'handoff.conflict'
   | 'not.found';
 
 export class AppError extends Error {

@@ -13,6 +13,10 @@ async function main(): Promise<void> {
   if (config.backend.kind === 'embedded') {
     app.logger.info(`demo numbers: http://localhost:${port}/dev/subscribers · SMS codes: http://localhost:${port}/dev/sms?msisdn=<number>`);
   }
+  if (config.handoff.generatedAgent) {
+    // Only when AGENTS is unset (local trial): a throwaway token so the console can be tried at once.
+    process.stdout.write(`agent console: http://localhost:${port}/agent  demo agent token (set AGENTS to choose your own): ${config.handoff.agents[0]!.token}\n`);
+  }
   let signalled = false;
   const shutdown = (signal: string) => {
     if (signalled) return;

@@ -11,6 +11,8 @@ export function toActivities(output: Pick<TurnOutput, 'replies' | 'state'>): Par
     const activity: Partial<Activity> = reply.choices.length > 0
       ? MessageFactory.suggestedActions(reply.choices.map((c): CardAction => ({ type: ActionTypes.ImBack, title: c.title, value: c.value })), reply.text)
       : MessageFactory.text(reply.text);
+    // Plain text: the replies' line breaks are meaningful, and markdown rendering would join them.
+    activity.textFormat = 'plain';
     activity.channelData = { tuiding: { state: output.state } };
     return activity;
   });

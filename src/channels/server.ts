@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
-  CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext, type ConversationReference,
+  CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext, type Activity, type ConversationReference,
 } from 'botbuilder';
 import restify from 'restify';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
@@ -14,7 +14,14 @@ import type { Logger } from '../log.js';
 import { maskMsisdn } from '../privacy/mask.js';
 import type { ProactiveSender } from '../runtime/status-notifier.js';
 import type { TurnRunner } from '../runtime/turn-runner.js';
+import type { HandoffService } from '../handoff/handoff-service.js';
+import type { HandoffStore } from '../handoff/handoff-store.js';
+import type { TranscriptStore } from '../store/transcript-store.js';
+import { registerAgentRoutes } from './agent-routes.js';
 import { TuidingBot, toActivities } from './bot.js';
+import type { DirectLineStore, WireActivity } from './directline/conversation-store.js';
+import { mountDirectLine } from './directline/routes.js';
+import { mountWebChat } from './webchat/webchat.js';
 
 export interface DevTools {
   outbox?: SmsOutbox;
@@ -43,6 +50,11 @@ export function createChannelServer(deps: {
   i18n: I18n;
   logger: Logger;
   dev: DevTools;
+  /** The self-hosted Direct Line channel and web chat page; off when absent (docs/directline.md). */
+  directLine?: { store: DirectLineStore; secret?: string };
+  handoff: HandoffService;
+  handoffStore: HandoffStore;
+  transcripts: TranscriptStore;
 }): ChannelServer {
   const { config, runner, backend, i18n, logger, dev } = deps;
   const auth = new ConfigurationBotFrameworkAuthentication({
@@ -133,6 +145,10 @@ export function createChannelServer(deps: {
     });
   }
 
+  const agentConsole = registerAgentRoutes(server, {
+    config, handoff: deps.handoff, handoffStore: deps.handoffStore, transcripts: deps.transcripts, runner, i18n, logger,
+  });
+
   if (dev.outbox) {
     const outbox = dev.outbox;
     server.get('/dev/sms', async (req: restify.Request, res: restify.Response) => {
@@ -148,10 +164,30 @@ export function createChannelServer(deps: {
     });
   }
 
+  // --- Direct Line channel + web chat page (src/channels/directline, src/channels/webchat) ---
+  // Activities from Direct Line clients reach the same bot through the same CloudAdapter; the bot's
+  // replies go to their serviceUrl, this server's connector routes.
+  const directLine = deps.directLine && mountDirectLine(server, {
+    ...deps.directLine,
+    host: config.host,
+    logger,
+    async deliver(activity: WireActivity) {
+      inFlight++;
+      try {
+        await adapter.processActivityDirect('', activity as unknown as Activity, (context) => bot.run(context));
+      } finally {
+        inFlight--;
+      }
+    },
+  });
+  if (directLine) mountWebChat(server, { channel: directLine.channel, logger });
+  // --- end Direct Line ---
+
   const sender: ProactiveSender = {
     async send(conversationId, reference, replies) {
       const state = await runner.stateOf(conversationId);
-      await adapter.continueConversationAsync(config.bot.appId ?? '', reference as Partial<ConversationReference>, async (context: TurnContext) => {
+      const target = directLine ? directLine.channel.rebase(reference) : reference;
+      await adapter.continueConversationAsync(config.bot.appId ?? '', target as Partial<ConversationReference>, async (context: TurnContext) => {
         await context.sendActivities(toActivities({ replies, state }));
       });
     },
@@ -172,10 +208,13 @@ export function createChannelServer(deps: {
     },
     async close(graceMs) {
       closing = true;
-      const stopped = new Promise<void>((done) => server.close(() => done()));
+      agentConsole.closeStreams();
+      directLine?.close();
+      // Keep listening while turns finish: Direct Line turns post their replies back to this server.
       const deadline = Date.now() + graceMs;
       while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       if (inFlight > 0) logger.warn('shutdown grace period over with turns still running', { inFlight });
+      const stopped = new Promise<void>((done) => server.close(() => done()));
       server.server.closeAllConnections?.();
       await stopped;
     },

@@ -38,6 +38,11 @@ export class I18n {
     return DEFAULT_LOCALE;
   }
 
+  /** Keys of the default locale starting with `prefix`. */
+  keys(prefix = ''): string[] {
+    return Object.keys(this.table(DEFAULT_LOCALE)).filter((k) => k.startsWith(prefix));
+  }
+
   has(key: string, locale: string = DEFAULT_LOCALE): boolean {
     return this.table(locale)[key] !== undefined || this.table(DEFAULT_LOCALE)[key] !== undefined;
   }

@@ -35,7 +35,7 @@ export function extractFeatures(normalized: string, words: readonly string[]): s
   for (const ch of shape) if (!SKIPPED.test(ch)) chars.push(ch);
   let prev = '^';
   for (const ch of chars) {
-    if (process.env.NLU_UNI !== '0') out.add('c:' + ch);
+    out.add('c:' + ch);
     out.add('b:' + prev + ch);
     prev = ch;
   }

@@ -1,5 +1,5 @@
 import type { Catalogue, TargetType } from '../domain/types.js';
-import { trainIntentClassifier, type IntentClassifier } from './classifier.js';
+import { trainIntentClassifier, type IntentClassifier, type ModelKind } from './classifier.js';
 import { loadCorpus, type CorpusExample } from './corpus.js';
 import { createIdentifierExtractor } from './entities.js';
 import { extractFeatures } from './features.js';
@@ -23,6 +23,8 @@ export interface NluOptions {
   lexicon?: Lexicon;
   /** Domain words for jieba; default: data/nlu/user-dict.txt. */
   userDictFile?: string;
+  /** Intent model; default 'logistic'. 'bayes' is natural's naive Bayes, kept for comparison. */
+  model?: ModelKind;
 }
 
 /** An Nlu plus what it was built from, for evaluation and diagnostics. */
@@ -36,6 +38,8 @@ export interface TrainedNlu extends Nlu {
 const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, empty: 1 } as const;
 /** Intents a negated unsubscribe request may fall back to; anything else becomes 'cancel'. */
 const NEGATED_FALLBACKS: ReadonlySet<string> = new Set(['cancel', 'query_status', 'help', 'human_agent', 'deny', 'other']);
+const NEGATED_EXCLUDED: ReadonlySet<string> = new Set(['unsubscribe', 'confirm']);
+const VETO_EXCLUDED: ReadonlySet<string> = new Set(['unsubscribe']);
 const UNSUBSCRIBE_LIKE: ReadonlySet<Intent> = new Set(['unsubscribe', 'query_status']);
 
 /**
@@ -64,33 +68,42 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   const examples = options.examples ?? loadCorpus(options.corpusFile);
   const classifier = trainIntentClassifier(
     examples.map((ex) => ({ features: featuresOfNormalized(normalize(ex.text)), label: ex.intent })),
+    { model: options.model ?? 'logistic' },
   );
 
-  function decideIntent(normalized: string, features: string[], negated: boolean, onlyIdentifiers: boolean, ticket: string | null): { intent: Intent; confidence: number } {
+  /** The most probable label outside `excluded`, its probability renormalised over the labels left. */
+  function bestExcluding(probabilities: Float64Array, excluded: ReadonlySet<string>, allowed: (label: string) => boolean): { label: string; confidence: number } | null {
+    let best = -1;
+    let mass = 0;
+    classifier.labels.forEach((label, c) => {
+      if (excluded.has(label)) return;
+      mass += probabilities[c]!;
+      if (allowed(label) && (best < 0 || probabilities[c]! > probabilities[best]!)) best = c;
+    });
+    if (best < 0 || mass <= 0) return null;
+    return { label: classifier.labels[best]!, confidence: probabilities[best]! / mass };
+  }
+
+  function decideIntent(normalized: string, fixed: string, features: string[], negated: boolean, namesProduct: boolean, answerOnly: boolean, ticket: string | null): { intent: Intent; confidence: number } {
     // A bare number, code or list pick answers the question the dialog asked; it carries no intent of its own.
-    if (onlyIdentifiers) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
+    if (answerOnly) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
     if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
     const prediction = classifier.predict(features);
-    let intent = prediction.label as Intent;
-    let confidence = prediction.confidence;
+    const intent = prediction.label as Intent;
     if (rules.wantsHuman(normalized)) {
-      return { intent: 'human_agent', confidence: intent === 'human_agent' ? Math.max(confidence, RULE_CONFIDENCE.human) : RULE_CONFIDENCE.human };
+      return { intent: 'human_agent', confidence: intent === 'human_agent' ? Math.max(prediction.confidence, RULE_CONFIDENCE.human) : RULE_CONFIDENCE.human };
     }
     if (negated && (intent === 'unsubscribe' || intent === 'confirm')) {
-      // Best remaining reading among those a taken-back request can mean.
-      let best = -1;
-      let mass = 0;
-      classifier.labels.forEach((label, c) => {
-        if (label === 'unsubscribe' || label === 'confirm') return;
-        const p = prediction.probabilities[c]!;
-        mass += p;
-        if (NEGATED_FALLBACKS.has(label) && (best < 0 || p > prediction.probabilities[best]!)) best = c;
-      });
-      const label = best >= 0 ? classifier.labels[best]! : 'cancel';
-      intent = (label === 'other' ? 'cancel' : label) as Intent;
-      confidence = best >= 0 && mass > 0 ? prediction.probabilities[best]! / mass : 0.5;
+      // A taken-back request: the best remaining reading, where "something else" means abandoning the dialog.
+      const next = bestExcluding(prediction.probabilities, NEGATED_EXCLUDED, (l) => NEGATED_FALLBACKS.has(l));
+      const label = next?.label ?? 'cancel';
+      return { intent: (label === 'other' ? 'cancel' : label) as Intent, confidence: next?.confidence ?? 0.5 };
     }
-    return { intent, confidence };
+    if (intent === 'unsubscribe' && rules.notUnsubscribe(fixed, namesProduct)) {
+      const next = bestExcluding(prediction.probabilities, VETO_EXCLUDED, () => true);
+      return { intent: (next?.label ?? 'other') as Intent, confidence: next?.confidence ?? 0.5 };
+    }
+    return { intent, confidence: prediction.confidence };
   }
 
   function parse(text: string, context?: NluContext): NluResult {
@@ -103,14 +116,15 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
       return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };
     }
     const features = featuresOfNormalized(normalized);
-    const { intent, confidence } = decideIntent(normalized, features, negated, ids.onlyIdentifiers || ids.onlyChoice, ids.ticket);
-
     const fixed = rules.fixTypos(normalized);
     const matchWords = segmenter.cut(fixed);
+    const strongTargets = rules.targets(fixed, false);
+    const { intent, confidence } = decideIntent(normalized, fixed, features, negated, strongTargets.length > 0, ids.onlyIdentifiers || ids.onlyChoice, ids.ticket);
+
     const categoryTargets = new Set<TargetType>(UNSUBSCRIBE_LIKE.has(intent) ? matcher.categories(fixed) : []);
     const matches = matcher.match(fixed, matchWords, context, categoryTargets);
     const serviceIds = matches.map((m) => m.serviceId);
-    const keywordTargets = rules.targets(fixed, intent === 'unsubscribe');
+    const keywordTargets = intent === 'unsubscribe' ? rules.targets(fixed, true) : strongTargets;
     const target = matches[0]?.target ?? keywordTargets[0] ?? [...categoryTargets][0] ?? null;
     if (serviceIds.length === 0 && target && intent === 'unsubscribe') {
       const only = singleServiceOf.get(target);

@@ -33,6 +33,7 @@ const lexiconSchema = z.object({
     leadingWords: z.array(z.string()),
     trailingWords: z.array(z.string()),
   }),
+  vetoes: z.object({ orderVerbs: z.array(z.string()), cancelWords: z.array(z.string()), shopWords: z.array(z.string()) }),
   mask: z.object({ keep: z.array(z.string()), extra: z.record(z.string(), z.enum(['vas', 'addon', 'plan', 'broadband'])) }),
   typos: z.object({ map: z.record(z.string(), z.string()) }),
   numerals: z.object({

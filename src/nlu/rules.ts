@@ -11,6 +11,8 @@ export interface Rules {
   smsCommand(text: string): boolean;
   /** The user asks for a person (转人工, 人工客服). */
   wantsHuman(text: string): boolean;
+  /** The message cannot be an unsubscribe request: it orders something (开通, 续订) or is about a shop order (淘宝订单). */
+  notUnsubscribe(text: string, namesProduct: boolean): boolean;
   /** Targets named by keywords, best first. Weak words (注销, 流量) count only when `includeWeak`. */
   targets(text: string, includeWeak: boolean): TargetType[];
 }
@@ -34,6 +36,7 @@ export function createRules(lexicon: Lexicon): Rules {
   const smsExact = new Set(lexicon.smsCommands.exact);
   const smsPattern = new RegExp(lexicon.smsCommands.pattern);
   const smsReply = new RegExp(lexicon.smsCommands.reply);
+  const { orderVerbs, cancelWords, shopWords } = lexicon.vetoes;
   const strong = keywordList(lexicon.targets.strong);
   const weak = keywordList(lexicon.targets.weak);
 
@@ -74,6 +77,12 @@ export function createRules(lexicon: Lexicon): Rules {
     wantsHuman(text) {
       if (humanNegation.some((w) => text.includes(w))) return false;
       return human.some((w) => text.includes(w));
+    },
+    notUnsubscribe(text, namesProduct) {
+      if (cancelWords.some((w) => text.includes(w))) {
+        return !namesProduct && shopWords.some((w) => text.includes(w));
+      }
+      return orderVerbs.some((w) => text.includes(w)) || shopWords.some((w) => text.includes(w));
     },
     targets(text, includeWeak) {
       const found = findTargets(text, strong);

@@ -62,6 +62,13 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
   }
   const fuzzyCandidates = surfaces.filter((s) => [...s.text].length >= MIN_FUZZY_LENGTH);
   const categoryList = [...categoryTarget.entries()].sort((a, b) => b[0].length - a[0].length);
+  const genericWords = [...category].filter((w) => w.length > 0).sort((a, b) => b.length - a.length);
+
+  function withoutCategoryWords(text: string): string {
+    let out = text;
+    for (const word of genericWords) out = out.split(word).join('\u0000'.repeat(word.length));
+    return out;
+  }
 
   function exact(text: string): ServiceMatch[] {
     const taken = new Uint8Array(text.length);
@@ -134,7 +141,8 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
     },
     match(text, words, context, categoryTargets) {
       let matches = exact(text);
-      if (matches.length === 0) matches = fuzzy(text);
+      // Typo tolerance must not turn a generic word (流量包) into one particular service (10G流量包).
+      if (matches.length === 0) matches = fuzzy(withoutCategoryWords(text));
       matches.sort((a, b) => a.start - b.start);
       const subs = context?.subscriptions;
       if (!subs || subs.length === 0) return dedupe(matches);

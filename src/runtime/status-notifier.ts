@@ -4,7 +4,7 @@ import { isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
 import type { BotStore, TrackedRequest } from '../store/stores.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { Reply } from './turn-runner.js';
 
 /** Delivers messages into an existing conversation (implemented at the channel edge). */

@@ -3,13 +3,18 @@ import { MACHINE_VERSION, MAX_ATTEMPTS, unsubscribeMachine } from '../../dialogs
 import type { DialogEffect, DialogEvent, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
 import type { UnsubscribeRequest } from '../domain/types.js';
-import { isAppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
 import type { Nlu } from '../nlu/nlu.js';
 import type { BotStore, ConversationRecord } from '../store/stores.js';
+import type { HandoffService, ConversationPort } from '../handoff/handoff-service.js';
+import type { HandoffPhrases } from '../handoff/phrases.js';
+import { maskMsisdn } from '../privacy/mask.js';
+import type { TranscriptEntry, TranscriptStore } from '../store/transcript-store.js';
 import type { IdentityVerifier } from './identity-verifier.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import type { ProactiveSender } from './status-notifier.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
 
 export { MAX_ATTEMPTS };
 
@@ -24,6 +29,19 @@ export interface TurnOutput {
   /** The dialog's state after the turn, as a dotted string (e.g. session.awaitingCode). */
   state: string;
   locale: string;
+}
+
+/** The dialog as an agent sees it (personal data masked). */
+export interface DialogView {
+  state: string;
+  locale: string;
+  msisdn: string | null;
+  verified: boolean;
+  strongVerified: boolean;
+  target: string | null;
+  selected: string[];
+  tickets: { ticket: string; serviceName: string; status: string }[];
+  lastActiveAt: string | null;
 }
 
 export interface MessageInput {
@@ -45,11 +63,15 @@ const STATUS_LIST_LIMIT = 5;
  * → carry out its effects (feeding results back as events) → save → return the replies.
  * Turns of one conversation run one at a time. Depends on adapters and stores only through interfaces.
  */
-export class TurnRunner {
+export class TurnRunner implements ConversationPort {
   private readonly mutex = new KeyedMutex();
+  private sender: ProactiveSender | undefined;
 
   constructor(private readonly deps: {
     store: BotStore;
+    transcripts: TranscriptStore;
+    handoff: HandoffService;
+    phrases: HandoffPhrases;
     nlu: Nlu;
     backend: OperatorBackend;
     verifier: IdentityVerifier;
@@ -58,7 +80,14 @@ export class TurnRunner {
     now: () => number;
     dialogTimeoutMs: number;
     maxMessageChars: number;
+    /** Service hours as shown to users, e.g. 08:00-22:00. */
+    handoffHoursText: string;
   }) {}
+
+  /** The channel's proactive sender (created after the runner, at the edge). */
+  attachSender(sender: ProactiveSender): void {
+    this.sender = sender;
+  }
 
   handleMessage(input: MessageInput): Promise<TurnOutput> {
     return this.mutex.run(input.conversationId, () => this.turn(input));
@@ -78,25 +107,44 @@ export class TurnRunner {
 
   /** The dotted state of a stored conversation, for proactive messages. */
   async stateOf(conversationId: string): Promise<string> {
+    const ticket = await this.deps.handoff.openTicketFor(conversationId);
+    if (ticket?.status === 'assigned') return 'handoff.assigned';
     const record = await this.deps.store.getConversation(conversationId);
     const value = (record?.snapshot as { value?: unknown } | undefined)?.value;
     return value === undefined ? 'idle' : stateToString(value);
   }
 
   private async turn(input: MessageInput): Promise<TurnOutput> {
-    const { store, i18n, logger, now } = this.deps;
+    const { store, i18n, logger, now, handoff, transcripts } = this.deps;
     const locale = i18n.resolve(input.locale);
     const record = await store.getConversation(input.conversationId);
     const notices: Message[] = [];
     let snapshot = this.restore(record, input.conversationId, notices);
-
+    const at = new Date(now()).toISOString();
     const text = input.text.trim();
+    const heard: TranscriptEntry = { from: 'user', text: text.slice(0, this.deps.maxMessageChars), at };
+
     let outgoing: Reply[] = [];
+    let silent = false;
+    const ticket = await handoff.openTicketFor(input.conversationId);
     if (text.length === 0) {
       outgoing = [this.render({ key: 'input.empty' }, locale)];
     } else if (text.length > this.deps.maxMessageChars) {
       outgoing = [this.render({ key: 'input.tooLong' }, locale)];
+    } else if (ticket && this.deps.phrases.leaves(this.deps.nlu.parse(text).normalized)) {
+      // 取消转人工 / 结束人工: the handoff machine tells the user what happens next.
+      await handoff.cancelByUser(input.conversationId);
+      silent = true;
+    } else if (ticket?.status === 'assigned') {
+      // An agent holds the chat: the bot stays silent and the message goes to the agent.
+      handoff.noteMessage(ticket, 'user', text);
+      silent = true;
+    } else if (ticket?.awaitingLeftMessage) {
+      await handoff.leaveMessage(ticket.id, heard.text);
+      handoff.noteMessage(ticket, 'user', text);
+      outgoing = [this.render({ key: 'handoff.messageLeft' }, locale)];
     } else {
+      if (ticket) handoff.noteMessage(ticket, 'user', text);
       const utterance = this.understand(text, snapshot, locale);
       const result = await this.run(snapshot, { type: 'user.message', utterance }, input.conversationId, locale);
       snapshot = result.snapshot;
@@ -108,14 +156,63 @@ export class TurnRunner {
       snapshot: unsubscribeMachine.getPersistedSnapshot(snapshot),
       machineVersion: MACHINE_VERSION,
       locale,
-      lastActiveAt: new Date(now()).toISOString(),
+      lastActiveAt: at,
       reference: input.reference ?? record?.reference ?? null,
     };
     await store.putConversation(next);
-    const replies = [...notices.map((m) => this.render(m, locale)), ...outgoing];
-    const state = stateToString(snapshot.value);
+    const replies = silent ? [] : [...notices.map((m) => this.render(m, locale)), ...outgoing];
+    const state = silent && ticket?.status === 'assigned' ? 'handoff.assigned' : stateToString(snapshot.value);
+    await transcripts.append(input.conversationId, [heard, ...replies.map((r): TranscriptEntry => ({ from: 'bot', text: r.text, at, state }))]);
     logger.debug('turn', { conversationId: input.conversationId, state, replies: replies.length });
     return { replies, state, locale };
+  }
+
+  /** ConversationPort: a proactive message (agent text or a handoff notice), recorded in the transcript. */
+  async deliver(conversationId: string, content: { key: string; params?: Record<string, string | number> } | { text: string }, from: 'bot' | 'agent', agentId?: string): Promise<void> {
+    if (!this.sender) throw new Error('no proactive sender attached');
+    const record = await this.deps.store.getConversation(conversationId);
+    if (!record) throw new AppError('not.found', { message: `no conversation ${conversationId}` });
+    const reply: Reply = 'text' in content ? { text: content.text, choices: [] } : this.render(content, record.locale);
+    await this.sender.send(conversationId, record.reference, [reply]);
+    await this.deps.transcripts.append(conversationId, { from, text: reply.text, at: new Date(this.deps.now()).toISOString(), ...(agentId ? { agentId } : {}) });
+  }
+
+  /** ConversationPort: the dialog starts over (after an agent hands back with restart). */
+  resetDialog(conversationId: string): Promise<void> {
+    return this.mutex.run(conversationId, async () => {
+      const record = await this.deps.store.getConversation(conversationId);
+      if (!record) return;
+      const [start] = initialTransition(unsubscribeMachine);
+      await this.deps.store.putConversation({ ...record, snapshot: unsubscribeMachine.getPersistedSnapshot(start), machineVersion: MACHINE_VERSION });
+    });
+  }
+
+  /** What an agent needs to know about the dialog: step, identity, selection and filed tickets. */
+  async describe(conversationId: string): Promise<DialogView> {
+    const record = await this.deps.store.getConversation(conversationId);
+    const snap = record?.snapshot as { value?: unknown; context?: Snapshot['context'] } | undefined;
+    const ctx = snap?.context;
+    const tracked = await this.deps.store.listByConversation(conversationId);
+    const tickets: DialogView['tickets'] = [];
+    for (const t of tracked) {
+      try {
+        const r = await this.deps.backend.getRequest(t.ticket);
+        tickets.push({ ticket: r.ticket, serviceName: r.serviceName, status: r.status });
+      } catch {
+        tickets.push({ ticket: t.ticket, serviceName: t.serviceName, status: t.notifiedStatus });
+      }
+    }
+    return {
+      state: snap?.value === undefined ? 'idle' : stateToString(snap.value),
+      locale: record?.locale ?? 'zh-CN',
+      msisdn: ctx?.msisdn ? maskMsisdn(ctx.msisdn) : null,
+      verified: ctx?.verified ?? false,
+      strongVerified: ctx?.strongVerified ?? false,
+      target: ctx?.target ?? null,
+      selected: (ctx?.selected ?? []).map((s) => s.name),
+      tickets,
+      lastActiveAt: record?.lastActiveAt ?? null,
+    };
   }
 
   /** Restores a snapshot, or starts afresh with a notice when it expired or cannot be restored. */
@@ -157,7 +254,8 @@ export class TurnRunner {
       idTail: parsed.idTail,
       choice: parsed.choice,
       ticket: parsed.ticket,
-      confirmsNumberClosure: compact(parsed.normalized).includes(compact(phrase)) || compact(text).includes(compact(phrase)),
+      complaint: this.deps.phrases.complains(parsed.normalized),
+      confirmsNumberClosure: !parsed.negated && (compact(parsed.normalized).includes(compact(phrase)) || compact(text).includes(compact(phrase))),
     };
   }
 
@@ -264,10 +362,16 @@ export class TurnRunner {
         }
       }
       case 'requestHuman': {
-        await store.recordHandoffRequest({
-          conversationId, reason: effect.params.reason, state: stateToString(snapshot.value), at: new Date(this.deps.now()).toISOString(),
+        const context = snapshot.context;
+        const r = await this.deps.handoff.escalate({
+          conversationId,
+          reason: effect.params.reason,
+          dialogState: stateToString(snapshot.value),
+          target: context.target ?? context.selected[0]?.target ?? null,
+          msisdnMasked: context.msisdn ? maskMsisdn(context.msisdn) : null,
         });
-        logger.info('human requested', { conversationId, reason: effect.params.reason });
+        const key = r.outsideHours ? 'handoff.outsideHours' : r.existing ? 'handoff.alreadyQueued' : 'handoff.queued';
+        replies.push(this.render({ key, params: { position: r.position, minutes: r.etaMinutes, hours: this.deps.handoffHoursText } }, locale, [], r.outsideHours ? [] : [{ key: 'choice.leaveQueue' }]));
         return null;
       }
     }

@@ -1,89 +1,198 @@
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { FINAL_STATUSES, type RequestStatus } from '../domain/types.js';
-import { JsonFileDb } from './json-file-db.js';
+import { AppError } from '../errors.js';
+import { acquireLock, releaseLock } from './json-file-db.js';
+import { JsonLinesFile } from './json-lines-file.js';
+import { KeyedLog, type KeyedLogOptions } from './keyed-log.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
 import type {
   BotStore, ConversationRecord, HandoffRequest, TrackedRequest, VerificationRecord,
 } from './stores.js';
 
 interface TrackedRow extends TrackedRequest { open: boolean }
 
-interface BotData {
-  conversations: Record<string, ConversationRecord>;
-  tracked: Record<string, TrackedRow>;
-  verification: Record<string, VerificationRecord>;
-  handoffRequests: HandoffRequest[];
+/** The single-file layout of earlier versions (DATA_DIR/bot.json), migrated on first open. */
+interface LegacyData {
+  conversations?: Record<string, ConversationRecord>;
+  tracked?: Record<string, TrackedRow>;
+  verification?: Record<string, VerificationRecord>;
+  handoffRequests?: HandoffRequest[];
 }
 
-const EMPTY: BotData = { conversations: {}, tracked: {}, verification: {}, handoffRequests: [] };
+export interface LowdbBotStoreOptions {
+  /** Log segment size and value cache of the conversation log (tests use tiny segments). */
+  conversations?: KeyedLogOptions;
+}
 
-/** The bot's own state in one lowdb file (`bot.json` under DATA_DIR). */
+/**
+ * The bot's own state under DATA_DIR/bot/, laid out so that the cost of a write does not grow
+ * with the number of conversations stored:
+ *
+ *   conversations/   KeyedLog: dialog snapshot per conversation id (the hot, growing data)
+ *   verification/    KeyedLog: verification state per number
+ *   tickets/         KeyedLog: tracked requests per conversation id (open and closed)
+ *   open/            KeyedLog held in memory: tracked requests still awaiting a final status, by
+ *                    ticket; rows leave it once their final status was delivered
+ *   handoff-requests.jsonl  append-only
+ *
+ * Every write resolves after it reached the file, so a reply is only sent for a state that
+ * survives a crash of the process (no fsync, as with lowdb). One process per DATA_DIR: each file
+ * and folder carries a `.lock`. A `bot.json` of the earlier single-file layout is imported on
+ * first open and renamed to `bot.json.migrated`.
+ */
 export class LowdbBotStore implements BotStore {
-  private constructor(private readonly db: JsonFileDb<BotData>) {}
+  /** Read-modify-write of a conversation's ticket list, one at a time per conversation. */
+  private readonly mutex = new KeyedMutex();
 
-  static async open(dataDir: string): Promise<LowdbBotStore> {
-    return new LowdbBotStore(await JsonFileDb.open<BotData>(join(dataDir, 'bot.json'), EMPTY));
+  private constructor(
+    private readonly conversations: KeyedLog<ConversationRecord>,
+    private readonly verification: KeyedLog<VerificationRecord>,
+    private readonly tickets: KeyedLog<TrackedRow[]>,
+    private readonly openRows: KeyedLog<TrackedRequest>,
+    private readonly handoff: JsonLinesFile<HandoffRequest>,
+  ) {}
+
+  /**
+   * Opens (or creates) the store in `dataDir`. Throws AppError 'store.unwritable' (locked by
+   * another live process, cannot create) or 'store.unreadable' (a damaged file, left untouched).
+   */
+  static async open(dataDir: string, options: LowdbBotStoreOptions = {}): Promise<LowdbBotStore> {
+    const dir = join(dataDir, 'bot');
+    const opened: { close(): Promise<void> }[] = [];
+    const track = <T extends { close(): Promise<void> }>(part: T): T => { opened.push(part); return part; };
+    try {
+      const store = new LowdbBotStore(
+        track(await KeyedLog.open<ConversationRecord>(join(dir, 'conversations'), options.conversations)),
+        track(await KeyedLog.open<VerificationRecord>(join(dir, 'verification'), { segmentBytes: 4 * 1024 * 1024 })),
+        track(await KeyedLog.open<TrackedRow[]>(join(dir, 'tickets'), { segmentBytes: 4 * 1024 * 1024 })),
+        track(await KeyedLog.open<TrackedRequest>(join(dir, 'open'), { segmentBytes: 4 * 1024 * 1024, retainValues: true })),
+        track(await JsonLinesFile.open<HandoffRequest>(join(dir, 'handoff-requests.jsonl'))),
+      );
+      await store.migrateLegacy(join(dataDir, 'bot.json'));
+      return store;
+    } catch (err) {
+      for (const part of opened.reverse()) await part.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   async getConversation(id: string): Promise<ConversationRecord | undefined> {
-    const r = this.db.data.conversations[id];
-    return r ? structuredClone(r) : undefined;
+    return this.conversations.get(id);
   }
 
   async putConversation(record: ConversationRecord): Promise<void> {
-    await this.db.update((d) => { d.conversations[record.id] = structuredClone(record); });
+    await this.conversations.put(record.id, record);
   }
 
   async track(rows: TrackedRequest[]): Promise<void> {
-    await this.db.update((d) => {
-      for (const row of rows) {
-        if (!d.tracked[row.ticket]) d.tracked[row.ticket] = { ...row, open: !FINAL_STATUSES.includes(row.notifiedStatus) };
+    const byConversation = new Map<string, TrackedRequest[]>();
+    for (const row of rows) byConversation.set(row.conversationId, [...(byConversation.get(row.conversationId) ?? []), row]);
+    await Promise.all([...byConversation].map(([conversationId, candidates]) => this.mutex.run(conversationId, async () => {
+      const list = (await this.tickets.get(conversationId)) ?? [];
+      let listChanged = false;
+      const opening: TrackedRequest[] = [];
+      for (const row of candidates) {
+        let stored = list.find((r) => r.ticket === row.ticket);
+        if (!stored && !this.openRows.has(row.ticket)) {
+          stored = { ...row, open: !FINAL_STATUSES.includes(row.notifiedStatus) };
+          list.push(stored);
+          listChanged = true;
+        }
+        // The list row says whether the final status was delivered; the open index follows it, which
+        // also repairs an index write lost to a crash when the filing turn is replayed.
+        if (stored?.open && !this.openRows.has(row.ticket)) opening.push(strip(stored));
       }
-    });
+      await Promise.all([
+        listChanged ? this.tickets.put(conversationId, list) : undefined,
+        ...opening.map((row) => this.openRows.put(row.ticket, row)),
+      ]);
+    })));
   }
 
   async listOpen(): Promise<TrackedRequest[]> {
-    return Object.values(this.db.data.tracked).filter((r) => r.open).map(strip);
+    return this.openRows.values();
   }
 
+  /** A ticket that is not open (unknown, or its final status was already delivered) is left as it is. */
   async markNotified(ticket: string, status: RequestStatus): Promise<void> {
-    await this.db.update((d) => {
-      const row = d.tracked[ticket];
-      if (!row) return;
-      row.notifiedStatus = status;
-      row.open = !FINAL_STATUSES.includes(status);
+    const row = await this.openRows.get(ticket);
+    if (!row) return;
+    await this.mutex.run(row.conversationId, async () => {
+      const list = (await this.tickets.get(row.conversationId)) ?? [];
+      const stored = list.find((r) => r.ticket === ticket);
+      const open = !FINAL_STATUSES.includes(status);
+      if (stored) {
+        stored.notifiedStatus = status;
+        stored.open = open;
+        await this.tickets.put(row.conversationId, list);
+      }
+      // Closed last: should the process die in between, the status is delivered again, not lost.
+      if (!this.openRows.has(ticket)) return;
+      if (open) await this.openRows.put(ticket, { ...row, notifiedStatus: status });
+      else await this.openRows.delete(ticket);
     });
   }
 
   async listByConversation(conversationId: string): Promise<TrackedRequest[]> {
-    return Object.values(this.db.data.tracked)
-      .filter((r) => r.conversationId === conversationId)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-      .map(strip);
+    const list = (await this.tickets.get(conversationId)) ?? [];
+    return list.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).map(strip);
   }
 
   async getVerification(msisdn: string): Promise<VerificationRecord | undefined> {
-    const r = this.db.data.verification[msisdn];
-    return r ? structuredClone(r) : undefined;
+    return this.verification.get(msisdn);
   }
 
   async putVerification(record: VerificationRecord): Promise<void> {
-    await this.db.update((d) => { d.verification[record.msisdn] = structuredClone(record); });
+    await this.verification.put(record.msisdn, record);
   }
 
   async recordHandoffRequest(request: HandoffRequest): Promise<void> {
-    await this.db.update((d) => { d.handoffRequests.push({ ...request }); });
+    await this.handoff.append({ ...request });
   }
 
   async listHandoffRequests(): Promise<HandoffRequest[]> {
-    return this.db.data.handoffRequests.map((r) => ({ ...r }));
+    return this.handoff.readAll();
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  /** Waits for pending writes and releases every file. Idempotent. */
+  async close(): Promise<void> {
+    await Promise.all([
+      this.conversations.close(), this.verification.close(), this.tickets.close(), this.openRows.close(), this.handoff.close(),
+    ]);
+  }
+
+  /** Imports DATA_DIR/bot.json (the earlier single-file layout) once, then renames it. */
+  private async migrateLegacy(file: string): Promise<void> {
+    if (!existsSync(file)) return;
+    const lockFile = `${file}.lock`;
+    acquireLock(lockFile, file);
+    try {
+      let legacy: LegacyData;
+      try {
+        legacy = JSON.parse(readFileSync(file, 'utf8')) as LegacyData;
+      } catch (err) {
+        throw new AppError('store.unreadable', { cause: err, message: `data file ${file} is not valid JSON; fix or move it away (it was left untouched)` });
+      }
+      // Importing again after a crash half-way is harmless: nothing was served from the new files yet.
+      await Promise.all(Object.values(legacy.conversations ?? {}).map((r) => this.conversations.put(r.id, r)));
+      await Promise.all(Object.values(legacy.verification ?? {}).map((r) => this.verification.put(r.msisdn, r)));
+      const byConversation = new Map<string, TrackedRow[]>();
+      for (const row of Object.values(legacy.tracked ?? {})) {
+        byConversation.set(row.conversationId, [...(byConversation.get(row.conversationId) ?? []), { ...row }]);
+      }
+      await Promise.all([...byConversation].map(([id, list]) => this.tickets.put(id, list)));
+      await Promise.all(Object.values(legacy.tracked ?? {}).filter((r) => r.open).map((r) => this.openRows.put(r.ticket, strip(r))));
+      const known = await this.handoff.readAll();
+      if (known.length === 0) for (const r of legacy.handoffRequests ?? []) await this.handoff.append(r);
+      renameSync(file, `${file}.migrated`);
+    } finally {
+      releaseLock(lockFile);
+    }
   }
 }
 
-function strip(row: TrackedRow): TrackedRequest {
-  const { open: _open, ...rest } = row;
+function strip(row: TrackedRow | TrackedRequest): TrackedRequest {
+  const { open: _open, ...rest } = row as TrackedRow;
   return { ...rest };
 }

@@ -52,7 +52,7 @@ describe('conversations in Chinese', () => {
     expect(await app.backend.listRequests({ msisdn: '13800138000' })).toEqual([]);
   });
 
-  it('locks verification after three wrong codes and offers a human', async () => {
+  it('locks verification after three wrong codes and queues the chat for a human', async () => {
     const a = adapter();
     await a.send('退订彩铃').assertReply(t('identity.number.prompt'))
       .send('13900139000').assertReply(t('identity.code.prompt', { msisdn: '13900139000' }));
@@ -60,13 +60,14 @@ describe('conversations in Chinese', () => {
     const wrong = code === '000000' ? '111111' : '000000';
     await a.send(wrong).assertReply(t('identity.code.wrong', { left: 2 }))
       .send(wrong).assertReply(t('identity.code.wrong', { left: 1 }))
-      .send(wrong).assertReply((act: Partial<Activity>) => {
-        expect(act.text).toBe(t('identity.locked', { minutes: 30 }));
-        expect(act.suggestedActions?.actions.map((x) => x.title)).toEqual([t('choice.human')]);
-      })
+      .send(wrong).assertReply(t('identity.locked', { minutes: 30 }))
+      .assertReply(t('handoff.queued', { position: 1, minutes: 3 }))
       // Even the right code is refused while locked.
       .send('退订彩铃').assertReply(t('identity.number.prompt'))
-      .send('13900139000').assertReply((act: Partial<Activity>) => expect(act.text).toBe(t('identity.locked', { minutes: 30 })));
+      .send('13900139000').assertReply(t('identity.locked', { minutes: 30 }))
+      .assertReply(t('handoff.alreadyQueued', { position: 1, minutes: 3 }));
+    const [ticket] = await app.handoffStore.listOpen();
+    expect(ticket?.reason).toBe('identityLocked');
   });
 
   it('does not treat a negated request as a request', async () => {

@@ -29,6 +29,7 @@ export function utterance(partial: Partial<Utterance> = {}): Utterance {
     idTail: null,
     choice: null,
     ticket: null,
+    complaint: false,
     confirmsNumberClosure: false,
     ...partial,
   };
@@ -52,6 +53,7 @@ export const user = {
   deny: () => say({ intent: 'deny' }),
   cancel: () => say({ intent: 'cancel' }),
   human: () => say({ intent: 'human_agent' }),
+  complaint: () => say({ intent: 'other', complaint: true }),
   help: () => say({ intent: 'help' }),
   status: (ticket: string | null = null) => say({ intent: 'query_status', ticket }),
   gibberish: () => say({ intent: 'other', confidence: 0.2 }),

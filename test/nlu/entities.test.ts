@@ -26,6 +26,8 @@ describe('target type', () => {
     ['注销手机号', 'number'],
     ['号码不用了', 'number'],
     ['我要停机', 'number'],
+    ['宽带账号不用了，上门拆机吧', 'broadband'],
+    ['那个30块10个G的包我不要了', 'addon'],
     ['我要退订', null],
   ])('finds the target of "%s": %s', (text, target) => {
     expect(nlu.parse(text).target).toBe(target);

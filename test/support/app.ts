@@ -15,7 +15,7 @@ export function tempDataDir(): { dir: string; cleanup(): void } {
 export async function testApp(dataDir: string, env: Env = {}, overrides: AppOverrides = {}): Promise<App> {
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent',
-    EMBEDDED_STATUS_DELAY_MS: '100', STATUS_POLL_MS: '100', CODE_RESEND_SECONDS: '0', ...env,
+    EMBEDDED_STATUS_DELAY_MS: '100', STATUS_POLL_MS: '100', CODE_RESEND_SECONDS: '0', HANDOFF_HOURS: '00:00-24:00', ...env,
   });
   return createApp(config, { logger: silentLogger, ...overrides });
 }

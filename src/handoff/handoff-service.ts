@@ -1,0 +1,259 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { transition } from 'xstate';
+import {
+  handoffMachine, type HandoffContext, type HandoffEffect, type HandoffEvent, type ResumeMode,
+} from '../../dialogs/handoff.machine.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { AuditEntry, HandoffReason, HandoffStore, HandoffTicket } from './handoff-store.js';
+
+/** What the handoff needs from the conversation side (implemented by the runtime). */
+export interface ConversationPort {
+  /** Sends a message into the conversation (proactively) and records it in the transcript. Throws when undeliverable. */
+  deliver(conversationId: string, content: { key: string; params?: Record<string, string | number> } | { text: string }, from: 'bot' | 'agent', agentId?: string): Promise<void>;
+  /** Puts the dialog back to its start (after a hand-back with restart). */
+  resetDialog(conversationId: string): Promise<void>;
+}
+
+export interface HandoffSettings {
+  /** Service hours in Beijing time, minutes since midnight [start, end). */
+  hours: { start: number; end: number };
+  /** Average minutes an agent needs per chat, for the wait estimate. */
+  avgHandleMinutes: number;
+  /** Pending chats nobody claims within this time expire with a callback offer. */
+  expireMinutes: number;
+  /** Dialog target → queue name; others go to 'general'. */
+  routes: Record<string, string>;
+}
+
+export interface EscalateInput {
+  conversationId: string;
+  reason: HandoffReason;
+  dialogState: string;
+  target: string | null;
+  msisdnMasked: string | null;
+}
+
+export interface EscalateResult {
+  ticket: HandoffTicket;
+  /** 1-based position in its queue. */
+  position: number;
+  etaMinutes: number;
+  outsideHours: boolean;
+  /** The conversation already had an open ticket. */
+  existing: boolean;
+}
+
+export type HandoffChange =
+  | { kind: 'queue' }
+  | { kind: 'ticket'; ticketId: string }
+  | { kind: 'message'; ticketId: string; conversationId: string; from: 'user' | 'agent' | 'bot'; text: string; at: string };
+
+const BEIJING_OFFSET_MIN = 8 * 60;
+
+/**
+ * Queue, claim, relay and hand-back. Each ticket's life is the pure handoff machine; this service
+ * applies its transitions atomically in the store and carries out the effects. Emits 'change'
+ * events (HandoffChange) for the agents' live stream.
+ */
+export class HandoffService {
+  readonly events = new EventEmitter();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: {
+    store: HandoffStore;
+    conversations: ConversationPort;
+    logger: Logger;
+    now: () => number;
+    settings: HandoffSettings;
+  }) {
+    this.events.setMaxListeners(0);
+  }
+
+  start(sweepMs = 5000): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => { void this.sweep(); }, sweepMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  isOpenHours(at = this.deps.now()): boolean {
+    const minutes = (Math.floor(at / 60_000) + BEIJING_OFFSET_MIN) % (24 * 60);
+    const { start, end } = this.deps.settings.hours;
+    return start <= end ? minutes >= start && minutes < end : minutes >= start || minutes < end;
+  }
+
+  openTicketFor(conversationId: string): Promise<HandoffTicket | undefined> {
+    return this.deps.store.openTicketFor(conversationId);
+  }
+
+  /** Queues the conversation for a human (idempotent: an open ticket is returned as it is). */
+  async escalate(input: EscalateInput): Promise<EscalateResult> {
+    const { store, now, settings } = this.deps;
+    const outsideHours = !this.isOpenHours();
+    const existing = await store.openTicketFor(input.conversationId);
+    if (existing) return { ...(await this.positionOf(existing)), ticket: existing, outsideHours, existing: true };
+    const at = now();
+    const [initial] = [handoffMachine.resolveState({ value: 'pending', context: { agentId: null, resumeMode: null, endedBy: null } })];
+    const ticket: HandoffTicket = {
+      id: `HO${new Date(at).toISOString().slice(0, 10).replace(/-/g, '')}${randomBytes(3).toString('hex').toUpperCase()}`,
+      conversationId: input.conversationId,
+      reason: input.reason,
+      skill: (input.target && settings.routes[input.target]) || 'general',
+      status: 'pending',
+      snapshot: handoffMachine.getPersistedSnapshot(initial),
+      agentId: null,
+      msisdnMasked: input.msisdnMasked,
+      dialogState: input.dialogState,
+      createdAt: new Date(at).toISOString(),
+      claimedAt: null,
+      closedAt: null,
+      expiresAt: new Date(at + settings.expireMinutes * 60_000).toISOString(),
+      awaitingLeftMessage: outsideHours,
+      leftMessage: null,
+    };
+    await store.insertTicket(ticket);
+    this.emit({ kind: 'queue' });
+    this.deps.logger.info('handoff queued', { ticketId: ticket.id, conversationId: ticket.conversationId, reason: ticket.reason, skill: ticket.skill });
+    return { ...(await this.positionOf(ticket)), ticket, outsideHours, existing: false };
+  }
+
+  /** Position among pending tickets of the same queue, and the estimated wait. */
+  async positionOf(ticket: HandoffTicket): Promise<{ position: number; etaMinutes: number }> {
+    const pending = (await this.deps.store.listOpen()).filter((t) => t.status === 'pending' && t.skill === ticket.skill);
+    const index = pending.findIndex((t) => t.id === ticket.id);
+    const position = index < 0 ? pending.length + 1 : index + 1;
+    return { position, etaMinutes: Math.max(1, Math.round(position * this.deps.settings.avgHandleMinutes)) };
+  }
+
+  /** Keeps the user's message as a message for agents (escalated outside service hours). */
+  async leaveMessage(ticketId: string, text: string): Promise<void> {
+    await this.deps.store.updateTicket(ticketId, (t) => (t.awaitingLeftMessage ? { ...t, awaitingLeftMessage: false, leftMessage: text } : null));
+    this.emit({ kind: 'ticket', ticketId });
+    this.emit({ kind: 'queue' });
+  }
+
+  /** Tells agents about a message in an escalated conversation (the transcript holds it). */
+  noteMessage(ticket: HandoffTicket, from: 'user' | 'agent' | 'bot', text: string): void {
+    this.emit({ kind: 'message', ticketId: ticket.id, conversationId: ticket.conversationId, from, text, at: new Date(this.deps.now()).toISOString() });
+  }
+
+  claim(ticketId: string, agentId: string): Promise<HandoffTicket> {
+    return this.apply(ticketId, { type: 'agent.claimed', agentId }, { agentId, action: 'claim' });
+  }
+
+  async sendAsAgent(ticketId: string, agentId: string, text: string): Promise<void> {
+    const ticket = await this.deps.store.getTicket(ticketId);
+    if (!ticket) throw new AppError('not.found', { message: `no handoff ticket ${ticketId}` });
+    if (ticket.status !== 'assigned' || ticket.agentId !== agentId) {
+      throw new AppError('handoff.conflict', { message: 'only the agent holding the chat can write to it' });
+    }
+    await this.deps.store.appendAudit({ at: new Date(this.deps.now()).toISOString(), agentId, action: 'message', ticketId });
+    await this.deps.conversations.deliver(ticket.conversationId, { text }, 'agent', agentId);
+    this.noteMessage(ticket, 'agent', text);
+  }
+
+  handBack(ticketId: string, agentId: string, mode: ResumeMode): Promise<HandoffTicket> {
+    return this.apply(ticketId, { type: 'agent.handedBack', agentId, mode }, { agentId, action: 'handBack', detail: mode });
+  }
+
+  endByAgent(ticketId: string, agentId: string): Promise<HandoffTicket> {
+    return this.apply(ticketId, { type: 'agent.ended', agentId }, { agentId, action: 'end' });
+  }
+
+  async cancelByUser(conversationId: string): Promise<HandoffTicket | undefined> {
+    const t = await this.deps.store.openTicketFor(conversationId);
+    return t ? this.apply(t.id, t.status === 'pending' ? { type: 'user.cancelled' } : { type: 'user.ended' }) : undefined;
+  }
+
+  /** Expires pending tickets past their deadline. Never throws. */
+  async sweep(): Promise<void> {
+    try {
+      const at = this.deps.now();
+      for (const t of await this.deps.store.listOpen()) {
+        if (t.status === 'pending' && Date.parse(t.expiresAt) <= at) {
+          await this.apply(t.id, { type: 'timer.expired' }).catch((err: unknown) => this.deps.logger.warn('handoff expiry failed', { ticketId: t.id, error: err }));
+        }
+      }
+    } catch (err) {
+      this.deps.logger.error('handoff sweep failed', { error: err });
+    }
+  }
+
+  /**
+   * Applies one machine event to a ticket atomically; an event the ticket's state does not accept
+   * (already claimed, not the holder, already closed) throws AppError 'handoff.conflict'.
+   */
+  private async apply(ticketId: string, event: HandoffEvent, audit?: Omit<AuditEntry, 'at' | 'ticketId'>): Promise<HandoffTicket> {
+    const { store, now } = this.deps;
+    let effects: HandoffEffect[] = [];
+    const before = await store.getTicket(ticketId);
+    if (!before) throw new AppError('not.found', { message: `no handoff ticket ${ticketId}` });
+    const updated = await store.updateTicket(ticketId, (current) => {
+      const persisted = current.snapshot as { value: string; context: HandoffContext };
+      const snapshot = handoffMachine.resolveState({ value: persisted.value, context: persisted.context });
+      const [next, actions] = transition(handoffMachine, snapshot, event);
+      if (next.value === snapshot.value) return null;
+      effects = actions.map((a) => ({ type: a.type, params: a.params }) as HandoffEffect);
+      const at = new Date(now()).toISOString();
+      const status = next.value as HandoffTicket['status'];
+      return {
+        ...current,
+        status,
+        snapshot: handoffMachine.getPersistedSnapshot(next),
+        agentId: next.context.agentId,
+        claimedAt: status === 'assigned' ? at : current.claimedAt,
+        closedAt: status !== 'pending' && status !== 'assigned' ? at : null,
+      };
+    });
+    if (effects.length === 0) {
+      throw new AppError('handoff.conflict', { message: `ticket ${ticketId} is ${updated.status}${updated.agentId ? ` (held by ${updated.agentId})` : ''}` });
+    }
+    if (audit) await store.appendAudit({ ...audit, at: new Date(now()).toISOString(), ticketId });
+    this.deps.logger.info('handoff changed', { ticketId, event: event.type, status: updated.status, agentId: updated.agentId });
+    await this.runEffects(updated, effects);
+    return updated;
+  }
+
+  private async runEffects(ticket: HandoffTicket, effects: HandoffEffect[]): Promise<void> {
+    for (const effect of effects) {
+      try {
+        switch (effect.type) {
+          case 'tellUser':
+            await this.deps.conversations.deliver(ticket.conversationId, { key: effect.params.key, params: { agent: ticket.agentId ?? '' } }, 'bot');
+            break;
+          case 'resumeDialog':
+            if (effect.params.mode === 'restart') await this.deps.conversations.resetDialog(ticket.conversationId);
+            break;
+          case 'alertAgents':
+            this.emit({ kind: 'queue' });
+            this.emit({ kind: 'ticket', ticketId: ticket.id });
+            if (effect.params.change !== 'queued') await this.announcePositions(ticket.skill);
+            break;
+        }
+      } catch (err) {
+        this.deps.logger.warn('handoff effect failed', { ticketId: ticket.id, effect: effect.type, error: err });
+      }
+    }
+  }
+
+  /** The queue moved: tell everyone still waiting in it their new position. */
+  private async announcePositions(skill: string): Promise<void> {
+    const waiting = (await this.deps.store.listOpen()).filter((t) => t.status === 'pending' && t.skill === skill && !t.awaitingLeftMessage);
+    for (const [i, t] of waiting.entries()) {
+      const position = i + 1;
+      const eta = Math.max(1, Math.round(position * this.deps.settings.avgHandleMinutes));
+      await this.deps.conversations.deliver(t.conversationId, { key: 'handoff.position', params: { position, minutes: eta } }, 'bot')
+        .catch((err: unknown) => this.deps.logger.warn('position update not delivered', { ticketId: t.id, error: err }));
+    }
+  }
+
+  private emit(change: HandoffChange): void {
+    this.events.emit('change', change);
+  }
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync } from 'node:fs';
+import { appendFile, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { AppError } from '../errors.js';
+import { maskText } from '../privacy/mask.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+
+export interface TranscriptEntry {
+  from: 'user' | 'bot' | 'agent';
+  /** Already masked: phone numbers, ID digits and codes never reach the transcript in clear. */
+  text: string;
+  /** ISO timestamp. */
+  at: string;
+  agentId?: string;
+  /** Dialog state after the message, when known. */
+  state?: string;
+}
+
+/** Every conversation's transcript, masked. Appends are durable when they resolve. */
+export interface TranscriptStore {
+  append(conversationId: string, entries: TranscriptEntry | TranscriptEntry[]): Promise<void>;
+  /** Entries in order, oldest first. */
+  read(conversationId: string): Promise<TranscriptEntry[]>;
+  close(): Promise<void>;
+}
+
+const SHARDS = 32;
+
+/**
+ * Append-only JSON-lines files under DATA_DIR/transcripts, sharded by conversation: an append
+ * costs the same whatever the number of conversations (unlike rewriting a lowdb file), and
+ * reading one transcript (agents only) scans one shard.
+ */
+export class FileTranscriptStore implements TranscriptStore {
+  private readonly dir: string;
+  private readonly mutex = new KeyedMutex();
+
+  constructor(dataDir: string) {
+    this.dir = join(dataDir, 'transcripts');
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (err) {
+      throw new AppError('store.unwritable', { cause: err, message: `cannot create ${this.dir}` });
+    }
+  }
+
+  private shardOf(conversationId: string): string {
+    const n = createHash('sha1').update(conversationId).digest().readUInt16BE(0) % SHARDS;
+    return join(this.dir, `${String(n).padStart(2, '0')}.jsonl`);
+  }
+
+  append(conversationId: string, entries: TranscriptEntry | TranscriptEntry[]): Promise<void> {
+    const list = Array.isArray(entries) ? entries : [entries];
+    if (list.length === 0) return Promise.resolve();
+    const file = this.shardOf(conversationId);
+    const lines = list.map((e) => JSON.stringify({ c: conversationId, ...e, text: maskText(e.text) })).join('\n') + '\n';
+    return this.mutex.run(file, async () => {
+      try {
+        const handle = await open(file, 'a');
+        try {
+          await handle.appendFile(lines, 'utf8');
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      } catch (err) {
+        throw new AppError('store.unwritable', { cause: err, message: `cannot append to ${file}` });
+      }
+    });
+  }
+
+  async read(conversationId: string): Promise<TranscriptEntry[]> {
+    const file = this.shardOf(conversationId);
+    const out: TranscriptEntry[] = [];
+    await this.mutex.run(file, async () => {
+      try {
+        await appendFile(file, '');
+        const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+        for await (const line of rl) {
+          if (!line) continue;
+          try {
+            const { c, ...entry } = JSON.parse(line) as TranscriptEntry & { c: string };
+            if (c === conversationId) out.push(entry);
+          } catch {
+            // A torn last line from a crash mid-append: skip it, the rest is intact.
+          }
+        }
+      } catch (err) {
+        throw new AppError('store.unreadable', { cause: err, message: `cannot read ${file}` });
+      }
+    });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.idle();
+  }
+}

@@ -1,0 +1,449 @@
+import { describe, expect, it } from 'vitest';
+import { unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
+import type { DialogEvent, Target } from '../../dialogs/unsubscribe.types.js';
+import {
+  CODE, DEMO_SUBSCRIPTIONS, ID_TAIL, MSISDN, OTHER_MSISDN, RICH_PROFILE, SUBS,
+  filedRequest, initial, lineKeys, ofType, result, run, say, sayKeys, user, verifiedRequest, where,
+} from './helpers.js';
+
+const RINGBACK = SUBS.videoRingback.serviceId;
+
+/** A verified request for the video ringback alone: rests at the confirmation. */
+const ringbackAtConfirmation = (): DialogEvent[] => verifiedRequest({ target: 'vas', serviceIds: [RINGBACK] });
+
+/** A verified number closure, strong check passed: rests at the confirmation. */
+const numberAtConfirmation = (profile = RICH_PROFILE): DialogEvent[] => [
+  ...verifiedRequest({ target: 'number' }, DEMO_SUBSCRIPTIONS, profile),
+  user.secret(),
+  result.secretVerified(),
+];
+
+describe('identity', () => {
+  it('asks for the number when an unsubscribe request arrives unverified', () => {
+    const r = run([user.unsubscribe('vas')]);
+    expect(where(r.snapshot)).toBe('session.askingNumber');
+    expect(sayKeys(r.last)).toEqual(['identity.number.prompt']);
+    expect(ofType(r.effects, 'sendCode')).toEqual([]);
+  });
+
+  it('sends a code to the number given in the first message', () => {
+    const r = run([user.unsubscribe('vas', { msisdn: MSISDN })]);
+    expect(where(r.snapshot)).toBe('session.sendingCode');
+    expect(r.last).toEqual([{ type: 'sendCode', params: { msisdn: MSISDN } }]);
+
+    const sent = run([result.codeSent()], r.snapshot);
+    expect(where(sent.snapshot)).toBe('session.awaitingCode');
+    expect(sent.last).toEqual([{ type: 'say', params: { key: 'identity.code.prompt', params: { msisdn: MSISDN } } }]);
+  });
+
+  it('sends the code to the number the user types after being asked', () => {
+    const r = run([user.unsubscribe('vas'), user.number()]);
+    expect(r.last).toEqual([{ type: 'sendCode', params: { msisdn: MSISDN } }]);
+  });
+
+  it('sends a new code when the user gives another number while a code is awaited', () => {
+    const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), user.number(OTHER_MSISDN)]);
+    expect(where(r.snapshot)).toBe('session.sendingCode');
+    expect(r.last).toEqual([{ type: 'sendCode', params: { msisdn: OTHER_MSISDN } }]);
+  });
+
+  it('checks the code the user typed and loads the subscriptions once verified', () => {
+    const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), user.code()]);
+    expect(r.last).toEqual([{ type: 'checkCode', params: { msisdn: MSISDN, code: CODE } }]);
+
+    const ok = run([result.verified()], r.snapshot);
+    expect(where(ok.snapshot)).toBe('session.loadingSubscriptions');
+    expect(ok.snapshot.context.verified).toBe(true);
+    expect(ok.last).toEqual([{ type: 'loadSubscriptions', params: { msisdn: MSISDN } }]);
+  });
+
+  it('says how many attempts are left after a wrong code and waits for another', () => {
+    const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), user.code('000000'), result.codeWrong(2)]);
+    expect(where(r.snapshot)).toBe('session.awaitingCode');
+    expect(r.last).toEqual([{ type: 'say', params: { key: 'identity.code.wrong', params: { left: 2 } } }]);
+    expect(r.snapshot.context.verified).toBe(false);
+  });
+
+  it('locks out after the verifier reports identity.locked and offers a human', () => {
+    const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), user.code('000000'), result.locked(30)]);
+    expect(where(r.snapshot)).toBe('idle');
+    expect(ofType(r.last, 'say')[0]?.params).toMatchObject({ key: 'identity.locked', params: { minutes: 30 } });
+    expect(ofType(r.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'identityLocked' } }]);
+    expect(r.snapshot.context).toMatchObject({ verified: false, msisdn: null });
+    expect(ofType(r.effects, 'loadSubscriptions')).toEqual([]);
+  });
+
+  it('asks for the number again when the gateway does not know it', () => {
+    const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.sendFailed('unknownNumber')]);
+    expect(where(r.snapshot)).toBe('session.askingNumber');
+    expect(r.snapshot.context.msisdn).toBeNull();
+    expect(sayKeys(r.last)).toEqual(['identity.number.unknown', 'identity.number.prompt']);
+  });
+
+  it('gives up with a human choice when the SMS gateway is unavailable', () => {
+    const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.sendFailed('unavailable')]);
+    expect(where(r.snapshot)).toBe('idle');
+    expect(ofType(r.last, 'say')[0]?.params).toEqual({ key: 'identity.code.unavailable', choices: [{ key: 'choice.human' }] });
+  });
+
+  it('a second request in the same conversation skips the SMS check but not the service password', () => {
+    const first = run([...verifiedRequest({ target: 'plan' }), user.secret(), result.secretVerified(), user.confirm(), result.filed(SUBS.plan)]);
+    expect(where(first.snapshot)).toBe('idle');
+    expect(first.snapshot.context).toMatchObject({ verified: true, strongVerified: false, msisdn: MSISDN });
+
+    const again = run([user.unsubscribe('broadband')], first.snapshot);
+    expect(again.last).toEqual([{ type: 'loadSubscriptions', params: { msisdn: MSISDN } }]);
+    const loaded = run([result.loaded()], again.snapshot);
+    expect(where(loaded.snapshot)).toBe('session.awaitingSecret');
+  });
+});
+
+describe('choosing what to cancel', () => {
+  it('lists every cancellable subscription except the number line when the request names nothing', () => {
+    const r = run(verifiedRequest());
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+    const [list] = ofType(r.last, 'say');
+    expect(list?.params.key).toBe('choose.prompt');
+    expect(list?.params.lines?.map((l) => l.params?.name)).toEqual(
+      DEMO_SUBSCRIPTIONS.filter((s) => s.target !== 'number').map((s) => s.name),
+    );
+    expect(list?.params.choices?.at(-1)).toEqual({ key: 'choice.all' });
+  });
+
+  it('a single named match skips the list and goes to warnings', () => {
+    const r = run(ringbackAtConfirmation());
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(sayKeys(r.effects)).not.toContain('choose.prompt');
+    expect(sayKeys(r.last)).toEqual(['warn.header', 'confirm.prompt']);
+    expect(r.snapshot.context.selected).toEqual([SUBS.videoRingback]);
+  });
+
+  it('shows the whole list, saying so, when the named service is not among the subscriptions', () => {
+    const r = run(verifiedRequest({ target: 'broadband', serviceIds: ['broadband-1000m'] }, [SUBS.videoRingback, SUBS.numberLine]));
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+    expect(sayKeys(r.last)).toEqual(['choose.promptMissed']);
+  });
+
+  it('picks several by index, all by \'all\', rejects an out-of-range index', () => {
+    const listed = run(verifiedRequest()).snapshot;
+    const offered = listed.context.candidates;
+    expect(offered).toHaveLength(5);
+
+    const several = run([user.pick(1, 3, 1)], listed);
+    expect(several.snapshot.context.selected).toEqual([offered[0], offered[2]]);
+
+    const all = run([user.pickAll()], listed);
+    expect(all.snapshot.context.selected).toEqual(offered);
+
+    const outOfRange = run([user.pick(2, 9)], listed);
+    expect(where(outOfRange.snapshot)).toBe('session.awaitingChoice');
+    expect(outOfRange.snapshot.context.selected).toEqual([]);
+    expect(ofType(outOfRange.last, 'say')[0]?.params).toMatchObject({ key: 'choose.invalid', params: { max: 5 } });
+  });
+
+  it('picks a listed service by name', () => {
+    const listed = run(verifiedRequest({ target: 'vas' })).snapshot;
+    const r = run([say({ intent: 'unsubscribe', serviceIds: [SUBS.musicMember.serviceId] })], listed);
+    expect(r.snapshot.context.selected).toEqual([SUBS.musicMember]);
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+  });
+
+  it('ends the dialog when there is nothing to cancel', () => {
+    const r = run(verifiedRequest({ target: 'vas' }, [SUBS.numberLine]));
+    expect(where(r.snapshot)).toBe('idle');
+    expect(sayKeys(r.last)).toEqual(['choose.nothing']);
+  });
+
+  it('apologises with a human choice when the subscriptions cannot be loaded', () => {
+    const events = verifiedRequest({ target: 'vas' });
+    const r = run([...events.slice(0, -1), result.loadFailed()]);
+    expect(where(r.snapshot)).toBe('idle');
+    expect(ofType(r.last, 'say')[0]?.params).toEqual({ key: 'backend.unavailable', choices: [{ key: 'choice.human' }] });
+  });
+});
+
+describe('risk checks and warnings', () => {
+  it.each<Target>(['plan', 'broadband', 'number'])('asks for the service password before a %s closure', (target) => {
+    const r = run(verifiedRequest({ target }));
+    expect(where(r.snapshot)).toBe('session.awaitingSecret');
+    expect(sayKeys(r.last)).toEqual(['identity.secret.prompt']);
+    expect(sayKeys(r.effects)).not.toContain('warn.header');
+
+    const checking = run([user.secret()], r.snapshot);
+    expect(checking.last).toEqual([{ type: 'checkSecret', params: { msisdn: MSISDN, value: ID_TAIL } }]);
+
+    const passed = run([result.secretVerified()], checking.snapshot);
+    expect(where(passed.snapshot)).toBe('session.awaitingConfirmation');
+    expect(sayKeys(passed.last)[0]).toBe('warn.header');
+  });
+
+  it('asks for the service password when a strong service is among several picked', () => {
+    const r = run([...verifiedRequest(), user.pickAll()]);
+    expect(where(r.snapshot)).toBe('session.awaitingSecret');
+  });
+
+  it('needs no service password for a value-added service', () => {
+    const r = run(ringbackAtConfirmation());
+    expect(ofType(r.effects, 'checkSecret')).toEqual([]);
+    expect(sayKeys(r.effects)).not.toContain('identity.secret.prompt');
+  });
+
+  it('re-asks for the service password with the attempts left, and locks out with a human', () => {
+    const atSecret = run([...verifiedRequest({ target: 'plan' }), user.secret('000000')]).snapshot;
+    const wrong = run([result.secretWrong(1)], atSecret);
+    expect(where(wrong.snapshot)).toBe('session.awaitingSecret');
+    expect(wrong.last).toEqual([{ type: 'say', params: { key: 'identity.secret.wrong', params: { left: 1 } } }]);
+
+    const locked = run([result.locked(60)], atSecret);
+    expect(where(locked.snapshot)).toBe('idle');
+    expect(ofType(locked.last, 'requestHuman')[0]?.params).toEqual({ reason: 'identityLocked' });
+    expect(ofType(locked.effects, 'fileRequests')).toEqual([]);
+  });
+
+  it('the warnings for closing a number mention arrears, balance, bound accounts, reissue and alternatives', () => {
+    const r = run(numberAtConfirmation(RICH_PROFILE));
+    const lines = ofType(r.last, 'say')[0]?.params.lines ?? [];
+    expect(lines.map((l) => l.key)).toEqual(expect.arrayContaining([
+      'warn.number.title', 'warn.number.arrears', 'warn.number.balance', 'warn.number.bound', 'warn.number.reissue', 'warn.number.alternatives',
+    ]));
+    expect(lines).toEqual(expect.arrayContaining([
+      { key: 'warn.number.arrears', params: { amountFen: 1250 } },
+      { key: 'warn.number.balance', params: { amountFen: 5630 } },
+      { key: 'warn.number.bound', params: { accounts: '微信支付、支付宝' } },
+    ]));
+    expect(ofType(r.last, 'say')[1]?.params).toMatchObject({ key: 'confirm.number.prompt', params: { msisdn: MSISDN } });
+  });
+
+  it('leaves out the arrears, balance and bound-account warnings when there are none', () => {
+    const r = run(numberAtConfirmation({ arrearsFen: 0, balanceFen: 0, boundAccounts: [] }));
+    const keys = lineKeys(r.last);
+    expect(keys).not.toContain('warn.number.arrears');
+    expect(keys).not.toContain('warn.number.balance');
+    expect(keys).not.toContain('warn.number.bound');
+    expect(keys).toEqual(expect.arrayContaining(['warn.number.reissue', 'warn.number.alternatives']));
+  });
+
+  it('warns about the contract penalty of a plan and the refund rule of a service', () => {
+    const plan = run([...verifiedRequest({ target: 'plan' }), user.secret(), result.secretVerified()]);
+    expect(ofType(plan.last, 'say')[0]?.params.lines).toEqual(expect.arrayContaining([
+      { key: 'warn.contract', params: { until: '2027-06-30', penaltyFen: 30000 } },
+      { key: 'warn.refund.no' },
+    ]));
+    expect(lineKeys(run(ringbackAtConfirmation()).last)).toContain('warn.refund.yes');
+  });
+});
+
+describe('confirmation and filing', () => {
+  it('files exactly the selected subscriptions for the verified number when the user confirms', () => {
+    const r = run([...ringbackAtConfirmation(), user.confirm()]);
+    expect(where(r.snapshot)).toBe('session.filing');
+    expect(r.last).toEqual([{ type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.videoRingback.subscriptionId], filingSeq: 1 } }]);
+  });
+
+  it('shows the receipt and remembers the tickets once filed', () => {
+    const r = run([...ringbackAtConfirmation(), user.confirm(), result.filed(SUBS.videoRingback)]);
+    expect(where(r.snapshot)).toBe('idle');
+    const [receipt] = ofType(r.last, 'say');
+    expect(receipt?.params.key).toBe('receipt.header');
+    expect(receipt?.params.lines).toEqual([
+      { key: 'receipt.item', params: { ticket: 'TD-sub-101', name: '视频彩铃', effectiveAt: '2026-01-01' } },
+      { key: 'receipt.footer' },
+    ]);
+    expect(r.snapshot.context).toMatchObject({ tickets: ['TD-sub-101'], verified: true, selected: [] });
+  });
+
+  it('files nothing when the user declines at the confirmation', () => {
+    const r = run([...ringbackAtConfirmation(), user.deny()]);
+    expect(where(r.snapshot)).toBe('idle');
+    expect(sayKeys(r.last)).toEqual(['confirm.declined']);
+    expect(ofType(r.effects, 'fileRequests')).toEqual([]);
+  });
+
+  it('closing a number requires the explicit phrase, a plain 确认 is not enough', () => {
+    const atConfirmation = run(numberAtConfirmation()).snapshot;
+    const plain = run([user.confirm()], atConfirmation);
+    expect(where(plain.snapshot)).toBe('session.awaitingConfirmation');
+    expect(ofType(plain.effects, 'fileRequests')).toEqual([]);
+    expect(sayKeys(plain.last)).toEqual(['confirm.number.needPhrase']);
+
+    const phrase = run([user.closeNumber()], plain.snapshot);
+    expect(phrase.last).toEqual([{ type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.numberLine.subscriptionId], filingSeq: 1 } }]);
+  });
+
+  it('retrying after backend.failed reuses the same filingSeq (idempotent)', () => {
+    const failed = run([...ringbackAtConfirmation(), user.confirm(), result.fileFailed()]);
+    expect(where(failed.snapshot)).toBe('session.retryFiling');
+    expect(sayKeys(failed.last)).toEqual(['file.failed']);
+    expect(ofType(failed.last, 'requestHuman')[0]?.params).toEqual({ reason: 'backendFailed' });
+
+    const retried = run([user.confirm()], failed.snapshot);
+    const [first] = ofType(failed.effects, 'fileRequests');
+    const [second] = ofType(retried.last, 'fileRequests');
+    expect(second?.params).toEqual(first?.params);
+    expect(second?.params.filingSeq).toBe(1);
+  });
+
+  it('a new confirmation after a successful filing gets a new filingSeq', () => {
+    const done = run([...ringbackAtConfirmation(), user.confirm(), result.filed(SUBS.videoRingback)]).snapshot;
+    const next = run([user.unsubscribe('vas', { serviceIds: [SUBS.musicMember.serviceId] }), result.loaded(), user.confirm()], done);
+    expect(ofType(next.last, 'fileRequests')[0]?.params).toEqual({ msisdn: MSISDN, subscriptionIds: [SUBS.musicMember.subscriptionId], filingSeq: 2 });
+  });
+});
+
+describe('leaving, help and hand-off', () => {
+  /** Where a dialog can rest, how to get there, and what a cancel there says. */
+  const restingPoints: [string, DialogEvent[], string][] = [
+    ['askingNumber', [user.unsubscribe('vas')], 'dialog.cancelled'],
+    ['sendingCode', [user.unsubscribe('vas', { msisdn: MSISDN })], 'dialog.cancelled'],
+    ['awaitingCode', [user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent()], 'dialog.cancelled'],
+    ['checkingCode', [user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), user.code()], 'dialog.cancelled'],
+    ['loadingSubscriptions', verifiedRequest().slice(0, -1), 'dialog.cancelled'],
+    ['awaitingChoice', verifiedRequest(), 'dialog.cancelled'],
+    ['awaitingSecret', verifiedRequest({ target: 'plan' }), 'dialog.cancelled'],
+    ['checkingSecret', [...verifiedRequest({ target: 'plan' }), user.secret()], 'dialog.cancelled'],
+    ['awaitingConfirmation', ringbackAtConfirmation(), 'confirm.declined'],
+    ['retryFiling', [...ringbackAtConfirmation(), user.confirm(), result.fileFailed()], 'dialog.cancelled'],
+  ];
+
+  it.each(restingPoints)('cancel at %s returns to idle without filing', (state, events, key) => {
+    const at = run(events);
+    expect(where(at.snapshot)).toBe(`session.${state}`);
+    const r = run([user.cancel()], at.snapshot);
+    expect(where(r.snapshot)).toBe('idle');
+    expect(r.last).toEqual([{ type: 'say', params: { key } }]);
+    expect(r.snapshot.context).toMatchObject({ selected: [], candidates: [], strongVerified: false, prompt: null });
+  });
+
+  it.each(restingPoints)('asking for a human at %s records it and keeps the dialog where it was', (state, events) => {
+    const at = run(events).snapshot;
+    const r = run([user.human()], at);
+    expect(ofType(r.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'user' } }]);
+    expect(where(r.snapshot)).toBe(`session.${state}`);
+    expect(ofType(r.effects, 'fileRequests')).toEqual([]);
+  });
+
+  it.each(restingPoints)('a complaint at %s goes to a human at once', (state, events) => {
+    const r = run([user.complaint()], run(events).snapshot);
+    expect(ofType(r.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'complaint' } }]);
+    expect(where(r.snapshot)).toBe(`session.${state}`);
+  });
+
+  it('a complaint that also asks to cancel is queued for a human and the cancellation starts meanwhile', () => {
+    const r = run([say({ intent: 'unsubscribe', target: 'vas', msisdn: MSISDN, complaint: true })]);
+    expect(ofType(r.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'complaint' } }]);
+    expect(ofType(r.last, 'sendCode')).toEqual([{ type: 'sendCode', params: { msisdn: MSISDN } }]);
+  });
+
+  it('keeps the verified number after a cancel so the next request needs no new code', () => {
+    const r = run([...ringbackAtConfirmation(), user.cancel(), user.unsubscribe('vas')]);
+    expect(r.last).toEqual([{ type: 'loadSubscriptions', params: { msisdn: MSISDN } }]);
+  });
+
+  it('two misunderstood messages in a row offer a human', () => {
+    const atCode = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent()]).snapshot;
+    const r = run([user.gibberish(), user.gibberish()], atCode);
+    const [firstMiss, secondMiss] = r.steps;
+    const prompt = { key: 'identity.code.prompt', params: { msisdn: MSISDN } };
+    expect(firstMiss?.effects).toEqual([{ type: 'say', params: { key: 'fallback.reprompt', lines: [prompt], choices: [] } }]);
+    expect(ofType(firstMiss?.effects ?? [], 'requestHuman')).toEqual([]);
+    expect(sayKeys(secondMiss?.effects ?? [])).toEqual(['fallback.escalate']);
+    expect(ofType(secondMiss?.effects ?? [], 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'misunderstood' } }]);
+    expect(r.snapshot.context.misses).toBe(0);
+  });
+
+  it('an understood answer in between resets the misunderstanding count', () => {
+    const r = run([user.unsubscribe('vas'), user.gibberish(), user.number(), result.codeSent(), user.gibberish()]);
+    expect(sayKeys(r.last)).toEqual(['fallback.reprompt']);
+  });
+
+  it('help repeats the current question without counting as a miss', () => {
+    const atChoice = run(verifiedRequest({ target: 'vas' })).snapshot;
+    const r = run([user.help()], atChoice);
+    expect(r.last).toEqual([{ type: 'say', params: { key: 'help.text', lines: [{ key: 'choose.prompt' }], choices: atChoice.context.promptChoices } }]);
+    expect(r.snapshot.context.misses).toBe(0);
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+  });
+
+  it('the user can change the service mid-dialog', () => {
+    const atConfirmation = run(ringbackAtConfirmation()).snapshot;
+    const changed = run([user.unsubscribe('broadband')], atConfirmation);
+    expect(where(changed.snapshot)).toBe('session.loadingSubscriptions');
+    expect(changed.last).toEqual([{ type: 'loadSubscriptions', params: { msisdn: MSISDN } }]);
+    expect(changed.snapshot.context).toMatchObject({ target: 'broadband', selected: [] });
+
+    const r = run([result.loaded(), user.secret(), result.secretVerified(), user.confirm()], changed.snapshot);
+    expect(ofType(r.effects, 'fileRequests')).toEqual([
+      { type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.broadband.subscriptionId], filingSeq: 1 } },
+    ]);
+  });
+
+  it('a negated request in idle starts no dialog', () => {
+    const r = run([say({ intent: 'cancel', negated: true, target: 'vas' })]);
+    expect(where(r.snapshot)).toBe('idle');
+    expect(sayKeys(r.last)).toEqual(['idle.negated']);
+  });
+
+  it('a confirmation naming a service with nothing pending starts a request', () => {
+    const r = run([say({ intent: 'confirm', target: 'vas', serviceIds: [RINGBACK], msisdn: MSISDN })]);
+    expect(r.last).toEqual([{ type: 'sendCode', params: { msisdn: MSISDN } }]);
+  });
+
+  it('a confirmation with nothing pending says so', () => {
+    const r = run([user.confirm()]);
+    expect(where(r.snapshot)).toBe('idle');
+    expect(sayKeys(r.last)).toEqual(['idle.nothingPending']);
+  });
+});
+
+describe('status queries', () => {
+  it('status query when verified emits loadStatus', () => {
+    const done = run([...ringbackAtConfirmation(), user.confirm(), result.filed(SUBS.videoRingback)]).snapshot;
+    const r = run([user.status()], done);
+    expect(r.last).toEqual([{ type: 'loadStatus', params: { msisdn: MSISDN, ticket: null, tickets: ['TD-sub-101'] } }]);
+
+    const shown = run([result.status([{ ...filedRequest(SUBS.videoRingback), status: 'completed' }])], r.snapshot);
+    expect(where(shown.snapshot)).toBe('idle');
+    expect(ofType(shown.last, 'say')[0]?.params).toMatchObject({ key: 'status.header', lines: [{ key: 'status.item.completed' }] });
+  });
+
+  it('status query in the middle of a dialog emits loadStatus and keeps the step', () => {
+    const atChoice = run(verifiedRequest({ target: 'vas' })).snapshot;
+    const r = run([user.status('TD-1')], atChoice);
+    expect(r.last).toEqual([{ type: 'loadStatus', params: { msisdn: MSISDN, ticket: 'TD-1', tickets: [] } }]);
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+  });
+
+  it('an unverified status query with nothing found verifies the number, then looks again', () => {
+    const asked = run([user.status()]);
+    expect(asked.last).toEqual([{ type: 'loadStatus', params: { msisdn: null, ticket: null, tickets: [] } }]);
+
+    const none = run([result.status([])], asked.snapshot);
+    expect(where(none.snapshot)).toBe('session.askingNumber');
+    expect(sayKeys(none.last)).toEqual(['identity.number.promptStatus']);
+
+    const r = run([user.number(), result.codeSent(), user.code(), result.verified()], none.snapshot);
+    expect(where(r.snapshot)).toBe('idle');
+    expect(r.last).toEqual([{ type: 'loadStatus', params: { msisdn: MSISDN, ticket: null, tickets: [] } }]);
+    expect(ofType(r.effects, 'loadSubscriptions')).toEqual([]);
+  });
+});
+
+describe('persistence', () => {
+  it('a persisted snapshot restores via machine.resolveState({value, context}) and continues', () => {
+    const live = run(ringbackAtConfirmation()).snapshot;
+    const stored = JSON.parse(JSON.stringify({ value: live.value, context: live.context })) as { value: typeof live.value; context: typeof live.context };
+
+    const restored = unsubscribeMachine.resolveState(stored);
+    expect(where(restored)).toBe('session.awaitingConfirmation');
+    expect(restored.context).toEqual(live.context);
+
+    const r = run([user.confirm()], restored);
+    expect(r.last).toEqual([{ type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.videoRingback.subscriptionId], filingSeq: 1 } }]);
+  });
+
+  it('a restored idle snapshot behaves like a fresh start', () => {
+    const restored = unsubscribeMachine.resolveState({ value: 'idle', context: initial().context });
+    const r = run([user.unsubscribe('vas')], restored);
+    expect(where(r.snapshot)).toBe('session.askingNumber');
+  });
+});
