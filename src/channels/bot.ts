@@ -40,7 +40,9 @@ export class TuidingBot extends ActivityHandler {
       const output = text === null
         ? await runner.nonText(activity.conversation.id, activity.locale)
         : await runner.handleMessage({ conversationId: activity.conversation.id, text, locale: activity.locale, reference });
-      await context.sendActivities(toActivities(output));
+      const activities = toActivities(output);
+      // No reply at all is right while an agent holds the chat (the bot stays silent).
+      if (activities.length > 0) await context.sendActivities(activities);
       await next();
     });
 
