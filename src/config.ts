@@ -39,6 +39,7 @@ const schema = z.object({
   SHUTDOWN_GRACE_MS: int(10_000, 0),
   DIRECTLINE_SECRET: optionalString,
   AGENTS: optionalString,
+  HANDOFF_MODE: z.enum(['console', 'external']).default('console'),
   HANDOFF_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/, 'HH:MM-HH:MM (Beijing time)').default('08:00-22:00'),
   HANDOFF_AVG_MINUTES: z.coerce.number().positive().default(3),
   HANDOFF_EXPIRE_MINUTES: int(15, 1),
@@ -67,6 +68,8 @@ export interface Config {
   /** The self-hosted Direct Line channel (docs/directline.md); without a secret only per-conversation tokens get in. */
   directLine: { secret?: string };
   handoff: {
+    /** console: the built-in queue and /agent; external: Bot Framework handoff events to an existing agent hub. */
+    mode: 'console' | 'external';
     /** Agents who may log in to /agent: id, bearer token and the queues they serve (empty: all). */
     agents: { id: string; token: string; skills: string[] }[];
     /** True when AGENTS was unset and one demo agent with a random token was made up. */
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     directLine: { secret: e.DIRECTLINE_SECRET },
     handoff: {
+      mode: e.HANDOFF_MODE,
       agents: agents ?? [{ id: 'demo', token: randomBytes(18).toString('base64url'), skills: [] }],
       generatedAgent: agents === undefined,
       hoursText: e.HANDOFF_HOURS,

@@ -178,7 +178,7 @@ export function registerAgentRoutes(server: restify.Server, deps: {
 }
 
 /** A Bot Framework Emulator transcript (File → Open Transcript): an array of activities. */
-function toEmulatorTranscript(ticket: HandoffTicket, entries: { from: string; text: string; at: string; agentId?: string }[]): unknown[] {
+export function toEmulatorTranscript(ticket: HandoffTicket, entries: { from: string; text: string; at: string; agentId?: string }[]): unknown[] {
   const conversation = { id: ticket.conversationId };
   const user = { id: 'user', name: 'User', role: 'user' };
   const bot = { id: 'bot', name: 'Tuiding', role: 'bot' };

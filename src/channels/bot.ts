@@ -30,7 +30,11 @@ function textOf(activity: Activity): string | null {
 
 /** The bot at the channel edge: adapts activities to the TurnRunner and back. */
 export class TuidingBot extends ActivityHandler {
-  constructor(private readonly runner: TurnRunner, private readonly logger: Logger) {
+  constructor(
+    private readonly runner: TurnRunner,
+    private readonly logger: Logger,
+    hooks: { onHandoffStatus(conversationId: string, state: 'accepted' | 'failed' | 'completed'): Promise<unknown> },
+  ) {
     super();
 
     this.onMessage(async (context, next) => {
@@ -50,6 +54,18 @@ export class TuidingBot extends ActivityHandler {
       const botId = context.activity.recipient?.id;
       const joined = (context.activity.membersAdded ?? []).filter((m) => m.id !== botId);
       if (joined.length > 0) await context.sendActivities(toActivities(runner.welcome(context.activity.locale)));
+      await next();
+    });
+
+    // An external agent hub reports on a chat it was handed (Bot Framework handoff protocol).
+    this.onEvent(async (context, next) => {
+      const activity = context.activity;
+      const state = (activity.value as { state?: unknown } | undefined)?.state;
+      if (activity.name === 'handoff.status' && (state === 'accepted' || state === 'failed' || state === 'completed')) {
+        await hooks.onHandoffStatus(activity.conversation.id, state);
+      } else {
+        this.logger.debug('ignored event', { name: activity.name, conversationId: activity.conversation?.id });
+      }
       await next();
     });
 

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
-  CloudAdapter, ConfigurationBotFrameworkAuthentication, TurnContext, type Activity, type ConversationReference,
+  CloudAdapter, ConfigurationBotFrameworkAuthentication, EventFactory, TurnContext, type Activity, type ConversationReference,
 } from 'botbuilder';
 import restify from 'restify';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
@@ -17,7 +17,7 @@ import type { TurnRunner } from '../runtime/turn-runner.js';
 import type { HandoffService } from '../handoff/handoff-service.js';
 import type { HandoffStore } from '../handoff/handoff-store.js';
 import type { TranscriptStore } from '../store/transcript-store.js';
-import { registerAgentRoutes } from './agent-routes.js';
+import { registerAgentRoutes, toEmulatorTranscript } from './agent-routes.js';
 import { TuidingBot, toActivities } from './bot.js';
 import type { DirectLineStore, WireActivity } from './directline/conversation-store.js';
 import { mountDirectLine } from './directline/routes.js';
@@ -64,7 +64,7 @@ export function createChannelServer(deps: {
     MicrosoftAppTenantId: config.bot.tenantId,
   });
   const adapter = new CloudAdapter(auth);
-  const bot = new TuidingBot(runner, logger);
+  const bot = new TuidingBot(runner, logger, { onHandoffStatus: (id, state) => deps.handoff.applyHubStatus(id, state) });
 
   adapter.onTurnError = async (context, error) => {
     const conversationId = context.activity?.conversation?.id;
@@ -142,6 +142,21 @@ export function createChannelServer(deps: {
         logger.warn('ops get failed', { error: err });
         res.send(502, { error: 'the operator back end is unavailable' });
       }
+    });
+  }
+
+  if (config.handoff.mode === 'external') {
+    // Escalations go to an existing agent hub as a handoff.initiate event carrying the masked transcript.
+    deps.handoff.attachHub({
+      async initiate(ticket) {
+        const reference = await runner.referenceOf(ticket.conversationId);
+        if (!reference) throw new Error(`no conversation reference for ${ticket.conversationId}`);
+        const transcript = toEmulatorTranscript(ticket, await deps.transcripts.read(ticket.conversationId));
+        await adapter.continueConversationAsync(config.bot.appId ?? '', reference as Partial<ConversationReference>, async (context: TurnContext) => {
+          const handoffContext = { ticketId: ticket.id, reason: ticket.reason, skill: ticket.skill, dialogState: ticket.dialogState, msisdn: ticket.msisdnMasked };
+          await context.sendActivity(EventFactory.createHandoffInitiation(context, handoffContext, { activities: transcript as Activity[] }));
+        });
+      },
     });
   }
 

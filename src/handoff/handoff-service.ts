@@ -16,6 +16,21 @@ export interface ConversationPort {
   resetDialog(conversationId: string): Promise<void>;
 }
 
+/**
+ * An external agent hub that takes over chats through the Bot Framework handoff protocol
+ * (implemented at the channel edge: a `handoff.initiate` event carrying the transcript).
+ */
+export interface ExternalAgentHub {
+  /** Asks the hub to take the conversation. Throws when the channel cannot be reached. */
+  initiate(ticket: HandoffTicket): Promise<void>;
+}
+
+/** `handoff.status` states an external hub reports. */
+export type HubState = 'accepted' | 'failed' | 'completed';
+
+/** The id the audit trail and the machine use for whoever answers in an external hub. */
+export const HUB_AGENT_ID = 'external-hub';
+
 export interface HandoffSettings {
   /** Service hours in Beijing time, minutes since midnight [start, end). */
   hours: { start: number; end: number };
@@ -43,6 +58,8 @@ export interface EscalateResult {
   outsideHours: boolean;
   /** The conversation already had an open ticket. */
   existing: boolean;
+  /** Handed to an external agent hub instead of the built-in queue. */
+  external: boolean;
 }
 
 export type HandoffChange =
@@ -60,6 +77,7 @@ const BEIJING_OFFSET_MIN = 8 * 60;
 export class HandoffService {
   readonly events = new EventEmitter();
   private timer: NodeJS.Timeout | undefined;
+  private hub: ExternalAgentHub | undefined;
 
   constructor(private readonly deps: {
     store: HandoffStore;
@@ -69,6 +87,11 @@ export class HandoffService {
     settings: HandoffSettings;
   }) {
     this.events.setMaxListeners(0);
+  }
+
+  /** Switches escalation to an external hub (HANDOFF_MODE=external). */
+  attachHub(hub: ExternalAgentHub): void {
+    this.hub = hub;
   }
 
   start(sweepMs = 5000): void {
@@ -95,9 +118,11 @@ export class HandoffService {
   /** Queues the conversation for a human (idempotent: an open ticket is returned as it is). */
   async escalate(input: EscalateInput): Promise<EscalateResult> {
     const { store, now, settings } = this.deps;
-    const outsideHours = !this.isOpenHours();
+    const external = this.hub !== undefined;
+    // An external hub keeps its own hours and queue.
+    const outsideHours = !external && !this.isOpenHours();
     const existing = await store.openTicketFor(input.conversationId);
-    if (existing) return { ...(await this.positionOf(existing)), ticket: existing, outsideHours, existing: true };
+    if (existing) return { ...(await this.positionOf(existing)), ticket: existing, outsideHours, existing: true, external };
     const at = now();
     const [initial] = [handoffMachine.resolveState({ value: 'pending', context: { agentId: null, resumeMode: null, endedBy: null } })];
     const ticket: HandoffTicket = {
@@ -119,8 +144,18 @@ export class HandoffService {
     };
     await store.insertTicket(ticket);
     this.emit({ kind: 'queue' });
-    this.deps.logger.info('handoff queued', { ticketId: ticket.id, conversationId: ticket.conversationId, reason: ticket.reason, skill: ticket.skill });
-    return { ...(await this.positionOf(ticket)), ticket, outsideHours, existing: false };
+    this.deps.logger.info('handoff queued', { ticketId: ticket.id, conversationId: ticket.conversationId, reason: ticket.reason, skill: ticket.skill, external });
+    if (this.hub) {
+      try {
+        await this.hub.initiate(ticket);
+      } catch (err) {
+        // The hub never heard of it: close the ticket so the user is not left waiting for nobody.
+        this.deps.logger.error('handoff.initiate not delivered', { ticketId: ticket.id, error: err });
+        await this.apply(ticket.id, { type: 'timer.expired' }).catch(() => undefined);
+        throw err;
+      }
+    }
+    return { ...(await this.positionOf(ticket)), ticket, outsideHours, existing: false, external };
   }
 
   /** Position among pending tickets of the same queue, and the estimated wait. */
@@ -169,6 +204,21 @@ export class HandoffService {
   async cancelByUser(conversationId: string): Promise<HandoffTicket | undefined> {
     const t = await this.deps.store.openTicketFor(conversationId);
     return t ? this.apply(t.id, t.status === 'pending' ? { type: 'user.cancelled' } : { type: 'user.ended' }) : undefined;
+  }
+
+  /** A `handoff.status` event from an external hub: accepted → assigned, completed → back to the bot, failed → closed. */
+  async applyHubStatus(conversationId: string, state: HubState): Promise<HandoffTicket | undefined> {
+    const ticket = await this.deps.store.openTicketFor(conversationId);
+    if (!ticket) return undefined;
+    const event: HandoffEvent = state === 'accepted'
+      ? { type: 'agent.claimed', agentId: HUB_AGENT_ID }
+      : state === 'completed'
+        ? { type: 'agent.handedBack', agentId: HUB_AGENT_ID, mode: 'resume' }
+        : { type: 'timer.expired' };
+    const audit: Omit<AuditEntry, 'at' | 'ticketId'> | undefined = state === 'accepted'
+      ? { agentId: HUB_AGENT_ID, action: 'claim' }
+      : state === 'completed' ? { agentId: HUB_AGENT_ID, action: 'handBack', detail: 'resume' } : undefined;
+    return this.apply(ticket.id, event, audit);
   }
 
   /** Expires pending tickets past their deadline. Never throws. */

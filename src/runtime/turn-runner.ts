@@ -167,6 +167,11 @@ export class TurnRunner implements ConversationPort {
     return { replies, state, locale };
   }
 
+  /** The stored conversation reference (for the channel edge). */
+  async referenceOf(conversationId: string): Promise<unknown> {
+    return (await this.deps.store.getConversation(conversationId))?.reference;
+  }
+
   /** ConversationPort: a proactive message (agent text or a handoff notice), recorded in the transcript. */
   async deliver(conversationId: string, content: { key: string; params?: Record<string, string | number> } | { text: string }, from: 'bot' | 'agent', agentId?: string): Promise<void> {
     if (!this.sender) throw new Error('no proactive sender attached');
@@ -363,14 +368,21 @@ export class TurnRunner implements ConversationPort {
       }
       case 'requestHuman': {
         const context = snapshot.context;
-        const r = await this.deps.handoff.escalate({
-          conversationId,
-          reason: effect.params.reason,
-          dialogState: stateToString(snapshot.value),
-          target: context.target ?? context.selected[0]?.target ?? null,
-          msisdnMasked: context.msisdn ? maskMsisdn(context.msisdn) : null,
-        });
-        const key = r.outsideHours ? 'handoff.outsideHours' : r.existing ? 'handoff.alreadyQueued' : 'handoff.queued';
+        let r: Awaited<ReturnType<HandoffService['escalate']>>;
+        try {
+          r = await this.deps.handoff.escalate({
+            conversationId,
+            reason: effect.params.reason,
+            dialogState: stateToString(snapshot.value),
+            target: context.target ?? context.selected[0]?.target ?? null,
+            msisdnMasked: context.msisdn ? maskMsisdn(context.msisdn) : null,
+          });
+        } catch (err) {
+          logger.error('escalation failed', { conversationId, code: codeOf(err) });
+          replies.push(this.render({ key: 'handoff.unavailable' }, locale));
+          return null;
+        }
+        const key = r.external ? 'handoff.external' : r.outsideHours ? 'handoff.outsideHours' : r.existing ? 'handoff.alreadyQueued' : 'handoff.queued';
         replies.push(this.render({ key, params: { position: r.position, minutes: r.etaMinutes, hours: this.deps.handoffHoursText } }, locale, [], r.outsideHours ? [] : [{ key: 'choice.leaveQueue' }]));
         return null;
       }
