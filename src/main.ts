@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   const port = await app.start();
   const mode = `${config.backend.kind} back end, ${config.sms.kind} SMS`;
-  app.logger.info(`Tuiding is ready on http://localhost:${port}/api/messages (${mode}) in ${Date.now() - startedAt} ms`);
+  app.logger.info(`Tuiding is ready on http://localhost:${port}/api/messages (${mode}) in ${Date.now() - startedAt} ms; web chat: http://localhost:${port}/`);
   if (config.backend.kind === 'embedded') {
     app.logger.info(`demo numbers: http://localhost:${port}/dev/subscribers · SMS codes: http://localhost:${port}/dev/sms?msisdn=<number>`);
   }
