@@ -17,6 +17,8 @@ import type { Nlu } from './nlu/nlu.js';
 import { DATA_ASSETS_DIR } from './paths.js';
 import { IdentityVerifier } from './runtime/identity-verifier.js';
 import { StatusNotifier } from './runtime/status-notifier.js';
+import { SlaWatchdog } from './runtime/sla-watchdog.js';
+import { LowdbSlaStore } from './store/lowdb-sla-store.js';
 import { HandoffService, type ConversationPort } from './handoff/handoff-service.js';
 import { LowdbHandoffStore, type HandoffStore } from './handoff/handoff-store.js';
 import { loadHandoffPhrases } from './handoff/phrases.js';
@@ -45,6 +47,7 @@ export interface App {
   handoffStore: HandoffStore;
   transcripts: TranscriptStore;
   notifier: StatusNotifier;
+  watchdog: SlaWatchdog;
   channel: ChannelServer;
   i18n: I18n;
   logger: Logger;
@@ -71,6 +74,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       catalogue,
       seedFile: config.backend.seedFile ?? join(DATA_ASSETS_DIR, 'demo-subscribers.json'),
       statusDelayMs: config.backend.statusDelayMs,
+      stallServiceIds: config.backend.stallServiceIds,
       now: () => new Date(now()),
       logger,
     });
@@ -120,28 +124,36 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const directLine = directLineStore && { store: directLineStore, secret: config.directLine.secret };
   const channel = createChannelServer({ config, runner, backend, i18n, logger, dev, handoff, handoffStore, transcripts, directLine });
   runner.attachSender(channel.sender);
+  const slaStore = await LowdbSlaStore.open(config.dataDir);
+  const watchdog = new SlaWatchdog({
+    tracking: store, backend, catalogue, handoff, conversations: port, sla: slaStore, logger, now,
+    timeScale: config.slaTimeScale, pollMs: config.statusPollMs,
+  });
   const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs });
 
   let stopping: Promise<void> | undefined;
   return {
-    config, runner, backend, sms, store, handoff, handoffStore, transcripts, notifier, channel, i18n, logger,
+    config, runner, backend, sms, store, handoff, handoffStore, transcripts, notifier, watchdog, channel, i18n, logger,
     async start() {
       await backend.start();
       const bound = await channel.listen(config.port, config.host);
       notifier.start();
       handoff.start();
+      watchdog.start();
       return bound;
     },
     stop() {
       stopping ??= (async () => {
         await channel.close(config.shutdownGraceMs);
         await notifier.stop();
+        await watchdog.stop();
         handoff.stop();
         await backend.close();
         await sms.close();
         await store.close();
         await directLineStore?.close();
         await handoffStore.close();
+        await slaStore.close();
         await transcripts.close();
       })();
       return stopping;

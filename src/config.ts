@@ -26,6 +26,8 @@ const schema = z.object({
   OPERATOR_API_TIMEOUT_MS: int(5000, 1),
   OPERATOR_API_RETRIES: int(2, 0),
   EMBEDDED_STATUS_DELAY_MS: int(5000, 0),
+  EMBEDDED_STALL_SERVICES: z.string().default(''),
+  SLA_TIME_SCALE: z.coerce.number().positive().default(1),
   EMBEDDED_SEED_FILE: optionalString,
   SMS: z.enum(['embedded', 'http']).default('embedded'),
   SMS_API_URL: optionalString,
@@ -59,11 +61,13 @@ export interface Config {
   maxMessageChars: number;
   /** Bearer token for /api/requests; the API is off when unset. */
   opsToken?: string;
-  backend: { kind: 'embedded'; statusDelayMs: number; seedFile?: string } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
+  backend: { kind: 'embedded'; statusDelayMs: number; seedFile?: string; stallServiceIds: string[] } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
   sms: { kind: 'embedded' } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
   verification: { codeTtlSeconds: number; resendSeconds: number; maxPerHour: number; lockMinutes: number };
   dialogTimeoutMinutes: number;
   statusPollMs: number;
+  /** SLA deadlines are catalogue hours divided by this (tests and demos shorten them). */
+  slaTimeScale: number;
   shutdownGraceMs: number;
   /** The self-hosted Direct Line channel (docs/directline.md); without a secret only per-conversation tokens get in. */
   directLine: { secret?: string };
@@ -129,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
       : {
         kind: 'embedded',
         statusDelayMs: e.EMBEDDED_STATUS_DELAY_MS,
+        stallServiceIds: e.EMBEDDED_STALL_SERVICES.split(',').map((x) => x.trim()).filter(Boolean),
         seedFile: e.EMBEDDED_SEED_FILE === undefined ? undefined : isAbsolute(e.EMBEDDED_SEED_FILE) ? e.EMBEDDED_SEED_FILE : resolve(PROJECT_ROOT, e.EMBEDDED_SEED_FILE),
       },
     sms: e.SMS === 'http'
@@ -137,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
     verification: { codeTtlSeconds: e.CODE_TTL_SECONDS, resendSeconds: e.CODE_RESEND_SECONDS, maxPerHour: e.CODE_MAX_PER_HOUR, lockMinutes: e.VERIFY_LOCK_MINUTES },
     dialogTimeoutMinutes: e.DIALOG_TIMEOUT_MINUTES,
     statusPollMs: e.STATUS_POLL_MS,
+    slaTimeScale: e.SLA_TIME_SCALE,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     directLine: { secret: e.DIRECTLINE_SECRET },
     handoff: {

@@ -25,6 +25,11 @@ export interface EmbeddedOperatorBackendOptions {
   statusDelayMs: number;
   /** How often due requests are swept, in ms. Default 500. */
   tickMs?: number;
+  /**
+   * Catalogue ids whose requests stall in 'processing' (never finish), to demonstrate and test the
+   * SLA watchdog. Empty by default.
+   */
+  stallServiceIds?: readonly string[];
   now?: () => Date;
   logger?: Logger;
 }
@@ -290,6 +295,11 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         request.status = 'processing';
         request.nextStepAt = new Date(now.getTime() + this.options.statusDelayMs).toISOString();
       } else if (request.status === 'processing') {
+        if (this.options.stallServiceIds?.includes(request.serviceId)) {
+          // A stalled back-end job: it stays 'processing' until someone intervenes.
+          request.nextStepAt = null;
+          continue;
+        }
         const reasonKey = rejectionReason(data, request);
         if (reasonKey) {
           request.status = 'rejected';

@@ -6,6 +6,7 @@ import {
 } from '../../dialogs/handoff.machine.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { AuditEntry, HandoffReason, HandoffStore, HandoffTicket } from './handoff-store.js';
 
 /** What the handoff needs from the conversation side (implemented by the runtime). */
@@ -77,6 +78,8 @@ const BEIJING_OFFSET_MIN = 8 * 60;
 export class HandoffService {
   readonly events = new EventEmitter();
   private timer: NodeJS.Timeout | undefined;
+  /** Escalations of one conversation run one at a time, so a race cannot open two tickets. */
+  private readonly escalations = new KeyedMutex();
   private hub: ExternalAgentHub | undefined;
 
   constructor(private readonly deps: {
@@ -116,7 +119,11 @@ export class HandoffService {
   }
 
   /** Queues the conversation for a human (idempotent: an open ticket is returned as it is). */
-  async escalate(input: EscalateInput): Promise<EscalateResult> {
+  escalate(input: EscalateInput): Promise<EscalateResult> {
+    return this.escalations.run(input.conversationId, () => this.escalateNow(input));
+  }
+
+  private async escalateNow(input: EscalateInput): Promise<EscalateResult> {
     const { store, now, settings } = this.deps;
     const external = this.hub !== undefined;
     // An external hub keeps its own hours and queue.
@@ -242,6 +249,7 @@ export class HandoffService {
   private async apply(ticketId: string, event: HandoffEvent, audit?: Omit<AuditEntry, 'at' | 'ticketId'>): Promise<HandoffTicket> {
     const { store, now } = this.deps;
     let effects: HandoffEffect[] = [];
+    let from: HandoffTicket['status'] = 'pending';
     const before = await store.getTicket(ticketId);
     if (!before) throw new AppError('not.found', { message: `no handoff ticket ${ticketId}` });
     const updated = await store.updateTicket(ticketId, (current) => {
@@ -249,6 +257,7 @@ export class HandoffService {
       const snapshot = handoffMachine.resolveState({ value: persisted.value, context: persisted.context });
       const [next, actions] = transition(handoffMachine, snapshot, event);
       if (next.value === snapshot.value) return null;
+      from = current.status;
       effects = actions.map((a) => ({ type: a.type, params: a.params }) as HandoffEffect);
       const at = new Date(now()).toISOString();
       const status = next.value as HandoffTicket['status'];
@@ -266,11 +275,12 @@ export class HandoffService {
     }
     if (audit) await store.appendAudit({ ...audit, at: new Date(now()).toISOString(), ticketId });
     this.deps.logger.info('handoff changed', { ticketId, event: event.type, status: updated.status, agentId: updated.agentId });
-    await this.runEffects(updated, effects);
+    await this.runEffects(updated, effects, from);
     return updated;
   }
 
-  private async runEffects(ticket: HandoffTicket, effects: HandoffEffect[]): Promise<void> {
+  /** `from`: the ticket's status before the transition. */
+  private async runEffects(ticket: HandoffTicket, effects: HandoffEffect[], from: HandoffTicket['status']): Promise<void> {
     for (const effect of effects) {
       try {
         switch (effect.type) {
@@ -283,7 +293,8 @@ export class HandoffService {
           case 'alertAgents':
             this.emit({ kind: 'queue' });
             this.emit({ kind: 'ticket', ticketId: ticket.id });
-            if (effect.params.change !== 'queued') await this.announcePositions(ticket.skill);
+            // Only a chat leaving the waiting line moves it; an assigned chat ending does not.
+            if (from === 'pending' && effect.params.change !== 'queued') await this.announcePositions(ticket);
             break;
         }
       } catch (err) {
@@ -292,10 +303,15 @@ export class HandoffService {
     }
   }
 
-  /** The queue moved: tell everyone still waiting in it their new position. */
-  private async announcePositions(skill: string): Promise<void> {
-    const waiting = (await this.deps.store.listOpen()).filter((t) => t.status === 'pending' && t.skill === skill && !t.awaitingLeftMessage);
+  /**
+   * `left` left the waiting line: tell those who were behind it their new position (numbered as
+   * positionOf does), except users leaving a message and chats already due to expire.
+   */
+  private async announcePositions(left: HandoffTicket): Promise<void> {
+    const at = this.deps.now();
+    const waiting = (await this.deps.store.listOpen()).filter((t) => t.status === 'pending' && t.skill === left.skill);
     for (const [i, t] of waiting.entries()) {
+      if (t.createdAt < left.createdAt || t.awaitingLeftMessage || Date.parse(t.expiresAt) <= at) continue;
       const position = i + 1;
       const eta = Math.max(1, Math.round(position * this.deps.settings.avgHandleMinutes));
       await this.deps.conversations.deliver(t.conversationId, { key: 'handoff.position', params: { position, minutes: eta } }, 'bot')

@@ -157,7 +157,7 @@ describe('the handoff machine', () => {
   });
 
   it('restores from a persisted snapshot exactly as the service stores it', () => {
-    const persisted = handoffMachine.getPersistedSnapshot(assignedTo('alice')) as { value: string; context: Snapshot['context'] };
+    const persisted = handoffMachine.getPersistedSnapshot(assignedTo('alice')) as unknown as { value: string; context: Snapshot['context'] };
     const restored = handoffMachine.resolveState({ value: persisted.value, context: JSON.parse(JSON.stringify(persisted.context)) as Snapshot['context'] });
     expect(step(restored, { type: 'agent.handedBack', agentId: 'bob', mode: 'resume' }).snapshot.value).toBe('assigned');
     expect(step(restored, { type: 'agent.handedBack', agentId: 'alice', mode: 'resume' }).snapshot.value).toBe('resolved');

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { JsonFileDb } from './json-file-db.js';
+
+/** Requests already escalated for missing their service-level deadline. */
+export interface SlaStore {
+  wasEscalated(ticket: string): Promise<boolean>;
+  /** Resolves once durable. */
+  markEscalated(ticket: string, at: string, newDueAt: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface SlaData {
+  escalated: Record<string, { at: string; newDueAt: string }>;
+}
+
+/** `sla.json` under DATA_DIR: one small row per breached request. */
+export class LowdbSlaStore implements SlaStore {
+  private constructor(private readonly db: JsonFileDb<SlaData>) {}
+
+  static async open(dataDir: string): Promise<LowdbSlaStore> {
+    return new LowdbSlaStore(await JsonFileDb.open<SlaData>(join(dataDir, 'sla.json'), { escalated: {} }));
+  }
+
+  async wasEscalated(ticket: string): Promise<boolean> {
+    return this.db.data.escalated[ticket] !== undefined;
+  }
+
+  async markEscalated(ticket: string, at: string, newDueAt: string): Promise<void> {
+    await this.db.update((d) => { d.escalated[ticket] = { at, newDueAt }; });
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}

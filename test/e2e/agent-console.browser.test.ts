@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { tempDataDir, testApp } from '../support/app.js';
+import { browserSkipReason, launchBrowser, type HeadlessBrowser } from '../support/browser.js';
+import { EmulatorClient, FakeChannel } from '../support/fake-channel.js';
+
+// The agent console (/agent) in Debian's headless Chromium against the running bot, while a
+// subscriber talks to the bot over the Emulator protocol and the fake channel collects the replies.
+const skipReason = browserSkipReason();
+if (skipReason) console.warn(skipReason);
+
+const TOKEN = 'alice-token-0123456789';
+
+describe.skipIf(skipReason !== undefined)('the agent console in a browser', () => {
+  let app: App;
+  let data: ReturnType<typeof tempDataDir>;
+  let base: string;
+  let browser: HeadlessBrowser | undefined;
+  const channel = new FakeChannel();
+
+  beforeAll(async () => {
+    data = tempDataDir();
+    await channel.start();
+    app = await testApp(data.dir, { AGENTS: `alice:${TOKEN}`, HANDOFF_HOURS: '00:00-24:00' });
+    base = `http://127.0.0.1:${await app.start()}`;
+    browser = await launchBrowser();
+    // A desk screen, not the phone-sized window the web chat test uses.
+    await browser.page.setViewportSize({ width: 1280, height: 800 });
+  }, 60_000);
+
+  afterAll(async () => {
+    // The page holds the live stream open: close it before the server waits for connections.
+    await browser?.close();
+    await app?.stop();
+    await channel.stop();
+    data?.cleanup();
+  });
+
+  const t = (key: string, params?: Record<string, string | number>) => app.i18n.t(key, params, 'zh-CN');
+
+  /** Waits until the element's text contains `text`. */
+  async function shows(selector: string, text: string, timeout = 10_000): Promise<void> {
+    await browser!.page.waitForFunction(
+      ({ selector, text }) => (document.querySelector(selector)?.textContent ?? '').includes(text),
+      { selector, text },
+      { timeout },
+    );
+  }
+
+  it('lets an agent log in, pick up a waiting chat live, reply and hand it back to the bot', async () => {
+    const { page } = browser!;
+    await page.goto(`${base}/agent`);
+    expect(await page.title()).toBe(t('agent.title'));
+    await expect.poll(() => page.locator('#login').isVisible()).toBe(true);
+    // Nothing of the console shows before login.
+    expect(await page.locator('#app').isVisible()).toBe(false);
+    await browser!.screenshot('agent-console-1-login');
+
+    await page.locator('#token').fill('wrong-token-0123456789');
+    await page.locator('#loginButton').click();
+    await shows('#loginError', t('agent.login.failed'));
+    browser!.problems.length = 0; // the 401 of that attempt was the point
+
+    await page.locator('#token').fill(TOKEN);
+    await page.locator('#loginButton').click();
+    await shows('#who', 'alice');
+    await shows('#queue', t('agent.queue.empty'));
+    expect(await page.locator('#login').isVisible()).toBe(false);
+
+    // The subscriber gives the number, then asks for a person; the queue updates without a reload.
+    const user = new EmulatorClient(base, channel);
+    await user.say('退订音乐会员');
+    await user.say('13800138000');
+    const escalated = await user.say('转人工');
+    expect(escalated.map((a) => a.text)).toEqual([t('handoff.queued', { position: 1, minutes: 3 })]);
+    const card = page.locator('#queue .ticket', { hasText: '138****8000' });
+    await card.waitFor({ timeout: 10_000 });
+    await expect.poll(() => card.textContent()).toContain(t('agent.status.pending'));
+    expect(await card.textContent()).toContain(t('agent.reason.user'));
+    await browser!.screenshot('agent-console-2-queued');
+
+    // Opening it shows the masked transcript and where the dialog stands; the full number appears nowhere.
+    await card.click();
+    await shows('#transcript', '退订音乐会员');
+    await shows('#transcript', '138****8000');
+    await shows('#dialog', '138****8000');
+    expect(await page.locator('body').innerText()).not.toContain('13800138000');
+    expect(await page.locator('#claim').isEnabled()).toBe(true);
+    expect(await page.locator('#text').isEnabled()).toBe(false);
+
+    // Claim: the user is told who took over, and the reply box opens.
+    await page.locator('#claim').click();
+    await channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.assigned', { agent: 'alice' })));
+    await expect.poll(() => page.locator('#text').isEnabled()).toBe(true);
+    expect(await page.locator('#claim').isEnabled()).toBe(false);
+    await expect.poll(() => card.textContent()).toContain(t('agent.status.assigned'));
+
+    // The agent's reply reaches the user; the user's answer reaches the agent live.
+    await page.locator('#text').fill('您好，我是客服小李，帮您处理音乐会员退订。');
+    await page.locator('#send').click();
+    await channel.waitFor(() => user.unprompted().some((a) => a.text === '您好，我是客服小李，帮您处理音乐会员退订。'));
+    await shows('#transcript', '您好，我是客服小李');
+    const silent = await user.say('好的，谢谢');
+    expect(silent).toEqual([]);
+    await shows('#transcript', '好的，谢谢');
+    expect(await page.locator('body').innerText()).not.toContain('13800138000');
+    await browser!.screenshot('agent-console-3-chatting');
+
+    // Hand back with resume: the user hears the bot is back; the chat leaves the queue for the recent list.
+    await page.locator('#resume').click();
+    await channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.backResume')));
+    await shows('#queue', t('agent.queue.empty'));
+    await shows('#recent', '138****8000');
+    await expect.poll(() => page.locator('#text').isEnabled()).toBe(false);
+    expect(await app.handoff.openTicketFor(user.conversationId)).toBeUndefined();
+    await browser!.screenshot('agent-console-4-handed-back');
+
+    // The dialog carries on at the step it was on.
+    const resumed = await user.say('13800138000');
+    expect(resumed.at(-1)?.channelData?.tuiding?.state).toBe('session.awaitingCode');
+
+    expect(browser!.problems).toEqual([]);
+  }, 60_000);
+});
