@@ -27,7 +27,7 @@ import { DATA_ASSETS_DIR, PROJECT_ROOT } from '../src/paths.js';
 import { LowdbBotStore } from '../src/store/lowdb-bot-store.js';
 import type { ConversationRecord } from '../src/store/stores.js';
 import { BenchChannel } from './lib/channel.js';
-import { freePort, rssBytes, sampleRss, startChild, stopChild, type Started } from './lib/child.js';
+import { cpuMs, freePort, rssBytes, sampleRss, startChild, stopChild, type Started } from './lib/child.js';
 import { runFlows, STEPS, type FlowResult } from './lib/driver.js';
 import { destroyAgents } from './lib/http.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
@@ -159,6 +159,10 @@ interface Measured {
   rssRestMb: number;
   rssLoadMb: number;
   readyMs: number;
+  /** CPU the target process used per turn during the measured run (all its threads), ms. */
+  cpuMsPerTurn: number;
+  /** CPU this process (load generator and channel) used per turn, ms. */
+  driverCpuMsPerTurn: number;
 }
 
 function median(xs: number[]): number {
@@ -182,12 +186,16 @@ async function measure(target: Started, kind: 'bot' | 'echo', channel: BenchChan
   }
   const base = firstNumber + o.warmupRounds * perRound;
   const rss = sampleRss(pid);
+  const cpu0 = cpuMs(pid);
+  const self0 = process.cpuUsage();
   onRun?.('start');
   const r: FlowResult = await runFlows({
     kind, botUrl: target.url, channel, conversations: o.conversations, rounds, label, repliesPerStep,
     numberOf: (w, rr) => numberOf(base + rr * perRound + w),
   });
   onRun?.('end');
+  const cpu = cpuMs(pid) - cpu0;
+  const self = process.cpuUsage(self0);
   const rssLoad = rss.stop();
   return {
     turnsPerSec: round(r.turns / (r.elapsedMs / 1000), 1),
@@ -200,6 +208,8 @@ async function measure(target: Started, kind: 'bot' | 'echo', channel: BenchChan
     rssRestMb: round(rssRest / MB, 1),
     rssLoadMb: round(rssLoad / MB, 1),
     readyMs: round(target.readyMs, 0),
+    cpuMsPerTurn: round(cpu / Math.max(1, r.turns), 3),
+    driverCpuMsPerTurn: round((self.user + self.system) / 1000 / Math.max(1, r.turns), 3),
   };
 }
 
@@ -392,6 +402,7 @@ async function main(): Promise<void> {
       `start-up to /healthz: tuiding ${botRun.readyMs} ms${large ? `, with ${large.conversations} stored ${large.readyMs} ms` : ''}, echo ${echoRun.readyMs} ms (target < 2000 ms)`,
       `RSS at rest / under load: tuiding ${botRun.rssRestMb} / ${botRun.rssLoadMb} MB${large ? ` (${large.rssRestMb} MB at rest with ${large.conversations} stored)` : ''}, echo ${echoRun.rssRestMb} / ${echoRun.rssLoadMb} MB`,
       `stored bytes per conversation: ${large ? `${large.bytesPerConversation} B (${large.conversations} seeded, live records only); ` : ''}after the run ${report.bot.botStoreBytesPerConversation} B in the bot store, ${report.bot.dataDirBytesPerConversation} B in all of DATA_DIR (superseded lines not yet compacted, operator and SMS files)`,
+      `CPU per turn: tuiding ${botRun.cpuMsPerTurn} ms, echo ${echoRun.cpuMsPerTurn} ms (load generator and channel: ${botRun.driverCpuMsPerTurn} / ${echoRun.driverCpuMsPerTurn} ms)`,
       `replies per turn (steps 1-4): ${botRun.repliesPerStep.join('/')}; flows ${botRun.flows} ok, ${botRun.failures.length} failed`,
       `NLU: ${nlu.utterancesPerSec} utterances/s on one core`,
       ...(profile ? ['', `bot CPU during the measured run: ${profile.busyMs} ms busy`, ...profile.areas.slice(0, 14).map((a) => `  ${a.area.padEnd(40)} ${String(a.ms).padStart(8)} ms ${String(a.share).padStart(5)} %`),
@@ -419,6 +430,8 @@ async function main(): Promise<void> {
       rssLoadMb: botRun.rssLoadMb,
       echoRssRestMb: echoRun.rssRestMb,
       echoRssLoadMb: echoRun.rssLoadMb,
+      cpuMsPerTurn: botRun.cpuMsPerTurn,
+      echoCpuMsPerTurn: echoRun.cpuMsPerTurn,
       bytesPerConversation: large?.bytesPerConversation ?? report.bot.botStoreBytesPerConversation,
       nluUtterancesPerSec: nlu.utterancesPerSec,
       failedFlows: botRun.failures.length + echoRun.failures.length + Object.values(stored).reduce((n, s) => n + s.failures, 0),

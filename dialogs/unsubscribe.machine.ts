@@ -96,8 +96,25 @@ function confirmPrompt(context: DialogContext): Message {
     : { key: 'confirm.prompt', params: { names } };
 }
 
-function receiptLines(requests: FiledRequest[]): Message[] {
-  return requests.map((r) => ({ key: 'receipt.item', params: { ticket: r.ticket, name: r.serviceName, effectiveAt: r.effectiveAt } }));
+/** The receipt: per request what, when, effective date, code; plus the fees and refunds that were disclosed. */
+function receiptLines(requests: FiledRequest[], context?: DialogContext): Message[] {
+  const lines: Message[] = [];
+  for (const r of requests) {
+    lines.push({ key: 'receipt.item', params: { ticket: r.ticket, name: r.serviceName, createdAt: r.createdAt, effectiveAt: r.effectiveAt, code: r.receiptCode } });
+    const sub = context?.selected.find((s) => s.subscriptionId === r.subscriptionId);
+    if (!sub) continue;
+    if (sub.target !== 'number') lines.push({ key: sub.refundThisMonth ? 'receipt.fee.refund' : 'receipt.fee.noRefund', params: { feeFen: sub.monthlyFeeFen } });
+    if (sub.penaltyFen > 0 && sub.contractEndsAt) lines.push({ key: 'receipt.penalty', params: { penaltyFen: sub.penaltyFen } });
+    if (sub.target === 'number' && context?.profile && context.profile.balanceFen > 0) {
+      lines.push({ key: 'receipt.balance', params: { amountFen: context.profile.balanceFen } });
+    }
+  }
+  return lines;
+}
+
+function showRequests(requests: FiledRequest[], view: 'status' | 'receipt'): { key: string; lines: Message[] } {
+  if (requests.length === 0) return { key: 'status.none', lines: [] };
+  return view === 'receipt' ? { key: 'receipt.again', lines: receiptLines(requests) } : { key: 'status.header', lines: statusLines(requests) };
 }
 
 function statusLines(requests: FiledRequest[]): Message[] {
@@ -152,11 +169,11 @@ export const unsubscribeMachine = setup({
     isComplaint: ({ event }) => utter(event)?.complaint === true,
     isHelp: isIntent('help'),
     isGreeting: isIntent('greeting'),
-    isStatus: isIntent('query_status'),
+    isStatus: isIntent('query_status', 'receipt'),
     isIdleReply: isIntent('confirm', 'deny', 'cancel'),
     isVerified: ({ context }) => context.verified && context.msisdn !== null,
     ticketIsOurs: ({ context, event }) => { const t = utter(event)?.ticket; return t != null && context.tickets.includes(t); },
-    purposeIsStatus: ({ context }) => context.purpose === 'status',
+    purposeIsStatus: ({ context }) => context.purpose === 'status' || context.purpose === 'receipt',
     needsStrongCheck: ({ context }) => context.selected.some((s) => s.risk === 'strong') && !context.strongVerified,
     needsClosurePhrase: ({ context, event }) => closesNumber(context) && utter(event)?.confirmsNumberClosure !== true,
     // 我不确认销号 contains the phrase but says no.
@@ -219,7 +236,7 @@ export const unsubscribeMachine = setup({
       },
     ],
     'status.loaded': {
-      actions: { type: 'say', params: ({ event }) => ({ key: event.requests.length > 0 ? 'status.header' : 'status.none', lines: statusLines(event.requests) }) },
+      actions: { type: 'say', params: ({ event }) => showRequests(event.requests, event.view) },
     },
     'status.failed': { actions: { type: 'say', params: { key: 'status.failed' } } },
   },
@@ -241,7 +258,7 @@ export const unsubscribeMachine = setup({
             guard: 'isStatus',
             actions: [
               assign({ misses: 0 }),
-              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets }) },
+              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets, view: utter(event)?.intent === 'receipt' ? 'receipt' as const : 'status' as const }) },
             ],
             // A verified user, or a ticket filed in this very conversation, can be answered at once.
           },
@@ -254,10 +271,10 @@ export const unsubscribeMachine = setup({
             // Nothing found for an unverified user: verify first, then look again.
             guard: ({ context, event }) => event.requests.length === 0 && !context.verified,
             target: 'session',
-            actions: assign(({ context }) => ({ ...endDialog(context), purpose: 'status' as const })),
+            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: event.view === 'receipt' ? 'receipt' as const : 'status' as const })),
           },
           {
-            actions: { type: 'say', params: ({ event }) => ({ key: event.requests.length > 0 ? 'status.header' : 'status.none', lines: statusLines(event.requests) }) },
+            actions: { type: 'say', params: ({ event }) => showRequests(event.requests, event.view) },
           },
         ],
       },
@@ -280,7 +297,7 @@ export const unsubscribeMachine = setup({
             guard: 'isStatus',
             actions: [
               assign({ misses: 0 }),
-              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets }) },
+              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets, view: utter(event)?.intent === 'receipt' ? 'receipt' as const : 'status' as const }) },
             ],
           },
         ],
@@ -289,7 +306,7 @@ export const unsubscribeMachine = setup({
         routing: {
           description: 'Decides the first step: ask for the number, send a code, or go straight to the subscriptions.',
           always: [
-            { guard: ({ context }) => context.verified && context.purpose === 'status', target: '#tuiding.idle', actions: { type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets }) } },
+            { guard: ({ context }) => context.verified && (context.purpose === 'status' || context.purpose === 'receipt'), target: '#tuiding.idle', actions: { type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets, view: context.purpose === 'receipt' ? 'receipt' as const : 'status' as const }) } },
             { guard: 'isVerified', target: 'loadingSubscriptions' },
             { guard: ({ context }) => context.msisdn !== null, target: 'sendingCode' },
             { target: 'askingNumber' },
@@ -347,7 +364,7 @@ export const unsubscribeMachine = setup({
           entry: { type: 'checkCode', params: ({ context, event }) => ({ msisdn: context.msisdn!, code: utter(event)?.code ?? '' }) },
           on: {
             'identity.verified': [
-              { guard: 'purposeIsStatus', target: '#tuiding.idle', actions: [assign(({ context }) => endDialog({ ...context, verified: true })), { type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets }) }] },
+              { guard: 'purposeIsStatus', target: '#tuiding.idle', actions: [{ type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets, view: context.purpose === 'receipt' ? 'receipt' as const : 'status' as const }) }, assign(({ context }) => endDialog({ ...context, verified: true }))] },
               { target: 'loadingSubscriptions', actions: assign({ verified: true }) },
             ],
             'identity.failed': {
@@ -489,7 +506,7 @@ export const unsubscribeMachine = setup({
             'backend.filed': {
               target: '#tuiding.idle',
               actions: [
-                { type: 'say', params: ({ event }) => ({ key: 'receipt.header', lines: [...receiptLines(event.requests), { key: 'receipt.footer' }] }) },
+                { type: 'say', params: ({ context, event }) => ({ key: 'receipt.header', lines: [...receiptLines(event.requests, context), { key: 'receipt.footer' }] }) },
                 assign(({ context, event }) => ({ ...endDialog(context), tickets: [...context.tickets, ...event.requests.map((r) => r.ticket)] })),
               ],
             },

@@ -8,7 +8,8 @@ export type Target = 'vas' | 'addon' | 'plan' | 'broadband' | 'number';
 
 export type Intent =
   | 'unsubscribe' | 'query_status' | 'human_agent' | 'cancel' | 'help'
-  | 'confirm' | 'deny' | 'greeting' | 'other';
+  | 'confirm' | 'deny' | 'greeting' | 'other'
+  | 'review' | 'unwanted_charge' | 'still_charged' | 'undo' | 'receipt' | 'lost_phone' | 'fee_question';
 
 export type Choice = { kind: 'all' } | { kind: 'indexes'; indexes: number[] };
 
@@ -52,11 +53,16 @@ export interface DialogProfile {
 
 export interface FiledRequest {
   ticket: string;
+  subscriptionId: string;
   serviceName: string;
   target: Target;
   status: 'submitted' | 'processing' | 'completed' | 'rejected';
+  /** ISO timestamps. */
+  createdAt: string;
   effectiveAt: string;
   reasonKey?: string | null;
+  /** The receipt's verification code (a hash of the request record). */
+  receiptCode: string;
 }
 
 /** A message to show: a locale key and its parameters. */
@@ -65,7 +71,7 @@ export interface Message {
   params?: Record<string, string | number>;
 }
 
-export type Purpose = 'unsubscribe' | 'status';
+export type Purpose = 'unsubscribe' | 'status' | 'receipt';
 
 export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint';
 
@@ -110,7 +116,7 @@ export type DialogEvent =
   | { type: 'subscriptions.failed' }
   | { type: 'backend.filed'; requests: FiledRequest[] }
   | { type: 'backend.failed' }
-  | { type: 'status.loaded'; requests: FiledRequest[] }
+  | { type: 'status.loaded'; requests: FiledRequest[]; view: 'status' | 'receipt' }
   | { type: 'status.failed' };
 
 /** Effects the runtime carries out; each result comes back as one of the events above. */
@@ -121,5 +127,5 @@ export type DialogEffect =
   | { type: 'checkSecret'; params: { msisdn: string; value: string } }
   | { type: 'loadSubscriptions'; params: { msisdn: string } }
   | { type: 'fileRequests'; params: { msisdn: string; subscriptionIds: string[]; filingSeq: number } }
-  | { type: 'loadStatus'; params: { msisdn: string | null; ticket: string | null; tickets: string[] } }
+  | { type: 'loadStatus'; params: { msisdn: string | null; ticket: string | null; tickets: string[]; view: 'status' | 'receipt' } }
   | { type: 'requestHuman'; params: { reason: HandoffReason } };

@@ -81,3 +81,28 @@ export function sampleRss(pid: number, intervalMs = 50): { stop(): number } {
     },
   };
 }
+
+/** CPU time (user + system, all threads) a process has used so far, in ms (Linux /proc; 0 if unreadable). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks * 10; // USER_HZ is 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/** Busy and total CPU time of the whole machine so far, in ms (Linux /proc/stat; zeros if unreadable). */
+export function machineCpuMs(): { busy: number; total: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number) as number[];
+    const busy = user! + nice! + system! + irq! + softirq! + steal!;
+    return { busy: busy * 10, total: (busy + idle! + iowait!) * 10 };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}

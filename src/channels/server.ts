@@ -7,6 +7,7 @@ import restify from 'restify';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
 import type { SmsOutbox } from '../adapters/sms-gateway.js';
 import type { Config } from '../config.js';
+import { receiptCode } from '../domain/receipt.js';
 import type { RequestStatus, UnsubscribeRequest } from '../domain/types.js';
 import { isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
@@ -114,7 +115,7 @@ export function createChannelServer(deps: {
       const expected = Buffer.from(token);
       return given.length === expected.length && timingSafeEqual(given, expected);
     };
-    const view = (r: UnsubscribeRequest, full: boolean) => ({ ...r, msisdn: full ? r.msisdn : maskMsisdn(r.msisdn) });
+    const view = (r: UnsubscribeRequest, full: boolean) => ({ ...r, msisdn: full ? r.msisdn : maskMsisdn(r.msisdn), receiptCode: receiptCode(r) });
     server.get('/api/requests', async (req: restify.Request, res: restify.Response) => {
       if (!authorised(req)) return void res.send(401, { error: 'a valid bearer token is required' });
       const q = req.query as Record<string, string | undefined>;
@@ -128,6 +129,20 @@ export function createChannelServer(deps: {
         res.send(200, { requests: list.map((r) => view(r, q.full === '1' || q.full === 'true')) });
       } catch (err) {
         logger.warn('ops list failed', { error: err });
+        res.send(502, { error: 'the operator back end is unavailable' });
+      }
+    });
+    // Checks a receipt's verification code against the operator's record.
+    server.get('/api/requests/:ticket/verify', async (req: restify.Request, res: restify.Response) => {
+      if (!authorised(req)) return void res.send(401, { error: 'a valid bearer token is required' });
+      const code = String((req.query as Record<string, unknown>).code ?? '').trim().toUpperCase();
+      if (!/^[A-Z2-9]{10}$/.test(code)) return void res.send(400, { error: 'code must be the 10-character receipt code' });
+      try {
+        const r = await backend.getRequest(String(req.params.ticket));
+        res.send(200, { ticket: r.ticket, valid: receiptCode(r) === code, status: r.status });
+      } catch (err) {
+        if (isAppError(err, 'backend.unknownRequest')) return void res.send(404, { error: 'no such ticket' });
+        logger.warn('ops verify failed', { error: err });
         res.send(502, { error: 'the operator back end is unavailable' });
       }
     });
@@ -195,7 +210,7 @@ export function createChannelServer(deps: {
       }
     },
   });
-  if (directLine) mountWebChat(server, { channel: directLine.channel, logger });
+  if (directLine) mountWebChat(server, { channel: directLine.channel, i18n, logger });
   // --- end Direct Line ---
 
   const sender: ProactiveSender = {

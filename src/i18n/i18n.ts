@@ -9,10 +9,11 @@ export type Translate = (key: string, params?: Params, locale?: string) => strin
 export const DEFAULT_LOCALE = 'zh-CN';
 
 const BEIJING_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
+const BEIJING_DATETIME = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 
 /**
  * Translations loaded from locales/*.json. Placeholders: `{name}` and `{name|filter}` with filters
- * `yuan` (fen → 元), `date` (ISO date → locale date), `masked` (a phone number), `t` (the value is a key).
+ * `yuan` (fen → 元), `date` (ISO date → locale date), `datetime` (ISO → date and time, Beijing), `masked` (a phone number), `t` (the value is a key).
  */
 export class I18n {
   private readonly tables: Map<string, Record<string, string>>;
@@ -74,6 +75,12 @@ export class I18n {
         // Dates are shown in Beijing time whatever the server's zone (a nextMonth cancellation is 00:00 on the 1st there).
         const parts = Object.fromEntries(BEIJING_DATE.formatToParts(date).map((p) => [p.type, p.value]));
         return this.t('format.date', { year: parts.year, month: Number(parts.month), day: Number(parts.day) }, locale);
+      }
+      case 'datetime': {
+        const date = new Date(String(value));
+        if (Number.isNaN(date.getTime())) return String(value);
+        const parts = Object.fromEntries(BEIJING_DATETIME.formatToParts(date).map((p) => [p.type, p.value]));
+        return this.t('format.datetime', { year: parts.year, month: Number(parts.month), day: Number(parts.day), hour: parts.hour, minute: parts.minute }, locale);
       }
       case 'masked':
         return maskMsisdn(String(value));

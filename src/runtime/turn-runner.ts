@@ -2,6 +2,7 @@ import { initialTransition, transition } from 'xstate';
 import { MACHINE_VERSION, MAX_ATTEMPTS, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
 import type { DialogEffect, DialogEvent, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
+import { receiptCode } from '../domain/receipt.js';
 import type { UnsubscribeRequest } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
@@ -360,7 +361,7 @@ export class TurnRunner implements ConversationPort {
       case 'loadStatus': {
         try {
           const requests = await this.lookUpStatus(effect.params, conversationId);
-          return { type: 'status.loaded', requests: requests.slice(0, STATUS_LIST_LIMIT).map(toFiled) };
+          return { type: 'status.loaded', requests: requests.slice(0, STATUS_LIST_LIMIT).map(toFiled), view: effect.params.view };
         } catch (err) {
           logger.warn('status lookup failed', { conversationId, code: codeOf(err) });
           return { type: 'status.failed' };
@@ -431,7 +432,10 @@ export class TurnRunner implements ConversationPort {
 }
 
 function toFiled(r: UnsubscribeRequest): FiledRequest {
-  return { ticket: r.ticket, serviceName: r.serviceName, target: r.target, status: r.status, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey };
+  return {
+    ticket: r.ticket, subscriptionId: r.subscriptionId, serviceName: r.serviceName, target: r.target, status: r.status,
+    createdAt: r.createdAt, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey, receiptCode: receiptCode(r),
+  };
 }
 
 function codeOf(err: unknown): string {

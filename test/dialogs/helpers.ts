@@ -94,7 +94,10 @@ export const PROFILE: DialogProfile = { arrearsFen: 0, balanceFen: 0, boundAccou
 export const RICH_PROFILE: DialogProfile = { arrearsFen: 1250, balanceFen: 5630, boundAccounts: ['微信支付', '支付宝'] };
 
 export function filedRequest(s: DialogSubscription, ticket = `TD-${s.subscriptionId}`): FiledRequest {
-  return { ticket, serviceName: s.name, target: s.target, status: 'submitted', effectiveAt: '2026-01-01' };
+  return {
+    ticket, subscriptionId: s.subscriptionId, serviceName: s.name, target: s.target, status: 'submitted',
+    createdAt: '2025-12-20T02:00:00.000Z', effectiveAt: '2026-01-01', receiptCode: 'ABCDEFGHJK',
+  };
 }
 
 /** Results the runtime feeds back after carrying out an effect. */
@@ -112,7 +115,7 @@ export const result = {
   loadFailed: (): DialogEvent => ({ type: 'subscriptions.failed' }),
   filed: (...subs: DialogSubscription[]): DialogEvent => ({ type: 'backend.filed', requests: subs.map((s) => filedRequest(s)) }),
   fileFailed: (): DialogEvent => ({ type: 'backend.failed' }),
-  status: (requests: FiledRequest[] = []): DialogEvent => ({ type: 'status.loaded', requests }),
+  status: (requests: FiledRequest[] = [], view: 'status' | 'receipt' = 'status'): DialogEvent => ({ type: 'status.loaded', requests, view }),
   statusFailed: (): DialogEvent => ({ type: 'status.failed' }),
 };
 

@@ -246,7 +246,8 @@ describe('confirmation and filing', () => {
     const [receipt] = ofType(r.last, 'say');
     expect(receipt?.params.key).toBe('receipt.header');
     expect(receipt?.params.lines).toEqual([
-      { key: 'receipt.item', params: { ticket: 'TD-sub-101', name: '视频彩铃', effectiveAt: '2026-01-01' } },
+      { key: 'receipt.item', params: { ticket: 'TD-sub-101', name: '视频彩铃', createdAt: '2025-12-20T02:00:00.000Z', effectiveAt: '2026-01-01', code: 'ABCDEFGHJK' } },
+      { key: 'receipt.fee.noRefund', params: { feeFen: 600 } },
       { key: 'receipt.footer' },
     ]);
     expect(r.snapshot.context).toMatchObject({ tickets: ['TD-sub-101'], verified: true, selected: [] });
@@ -399,7 +400,7 @@ describe('status queries', () => {
   it('status query when verified emits loadStatus', () => {
     const done = run([...ringbackAtConfirmation(), user.confirm(), result.filed(SUBS.videoRingback)]).snapshot;
     const r = run([user.status()], done);
-    expect(r.last).toEqual([{ type: 'loadStatus', params: { msisdn: MSISDN, ticket: null, tickets: ['TD-sub-101'] } }]);
+    expect(r.last).toEqual([{ type: 'loadStatus', params: { msisdn: MSISDN, ticket: null, tickets: ['TD-sub-101'], view: 'status' } }]);
 
     const shown = run([result.status([{ ...filedRequest(SUBS.videoRingback), status: 'completed' }])], r.snapshot);
     expect(where(shown.snapshot)).toBe('idle');
@@ -409,13 +410,13 @@ describe('status queries', () => {
   it('status query in the middle of a dialog emits loadStatus and keeps the step', () => {
     const atChoice = run(verifiedRequest({ target: 'vas' })).snapshot;
     const r = run([user.status('TD-1')], atChoice);
-    expect(r.last).toEqual([{ type: 'loadStatus', params: { msisdn: MSISDN, ticket: 'TD-1', tickets: [] } }]);
+    expect(r.last).toEqual([{ type: 'loadStatus', params: { msisdn: MSISDN, ticket: 'TD-1', tickets: [], view: 'status' } }]);
     expect(where(r.snapshot)).toBe('session.awaitingChoice');
   });
 
   it('an unverified status query with nothing found verifies the number, then looks again', () => {
     const asked = run([user.status()]);
-    expect(asked.last).toEqual([{ type: 'loadStatus', params: { msisdn: null, ticket: null, tickets: [] } }]);
+    expect(asked.last).toEqual([{ type: 'loadStatus', params: { msisdn: null, ticket: null, tickets: [], view: 'status' } }]);
 
     const none = run([result.status([])], asked.snapshot);
     expect(where(none.snapshot)).toBe('session.askingNumber');
@@ -423,7 +424,7 @@ describe('status queries', () => {
 
     const r = run([user.number(), result.codeSent(), user.code(), result.verified()], none.snapshot);
     expect(where(r.snapshot)).toBe('idle');
-    expect(r.last).toEqual([{ type: 'loadStatus', params: { msisdn: MSISDN, ticket: null, tickets: [] } }]);
+    expect(r.last).toEqual([{ type: 'loadStatus', params: { msisdn: MSISDN, ticket: null, tickets: [], view: 'status' } }]);
     expect(ofType(r.effects, 'loadSubscriptions')).toEqual([]);
   });
 });
@@ -445,5 +446,25 @@ describe('persistence', () => {
     const restored = unsubscribeMachine.resolveState({ value: 'idle', context: initial().context });
     const r = run([user.unsubscribe('vas')], restored);
     expect(where(r.snapshot)).toBe('session.askingNumber');
+  });
+});
+
+describe('receipts', () => {
+  it('the receipt after filing repeats fees, penalty and the verification code of each request', () => {
+    const plan = SUBS.plan;
+    const r = run([...verifiedRequest({ intent: 'unsubscribe', target: 'plan', serviceIds: [plan.serviceId] }), user.secret(), result.secretVerified(), say({ intent: 'confirm' }), result.filed(plan)]);
+    const receipt = ofType(r.last, 'say').find((e) => e.params.key === 'receipt.header')!;
+    const keys = receipt.params.lines!.map((l) => l.key);
+    expect(keys).toEqual(expect.arrayContaining(['receipt.item', 'receipt.penalty', 'receipt.footer']));
+    expect(receipt.params.lines![0]!.params).toMatchObject({ ticket: `TD-${plan.subscriptionId}`, code: 'ABCDEFGHJK' });
+  });
+
+  it('asking for the receipt again when verified shows receipts, not progress', () => {
+    const vas = SUBS.musicMember;
+    const filed = run([...verifiedRequest({ intent: 'unsubscribe', serviceIds: [vas.serviceId] }), say({ intent: 'confirm' }), result.filed(vas)]);
+    const asked = run([say({ intent: 'receipt' })], filed.snapshot);
+    expect(asked.last).toEqual([{ type: 'loadStatus', params: { msisdn: filed.snapshot.context.msisdn, ticket: null, tickets: [`TD-${vas.subscriptionId}`], view: 'receipt' } }]);
+    const shown = run([result.status([filedRequest(vas)], 'receipt')], asked.snapshot);
+    expect(sayKeys(shown.last)).toEqual(['receipt.again']);
   });
 });

@@ -62,7 +62,7 @@ describe.skipIf(skipReason !== undefined)('the agent console in a browser', () =
     browser!.problems.length = 0; // the 401 of that attempt was the point
 
     await page.locator('#token').fill(TOKEN);
-    await page.locator('#loginButton').click();
+    await page.locator('#token').press('Enter');
     await shows('#who', 'alice');
     await shows('#queue', t('agent.queue.empty'));
     expect(await page.locator('#login').isVisible()).toBe(false);

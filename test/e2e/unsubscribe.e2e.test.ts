@@ -173,5 +173,15 @@ describe('the unsubscribe conversation over /api/messages', () => {
     const one = await fetch(`${botUrl}/api/requests/${requests[0]!.ticket}?full=1`, { headers: auth });
     expect(((await one.json()) as { msisdn: string }).msisdn).toBe('13800138000');
     expect((await fetch(`${botUrl}/api/requests/TD00000000000000`, { headers: auth })).status).toBe(404);
+
+    // The code printed on the receipt checks out against the record; another code does not.
+    const { receiptCode } = (await (await fetch(`${botUrl}/api/requests/${requests[0]!.ticket}`, { headers: auth })).json()) as { receiptCode: string };
+    expect(receiptCode).toMatch(/^[A-Z2-9]{10}$/);
+    expect(channel.received.some((a) => (a.text ?? '').includes(requests[0]!.ticket) && (a.text ?? '').includes(receiptCode))).toBe(true);
+    const ok = (await (await fetch(`${botUrl}/api/requests/${requests[0]!.ticket}/verify?code=${receiptCode}`, { headers: auth })).json()) as { valid: boolean };
+    expect(ok.valid).toBe(true);
+    const forged = receiptCode.startsWith('A') ? `B${receiptCode.slice(1)}` : `A${receiptCode.slice(1)}`;
+    const bad = (await (await fetch(`${botUrl}/api/requests/${requests[0]!.ticket}/verify?code=${forged}`, { headers: auth })).json()) as { valid: boolean };
+    expect(bad.valid).toBe(false);
   });
 });

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type restify from 'restify';
+import { DEFAULT_LOCALE, type I18n } from '../../i18n/i18n.js';
 import type { Logger } from '../../log.js';
 import { PROJECT_ROOT } from '../../paths.js';
 import type { DirectLineChannel } from '../directline/directline-channel.js';
@@ -27,22 +28,23 @@ interface Asset {
 }
 
 /**
- * The web chat page: GET / (the official Web Chat, zh-CN, talking to this server's Direct Line),
+ * The web chat page: GET / (the official Web Chat in the default locale, talking to this server's Direct Line),
  * its static files under /webchat/, the Web Chat bundle served from node_modules (no CDN), and
  * POST /webchat/token, which mints a token for a new conversation, or, given the token of a
  * conversation that still exists (Authorization: Bearer), a fresh one for it (a reloaded page resumes).
+ * The page's text comes from the `webchat.*` locale keys: `{{key}}` in index.html is replaced, escaped,
+ * and `{{locale}}` by the locale name (chat.js hands it to Web Chat, which sends it on every activity).
  */
-export function mountWebChat(server: restify.Server, deps: { channel: DirectLineChannel; logger: Logger }): void {
-  const { channel, logger } = deps;
+export function mountWebChat(server: restify.Server, deps: { channel: DirectLineChannel; i18n: I18n; logger: Logger }): void {
+  const { channel, i18n, logger } = deps;
   const cache = new Map<string, Promise<Asset | undefined>>();
 
-  const asset = (name: string, file: () => string | undefined, type: string): Promise<Asset | undefined> => {
+  const asset = (name: string, load: () => Promise<Buffer | undefined>, type: string): Promise<Asset | undefined> => {
     let loaded = cache.get(name);
     if (!loaded) {
       loaded = (async () => {
-        const path = file();
-        if (!path || !existsSync(path)) return undefined;
-        const body = await readFile(path);
+        const body = await load();
+        if (!body) return undefined;
         return { body, gzipped: await promisify(gzip)(body), etag: `"${createHash('sha1').update(body).digest('base64url')}"`, type };
       })();
       loaded.catch(() => cache.delete(name));
@@ -51,9 +53,9 @@ export function mountWebChat(server: restify.Server, deps: { channel: DirectLine
     return loaded;
   };
 
-  const serve = (name: string, file: () => string | undefined, type: string, cacheControl: string, extra: Record<string, string> = {}) =>
+  const serve = (name: string, load: () => Promise<Buffer | undefined>, type: string, cacheControl: string, extra: Record<string, string> = {}) =>
     async (req: restify.Request, res: restify.Response) => {
-      const found = await asset(name, file, type).catch((error: unknown) => {
+      const found = await asset(name, load, type).catch((error: unknown) => {
         logger.error('web chat asset unreadable', { name, error });
         return undefined;
       });
@@ -71,13 +73,18 @@ export function mountWebChat(server: restify.Server, deps: { channel: DirectLine
       res.sendRaw(200, gzipOk ? found.gzipped : found.body, headers);
     };
 
-  const page = serve('index.html', () => join(ASSETS_DIR, 'index.html'), 'text/html; charset=utf-8', 'no-cache', {
+  const locale = DEFAULT_LOCALE;
+  const renderPage = async () => {
+    const template = await readFile(join(ASSETS_DIR, 'index.html'), 'utf8');
+    return Buffer.from(template.replace(/\{\{([\w.]+)\}\}/g, (_m, key: string) => escapeHtml(key === 'locale' ? locale : i18n.t(key, {}, locale))));
+  };
+  const page = serve('index.html', renderPage, 'text/html; charset=utf-8', 'no-cache', {
     'Content-Security-Policy': PAGE_CSP, 'Referrer-Policy': 'no-referrer',
   });
   server.get('/', page);
-  server.get('/webchat/chat.js', serve('chat.js', () => join(ASSETS_DIR, 'chat.js'), 'text/javascript; charset=utf-8', 'no-cache'));
-  server.get('/webchat/chat.css', serve('chat.css', () => join(ASSETS_DIR, 'chat.css'), 'text/css; charset=utf-8', 'no-cache'));
-  server.get('/webchat/webchat.js', serve('webchat.js', webChatBundle, 'text/javascript; charset=utf-8', 'public, max-age=86400'));
+  server.get('/webchat/chat.js', serve('chat.js', fileAt(() => join(ASSETS_DIR, 'chat.js')), 'text/javascript; charset=utf-8', 'no-cache'));
+  server.get('/webchat/chat.css', serve('chat.css', fileAt(() => join(ASSETS_DIR, 'chat.css')), 'text/css; charset=utf-8', 'no-cache'));
+  server.get('/webchat/webchat.js', serve('webchat.js', fileAt(webChatBundle), 'text/javascript; charset=utf-8', 'public, max-age=86400'));
 
   server.post('/webchat/token', async (req: restify.Request, res: restify.Response) => {
     const presented = /^Bearer\s+(\S+)\s*$/i.exec(req.header('authorization') ?? '')?.[1];
@@ -85,6 +92,18 @@ export function mountWebChat(server: restify.Server, deps: { channel: DirectLine
     res.setHeader('Cache-Control', 'no-store');
     res.send(200, resumed ? { ...resumed, resumed: true } : { ...channel.mintForPage(), resumed: false });
   });
+}
+
+/** Reads a file when first asked for; undefined when there is none (e.g. botframework-webchat not installed). */
+function fileAt(locate: () => string | undefined): () => Promise<Buffer | undefined> {
+  return async () => {
+    const path = locate();
+    return path && existsSync(path) ? readFile(path) : undefined;
+  };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 /** dist/webchat.js of the installed botframework-webchat package (its exports map hides dist/). */

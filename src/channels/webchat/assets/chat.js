@@ -5,14 +5,16 @@
   var STORAGE_KEY = 'tuiding.directline.token';
   var root = document.getElementById('webchat');
   var errorBox = document.getElementById('chat-error');
+  // The server fills in the page's locale and texts (locales/*.json, webchat.*); the font follows chat.css.
+  var locale = document.documentElement.lang || 'zh-CN';
 
   var styleOptions = {
     accent: '#0066cc',
     backgroundColor: '#f7f9fc',
-    primaryFont: '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "Hiragino Sans GB", sans-serif',
-    botAvatarInitials: '退',
+    primaryFont: window.getComputedStyle(document.documentElement).fontFamily,
+    botAvatarInitials: root.getAttribute('data-bot-initials'),
     botAvatarBackgroundColor: '#0066cc',
-    userAvatarInitials: '我',
+    userAvatarInitials: root.getAttribute('data-user-initials'),
     userAvatarBackgroundColor: '#8fa3b8',
     bubbleBackground: '#ffffff',
     bubbleBorderColor: '#dbe3ec',
@@ -74,7 +76,7 @@
 
     window.WebChat.renderWebChat({
       directLine: directLine,
-      locale: 'zh-CN',
+      locale: locale,
       userID: session.userId,
       styleOptions: styleOptions
     }, root);
