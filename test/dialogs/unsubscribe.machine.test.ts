@@ -247,7 +247,7 @@ describe('confirmation and filing', () => {
     expect(receipt?.params.key).toBe('receipt.header');
     expect(receipt?.params.lines).toEqual([
       { key: 'receipt.item', params: { ticket: 'TD-sub-101', name: '视频彩铃', createdAt: '2025-12-20T02:00:00.000Z', effectiveAt: '2026-01-01', code: 'ABCDEFGHJK' } },
-      { key: 'receipt.fee.noRefund', params: { feeFen: 600 } },
+      { key: 'receipt.fee.refund', params: { feeFen: 600 } },
       { key: 'receipt.footer' },
     ]);
     expect(r.snapshot.context).toMatchObject({ tickets: ['TD-sub-101'], verified: true, selected: [] });
