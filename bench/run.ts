@@ -1,34 +1,41 @@
 /**
  * `npm run bench`: Tuiding against a bare echo bot on the same stack, over real HTTP on 127.0.0.1.
  *
- *   node dist/bench/run.js [--conversations 50] [--rounds 10] [--warmup-rounds 1]
- *                          [--stored-rounds 6] [--stored-small 100] [--stored-large 100000]
- *                          [--skip-stored] [--profile] [--out bench/results/latest.json]
+ *   node dist/bench/run.js [--conversations 50] [--rounds 10] [--repeat 3] [--warmup-rounds 1]
+ *                          [--stored-small 100] [--stored-large 100000] [--stored-rounds 6]
+ *                          [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--out file]
  *
- * Phases (each bot is a separate child process; this process is the load generator and the
- * channel that receives replies, as Bot Framework Emulator is):
+ * --profile runs the first Tuiding with --cpu-prof and summarises where its CPU went during the
+ * measured run; --keep leaves the work folder (data folders, the raw .cpuprofile) in place.
+ *
+ * Each bot is a child process (`node dist/src/main.js`, `node dist/bench/echo-bot.js`); this
+ * process is the load generator and the channel that receives the replies, as Bot Framework
+ * Emulator is. A flow is one whole cancellation in a new conversation: 退订视频彩铃 → a number →
+ * the code from GET /dev/sms → 确认, every reply checked. `conversations` flows run at once, each
+ * worker starting its next flow when one ends, `rounds` flows per worker.
+ *
  *   1. NLU utterances per second on one core (createNlu, in this process, before any load).
- *   2. The echo bot (bench/echo-bot.ts): start-up, RSS, `conversations` concurrent conversations
- *      × `rounds` cancellation flows of 4 turns each.
- *   3. Tuiding (dist/src/main.js) on a fresh DATA_DIR with its own subscribers (EMBEDDED_SEED_FILE),
- *      the same load: 退订视频彩铃 → number → code from GET /dev/sms → 确认, every reply checked.
- *   4. Tuiding with `stored-small` and `stored-large` conversations already stored (written
- *      through LowdbBotStore before start): start-up and turn latency.
- * Prints a report, writes it as JSON, and ends with one line of JSON (the summary).
+ *   2. `repeat` × (Tuiding on a fresh DATA_DIR with its own subscribers, then the echo bot with the
+ *      same number of replies per turn); figures are the medians over the repetitions.
+ *   3. `stored-repeat` × (Tuiding with `stored-small`, then `stored-large` conversations already
+ *      stored, written through LowdbBotStore before start): start-up and turn latency.
+ * Prints a report, writes it as JSON (--out), and ends with one line of JSON (the summary).
+ * Other work on the machine skews every figure: the share of CPU used by other processes during
+ * the measured runs is reported, with a warning above 10 %.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalogue } from '../src/domain/catalogue.js';
-import { createNlu } from '../src/nlu/index.js';
 import { loadCorpus } from '../src/nlu/corpus.js';
+import { createNlu } from '../src/nlu/index.js';
 import { DATA_ASSETS_DIR, PROJECT_ROOT } from '../src/paths.js';
 import { LowdbBotStore } from '../src/store/lowdb-bot-store.js';
 import type { ConversationRecord } from '../src/store/stores.js';
 import { BenchChannel } from './lib/channel.js';
-import { cpuMs, freePort, rssBytes, sampleRss, startChild, stopChild, type Started } from './lib/child.js';
-import { runFlows, STEPS, type FlowResult } from './lib/driver.js';
+import { cpuMs, freePort, machineCpuMs, rssBytes, sampleRss, startChild, stopChild, type Started } from './lib/child.js';
+import { runFlows, STEPS } from './lib/driver.js';
 import { destroyAgents } from './lib/http.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import { round, summarise, type LatencySummary } from './lib/stats.js';
@@ -36,19 +43,24 @@ import { round, summarise, type LatencySummary } from './lib/stats.js';
 interface Options {
   conversations: number;
   rounds: number;
+  repeat: number;
   warmupRounds: number;
-  storedRounds: number;
   storedSmall: number;
   storedLarge: number;
+  storedRounds: number;
+  storedRepeat: number;
   skipStored: boolean;
   profile: boolean;
+  keep: boolean;
   out: string;
 }
 
+const USAGE = 'node dist/bench/run.js [--conversations 50] [--rounds 10] [--repeat 3] [--warmup-rounds 1] [--stored-small 100] [--stored-large 100000] [--stored-rounds 6] [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--out bench/results/latest.json]';
+
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    conversations: 50, rounds: 10, warmupRounds: 1, storedRounds: 6, storedSmall: 100, storedLarge: 100_000,
-    skipStored: false, profile: false, out: join(PROJECT_ROOT, 'bench', 'results', 'latest.json'),
+    conversations: 50, rounds: 10, repeat: 3, warmupRounds: 1, storedSmall: 100, storedLarge: 100_000, storedRounds: 6, storedRepeat: 2,
+    skipStored: false, profile: false, keep: false, out: join(PROJECT_ROOT, 'bench', 'results', 'latest.json'),
   };
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
@@ -57,47 +69,44 @@ function parseArgs(argv: string[]): Options {
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = () => inline ?? argv[++i];
+    const eq = a.indexOf('=');
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const value = () => (eq > 0 ? a.slice(eq + 1) : argv[++i]);
     switch (flag) {
       case '--conversations': o.conversations = int('conversations', value(), 1, 500); break;
       case '--rounds': o.rounds = int('rounds', value(), 1, 200); break;
+      case '--repeat': o.repeat = int('repeat', value(), 1, 10); break;
       case '--warmup-rounds': o.warmupRounds = int('warmup-rounds', value(), 0, 20); break;
-      case '--stored-rounds': o.storedRounds = int('stored-rounds', value(), 1, 200); break;
       case '--stored-small': o.storedSmall = int('stored-small', value(), 0, 1_000_000); break;
       case '--stored-large': o.storedLarge = int('stored-large', value(), 0, 1_000_000); break;
+      case '--stored-rounds': o.storedRounds = int('stored-rounds', value(), 1, 200); break;
+      case '--stored-repeat': o.storedRepeat = int('stored-repeat', value(), 1, 10); break;
       case '--skip-stored': o.skipStored = true; break;
       case '--profile': o.profile = true; break;
+      case '--keep': o.keep = true; break;
       case '--out': o.out = String(value()); break;
-      case '--help':
-        process.stdout.write(`${readUsage()}\n`);
-        process.exit(0);
-        break;
-      default: throw new Error(`unknown argument ${a} (try --help)`);
+      case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
+      default: throw new Error(`unknown argument ${a}\n${USAGE}`);
     }
   }
   return o;
 }
 
-function readUsage(): string {
-  return 'node dist/bench/run.js [--conversations 50] [--rounds 10] [--warmup-rounds 1] [--stored-rounds 6] [--stored-small 100] [--stored-large 100000] [--skip-stored] [--profile] [--out file]';
-}
-
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN_JS = join(DIST, 'src', 'main.js');
 const ECHO_JS = join(DIST, 'bench', 'echo-bot.js');
-/** Whole run budget: the bench stops by itself (children included) if something hangs. */
+/** Whole-run budget: the bench stops by itself (children included) if something hangs. */
 const WATCHDOG_MS = 10 * 60_000;
 const MB = 1024 * 1024;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/** Subscriber numbers for the bench (199 + 8 digits), one per flow, none of them a demo number. */
+/** Subscriber numbers of the bench (199 + 8 digits), one per flow, none of them a demo number. */
 function numberOf(index: number): string {
   return `199${String(index).padStart(8, '0')}`;
 }
 
-/** A seed file in the shape of data/demo-subscribers.json: each number has what 13800138000 has. */
+/** A seed file in the shape of data/demo-subscribers.json; each number has four services. */
 function writeSeed(file: string, count: number): void {
   const subscribers = Array.from({ length: count }, (_, i) => ({
     msisdn: numberOf(i),
@@ -134,7 +143,7 @@ function botEnv(port: number, dataDir: string, seedFile: string): Record<string,
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
-    // Set (empty) so that a .env in the project cannot turn authentication on for the bench.
+    // Set (empty) so that a .env in the project cannot switch authentication on for the bench.
     MicrosoftAppId: '',
     MicrosoftAppPassword: '',
     BACKEND: 'embedded',
@@ -163,40 +172,60 @@ interface Measured {
   cpuMsPerTurn: number;
   /** CPU this process (load generator and channel) used per turn, ms. */
   driverCpuMsPerTurn: number;
+  /** Share of the machine's CPU used by processes other than the target and this one, %. */
+  backgroundCpuPct: number;
 }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!;
+  if (s.length === 0) return 0;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Warm-up (unmeasured), then the measured run with RSS sampled. */
-async function measure(target: Started, kind: 'bot' | 'echo', channel: BenchChannel, o: Options, label: string, rounds: number,
-  firstNumber: number, repliesPerStep?: number[], onRun?: (phase: 'start' | 'end') => void): Promise<Measured> {
+interface Load {
+  kind: 'bot' | 'echo';
+  label: string;
+  rounds: number;
+  /** Index of the first subscriber number this run may use. */
+  firstNumber: number;
+  repliesPerStep?: number[];
+  warmup: boolean;
+}
+
+/** Optional warm-up (unmeasured), then the measured run with RSS, CPU and machine load sampled. */
+async function measure(target: Started, channel: BenchChannel, o: Options, load: Load, onRun?: (phase: 'start' | 'end') => void): Promise<Measured> {
   const pid = target.child.pid!;
-  await new Promise((r) => setTimeout(r, 300));
   const rssRest = rssBytes(pid);
   const perRound = o.conversations;
-  if (o.warmupRounds > 0) {
+  let next = load.firstNumber;
+  if (load.warmup && o.warmupRounds > 0) {
+    const from = next;
     const warm = await runFlows({
-      kind, botUrl: target.url, channel, conversations: o.conversations, rounds: o.warmupRounds, label: `${label}-warm`, repliesPerStep,
-      numberOf: (w, r) => numberOf(firstNumber + r * perRound + w),
+      kind: load.kind, botUrl: target.url, channel, conversations: o.conversations, rounds: o.warmupRounds, label: `${load.label}-warm`,
+      repliesPerStep: load.repliesPerStep, numberOf: (w, r) => numberOf(from + r * perRound + w),
     });
     if (warm.failures.length > 0) throw new Error(`warm-up failed:\n${warm.failures.slice(0, 5).join('\n')}\n${target.stderr()}`);
+    next += o.warmupRounds * perRound;
   }
-  const base = firstNumber + o.warmupRounds * perRound;
+  const from = next;
   const rss = sampleRss(pid);
   const cpu0 = cpuMs(pid);
   const self0 = process.cpuUsage();
+  const machine0 = machineCpuMs();
   onRun?.('start');
-  const r: FlowResult = await runFlows({
-    kind, botUrl: target.url, channel, conversations: o.conversations, rounds, label, repliesPerStep,
-    numberOf: (w, rr) => numberOf(base + rr * perRound + w),
+  const r = await runFlows({
+    kind: load.kind, botUrl: target.url, channel, conversations: o.conversations, rounds: load.rounds, label: load.label,
+    repliesPerStep: load.repliesPerStep, numberOf: (w, rr) => numberOf(from + rr * perRound + w),
   });
   onRun?.('end');
   const cpu = cpuMs(pid) - cpu0;
   const self = process.cpuUsage(self0);
+  const machine1 = machineCpuMs();
   const rssLoad = rss.stop();
+  const machineBusy = machine1.busy - machine0.busy;
+  const machineTotal = Math.max(1, machine1.total - machine0.total);
+  const ours = cpu + (self.user + self.system) / 1000;
   return {
     turnsPerSec: round(r.turns / (r.elapsedMs / 1000), 1),
     latency: summarise(r.latencies),
@@ -204,23 +233,51 @@ async function measure(target: Started, kind: 'bot' | 'echo', channel: BenchChan
     turns: r.turns,
     failures: r.failures,
     elapsedMs: round(r.elapsedMs, 0),
-    repliesPerStep: r.repliesPerStep.map(median),
+    repliesPerStep: r.repliesPerStep.map((xs) => Math.round(median(xs))),
     rssRestMb: round(rssRest / MB, 1),
     rssLoadMb: round(rssLoad / MB, 1),
     readyMs: round(target.readyMs, 0),
     cpuMsPerTurn: round(cpu / Math.max(1, r.turns), 3),
     driverCpuMsPerTurn: round((self.user + self.system) / 1000 / Math.max(1, r.turns), 3),
+    backgroundCpuPct: round(Math.max(0, (machineBusy - ours) / machineTotal) * 100, 1),
   };
 }
 
-/** NLU parses per second on one core, over corpus utterances and the bench's own. */
+/** The medians of several runs of one target (the figures reported), and the runs themselves. */
+function combine(runs: Measured[]) {
+  const pick = (f: (m: Measured) => number) => round(median(runs.map(f)), 3);
+  return {
+    turnsPerSec: pick((m) => m.turnsPerSec),
+    latency: {
+      count: runs.reduce((n, m) => n + m.latency.count, 0),
+      p50Ms: pick((m) => m.latency.p50Ms),
+      p95Ms: pick((m) => m.latency.p95Ms),
+      p99Ms: pick((m) => m.latency.p99Ms),
+      maxMs: Math.max(...runs.map((m) => m.latency.maxMs)),
+      meanMs: pick((m) => m.latency.meanMs),
+    },
+    readyMs: pick((m) => m.readyMs),
+    // At rest = after start-up, before the first load (later runs of the echo bot reuse its process).
+    rssRestMb: runs[0]?.rssRestMb ?? 0,
+    rssLoadMb: Math.max(...runs.map((m) => m.rssLoadMb)),
+    cpuMsPerTurn: pick((m) => m.cpuMsPerTurn),
+    driverCpuMsPerTurn: pick((m) => m.driverCpuMsPerTurn),
+    backgroundCpuPct: Math.max(...runs.map((m) => m.backgroundCpuPct)),
+    flows: runs.reduce((n, m) => n + m.flows, 0),
+    failures: runs.flatMap((m) => m.failures),
+    repliesPerStep: runs[0]?.repliesPerStep ?? [],
+    runs: runs.map((m) => ({ turnsPerSec: m.turnsPerSec, p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms, readyMs: m.readyMs, cpuMsPerTurn: m.cpuMsPerTurn, backgroundCpuPct: m.backgroundCpuPct })),
+  };
+}
+
+/** NLU parses per second on one core, over the corpus utterances and the bench's own. */
 function measureNlu(): { utterancesPerSec: number; utterances: number; buildMs: number } {
   const catalogue = loadCatalogue(join(DATA_ASSETS_DIR, 'catalogue.json'));
   const t0 = performance.now();
   const nlu = createNlu(catalogue);
   const buildMs = performance.now() - t0;
-  const texts = [...loadCorpus().map((e) => e.text), '退订视频彩铃', '13800138000', '123456', '确认', '不退了', '第二个'];
-  for (let i = 0; i < 500; i++) nlu.parse(texts[i % texts.length]!);
+  const texts = [...loadCorpus().map((e) => e.text), ...STEPS.filter((s) => !s.startsWith('<')), '13800138000', '123456', '不退了', '第二个'];
+  for (let i = 0; i < 1000; i++) nlu.parse(texts[i % texts.length]!);
   let n = 0;
   const start = performance.now();
   while (performance.now() - start < 2000) {
@@ -241,8 +298,7 @@ async function seedConversations(dataDir: string, count: number, templates: Conv
       for (let j = i; j < Math.min(count, i + chunk); j++) {
         const t = templates[j % templates.length]!;
         const id = `stored-${j}`;
-        const reference = { ...(t.reference as Record<string, unknown>), conversation: { id } };
-        puts.push(store.putConversation({ ...t, id, reference }));
+        puts.push(store.putConversation({ ...t, id, reference: { ...(t.reference as Record<string, unknown>), conversation: { id } } }));
       }
       await Promise.all(puts);
     }
@@ -283,13 +339,17 @@ async function main(): Promise<void> {
   const channel = new BenchChannel();
   await channel.start();
 
+  // Every bot starts on a fresh DATA_DIR, so each can use the same numbers (one per flow).
   const flowsPerBot = o.conversations * (o.warmupRounds + Math.max(o.rounds, o.storedRounds)) + 1;
+  const probeNumber = flowsPerBot - 1;
   const seedFile = join(work, 'subscribers.json');
   writeSeed(seedFile, flowsPerBot);
 
   const spawn = async (args: string[], env: Record<string, string>, port: number): Promise<Started> => {
     const s = await startChild(args, env, port);
     children.push(s);
+    // Let start-up work (JIT, timers, first sweeps) settle before RSS at rest is read.
+    await new Promise((r) => setTimeout(r, 300));
     return s;
   };
   const stop = async (s: Started) => {
@@ -298,66 +358,89 @@ async function main(): Promise<void> {
   };
 
   try {
-    log(`bench: ${o.conversations} concurrent conversations × ${o.rounds} cancellations (${STEPS.length} turns each), warm-up ${o.warmupRounds} round(s); work folder ${work}`);
+    const loadBefore = loadavg()[0]!;
+    log(`bench: ${o.conversations} concurrent conversations × ${o.rounds} cancellation flows (${STEPS.length} turns each), ${o.repeat} repetition(s); load average ${loadBefore.toFixed(2)} on ${cpus().length} CPUs`);
 
     // 1. NLU, before any other load.
     const nlu = measureNlu();
-    log(`nlu: ${nlu.utterancesPerSec} utterances/s on one core (${nlu.utterances} distinct utterances; built in ${nlu.buildMs} ms)`);
+    log(`nlu: ${nlu.utterancesPerSec} utterances/s on one core (${nlu.utterances} distinct utterances; trained in ${nlu.buildMs} ms)`);
 
-    // 2. The bot first, so that the echo bot can answer with the same number of replies per step.
-    const mainDir = join(work, 'data-main');
-    mkdirSync(mainDir);
-    const profileDir = join(work, 'profile');
-    const botPort = await freePort();
-    const bot = await spawn([...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), MAIN_JS], botEnv(botPort, mainDir, seedFile), botPort);
-    let window = { from: 0, to: 0 };
-    const nowUs = () => Number(process.hrtime.bigint() / 1000n);
-    // One conversation left before the confirmation, so that a half-way dialog can be seeded later.
-    const probe = await runFlows({
-      kind: 'bot', botUrl: bot.url, channel, conversations: 1, rounds: 1, label: 'probe', stopAfterStep: 3,
-      numberOf: () => numberOf(flowsPerBot - 1),
-    });
-    if (probe.failures.length > 0) throw new Error(`probe conversation failed: ${probe.failures[0]}\n${bot.stderr()}`);
-    const botRun = await measure(bot, 'bot', channel, o, 'main', o.rounds, 0, undefined, (phase) => {
-      if (phase === 'start') window.from = nowUs();
-      else window.to = nowUs();
-    });
-    const botPid = bot.child.pid!;
-    await stop(bot);
-    log(`bot: ${botRun.turnsPerSec} turns/s, p50 ${botRun.latency.p50Ms} ms, p99 ${botRun.latency.p99Ms} ms, ${botRun.failures.length} failed flows (pid ${botPid})`);
-    if (botRun.failures.length > 0) log(botRun.failures.slice(0, 5).join('\n'));
-    const conversationsStored = o.conversations * (o.warmupRounds + o.rounds) + 1;
+    // 2. Tuiding and the echo bot, alternately.
+    const botRuns: Measured[] = [];
+    const echoRuns: Measured[] = [];
+    let echo: Started | undefined;
+    let profile: ProfileSummary | undefined;
+    let mainDir = '';
+    let conversationsStored = 0;
+    for (let rep = 0; rep < o.repeat; rep++) {
+      mainDir = join(work, `data-main-${rep}`);
+      mkdirSync(mainDir);
+      const profileDir = join(work, `profile-${rep}`);
+      const profiling = o.profile && rep === 0;
+      const port = await freePort();
+      const bot = await spawn([...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), MAIN_JS], botEnv(port, mainDir, seedFile), port);
+      // One conversation left before the confirmation, so that a half-way dialog can be seeded later.
+      const probe = await runFlows({ kind: 'bot', botUrl: bot.url, channel, conversations: 1, rounds: 1, label: 'probe', stopAfterStep: 3, numberOf: () => numberOf(probeNumber) });
+      if (probe.failures.length > 0) throw new Error(`probe conversation failed: ${probe.failures[0]}\n${bot.stderr()}`);
+      const window = { from: 0, to: 0 };
+      const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+      const run = await measure(bot, channel, o, { kind: 'bot', label: 'main', rounds: o.rounds, firstNumber: 0, warmup: true }, (phase) => {
+        window[phase === 'start' ? 'from' : 'to'] = nowUs();
+      });
+      await stop(bot);
+      if (profiling) profile = summariseProfile(profileDir, window.from, window.to);
+      botRuns.push(run);
+      conversationsStored = o.conversations * (o.warmupRounds + o.rounds) + 1;
+      log(`tuiding #${rep + 1}: ${run.turnsPerSec} turns/s, p50 ${run.latency.p50Ms} ms, p99 ${run.latency.p99Ms} ms, ${run.cpuMsPerTurn} ms CPU/turn, ready in ${run.readyMs} ms, ${run.failures.length} failed flows, background CPU ${run.backgroundCpuPct} %`);
+      if (run.failures.length > 0) log(run.failures.slice(0, 5).join('\n'));
+
+      if (!echo) {
+        const echoPort = await freePort();
+        echo = await spawn([ECHO_JS], { PATH: process.env.PATH ?? '', PORT: String(echoPort), HOST: '127.0.0.1' }, echoPort);
+      }
+      const e = await measure(echo, channel, o, { kind: 'echo', label: `echo${rep}`, rounds: o.rounds, firstNumber: 0, repliesPerStep: botRuns[0]!.repliesPerStep, warmup: rep === 0 });
+      echoRuns.push(e);
+      log(`echo    #${rep + 1}: ${e.turnsPerSec} turns/s, p50 ${e.latency.p50Ms} ms, p99 ${e.latency.p99Ms} ms, ${e.cpuMsPerTurn} ms CPU/turn, background CPU ${e.backgroundCpuPct} %`);
+      if (rep < o.repeat - 1 && !o.keep) rmSync(mainDir, { recursive: true, force: true });
+    }
+    if (echo) await stop(echo);
     const mainBytes = dirBytes(mainDir);
     const botStoreBytes = dirBytes(join(mainDir, 'bot'));
-    let profile: ProfileSummary | undefined;
-    if (o.profile) profile = summariseProfile(profileDir, window.from, window.to);
+    const botRun = combine(botRuns);
+    const echoRun = combine(echoRuns);
 
-    // 3. The echo bot, same load and turn shape.
-    const echoPort = await freePort();
-    const echo = await spawn([ECHO_JS], { PATH: process.env.PATH ?? '', PORT: String(echoPort), HOST: '127.0.0.1' }, echoPort);
-    const echoRun = await measure(echo, 'echo', channel, o, 'echo', o.rounds, 0, botRun.repliesPerStep);
-    await stop(echo);
-    log(`echo: ${echoRun.turnsPerSec} turns/s, p50 ${echoRun.latency.p50Ms} ms, p99 ${echoRun.latency.p99Ms} ms, replies per step ${echoRun.repliesPerStep.join('/')}`);
-
-    // 4. Latency and start-up with many conversations already stored.
-    const stored: Record<string, { conversations: number; seedMs: number; readyMs: number; rssRestMb: number; turnsPerSec: number; latency: LatencySummary; storeBytes: number; bytesPerConversation: number; failures: number }> = {};
+    // 3. Latency and start-up with many conversations already stored.
+    type StoredRun = ReturnType<typeof combine> & { conversations: number; seedMs: number; storeBytes: number; bytesPerConversation: number };
+    const stored: Record<string, StoredRun> = {};
     if (!o.skipStored) {
       const templates = await readTemplates(mainDir, ['main-w0-r0', 'probe-w0-r0']);
-      for (const count of [o.storedSmall, o.storedLarge]) {
-        const dir = join(work, `data-${count}`);
+      const counts = [o.storedSmall, o.storedLarge];
+      const pristine = new Map<number, { dir: string; seedMs: number; storeBytes: number }>();
+      for (const count of counts) {
+        const dir = join(work, `stored-${count}`);
         mkdirSync(dir);
         const seedMs = await seedConversations(dir, count, templates);
-        const storeBytes = dirBytes(join(dir, 'bot', 'conversations'));
-        const port = await freePort();
-        const b = await spawn([MAIN_JS], botEnv(port, dir, seedFile), port);
-        const run = await measure(b, 'bot', channel, o, `stored${count}`, o.storedRounds, 0);
-        await stop(b);
-        stored[String(count)] = {
-          conversations: count, seedMs: round(seedMs, 0), readyMs: run.readyMs, rssRestMb: run.rssRestMb, turnsPerSec: run.turnsPerSec,
-          latency: run.latency, storeBytes, bytesPerConversation: count > 0 ? Math.round(storeBytes / count) : 0, failures: run.failures.length,
-        };
-        log(`stored ${count}: seeded in ${round(seedMs, 0)} ms, ready in ${run.readyMs} ms, RSS ${run.rssRestMb} MB, ${run.turnsPerSec} turns/s, p50 ${run.latency.p50Ms} ms, p99 ${run.latency.p99Ms} ms`);
-        rmSync(dir, { recursive: true, force: true });
+        pristine.set(count, { dir, seedMs, storeBytes: dirBytes(join(dir, 'bot', 'conversations')) });
+        log(`stored ${count}: seeded in ${round(seedMs, 0)} ms`);
+      }
+      const runs = new Map<number, Measured[]>(counts.map((c) => [c, []]));
+      for (let rep = 0; rep < o.storedRepeat; rep++) {
+        for (const count of counts) {
+          // A fresh copy each time: the same stored conversations, no operator or SMS data yet.
+          const dir = join(work, `data-${count}-${rep}`);
+          cpSync(pristine.get(count)!.dir, dir, { recursive: true });
+          const port = await freePort();
+          const b = await spawn([MAIN_JS], botEnv(port, dir, seedFile), port);
+          const run = await measure(b, channel, o, { kind: 'bot', label: `stored${count}-${rep}`, rounds: o.storedRounds, firstNumber: 0, warmup: true });
+          await stop(b);
+          rmSync(dir, { recursive: true, force: true });
+          runs.get(count)!.push(run);
+          log(`stored ${count} #${rep + 1}: ready in ${run.readyMs} ms, RSS ${run.rssRestMb} MB, ${run.turnsPerSec} turns/s, p50 ${run.latency.p50Ms} ms, p99 ${run.latency.p99Ms} ms, background CPU ${run.backgroundCpuPct} %`);
+        }
+      }
+      for (const count of counts) {
+        const p = pristine.get(count)!;
+        stored[String(count)] = { conversations: count, seedMs: round(p.seedMs, 0), storeBytes: p.storeBytes, bytesPerConversation: count > 0 ? Math.round(p.storeBytes / count) : 0, ...combine(runs.get(count)!) };
       }
     }
 
@@ -367,9 +450,10 @@ async function main(): Promise<void> {
     const p99Ratio = round(botRun.latency.p99Ms / echoRun.latency.p99Ms, 3);
     const storedRatio = small && large ? round(large.latency.p99Ms / small.latency.p99Ms, 3) : null;
     const storedP50Ratio = small && large ? round(large.latency.p50Ms / small.latency.p50Ms, 3) : null;
+    const background = Math.max(botRun.backgroundCpuPct, echoRun.backgroundCpuPct, ...Object.values(stored).map((s) => s.backgroundCpuPct));
     const report = {
       at: new Date().toISOString(),
-      machine: { node: process.version, cpus: (await import('node:os')).cpus().length, platform: `${process.platform} ${process.arch}` },
+      machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model, loadAverageBefore: round(loadBefore, 2), backgroundCpuPctMax: background },
       options: o,
       nlu,
       bot: { ...botRun, failures: botRun.failures.slice(0, 20), dataDirBytes: mainBytes, botStoreBytes, conversationsStored,
@@ -388,24 +472,26 @@ async function main(): Promise<void> {
     mkdirSync(dirname(o.out), { recursive: true });
     writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
 
-    const row = (name: string, m: { turnsPerSec: number; latency: LatencySummary }) =>
-      `${name.padEnd(24)} ${String(m.turnsPerSec).padStart(8)} ${String(m.latency.p50Ms).padStart(8)} ${String(m.latency.p95Ms).padStart(8)} ${String(m.latency.p99Ms).padStart(8)} ${String(m.latency.maxMs).padStart(8)}`;
+    const row = (name: string, m: { turnsPerSec: number; latency: LatencySummary; cpuMsPerTurn: number }) =>
+      `${name.padEnd(26)} ${String(m.turnsPerSec).padStart(8)} ${String(m.latency.p50Ms).padStart(8)} ${String(m.latency.p95Ms).padStart(8)} ${String(m.latency.p99Ms).padStart(8)} ${String(m.cpuMsPerTurn).padStart(10)}`;
     const lines = [
       '',
-      `${'run'.padEnd(24)} ${'turns/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'max ms'.padStart(8)}`,
+      `medians of ${o.repeat} run(s) of ${o.conversations} concurrent conversations × ${o.rounds} flows × ${STEPS.length} turns (stored: ${o.storedRepeat} × ${o.storedRounds} flows)`,
+      `${'run'.padEnd(26)} ${'turns/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/turn'.padStart(10)}`,
       row('echo bot', echoRun),
       row('tuiding', botRun),
       ...(small ? [row(`tuiding, ${small.conversations} stored`, small)] : []),
       ...(large ? [row(`tuiding, ${large.conversations} stored`, large)] : []),
       '',
-      `throughput ratio ${ratio} (target ≥ 0.8)   p99 ratio ${p99Ratio} (target ≤ 1.25)   p99 ${o.storedLarge}/${o.storedSmall} stored ${storedRatio ?? '-'} (target ≤ 1.5)`,
+      `throughput ratio ${ratio} (target ≥ 0.8)   p99 ratio ${p99Ratio} (target ≤ 1.25)   p99 ${o.storedLarge}/${o.storedSmall} stored ${storedRatio ?? '-'} (target ≤ 1.5; p50 ${storedP50Ratio ?? '-'})`,
       `start-up to /healthz: tuiding ${botRun.readyMs} ms${large ? `, with ${large.conversations} stored ${large.readyMs} ms` : ''}, echo ${echoRun.readyMs} ms (target < 2000 ms)`,
       `RSS at rest / under load: tuiding ${botRun.rssRestMb} / ${botRun.rssLoadMb} MB${large ? ` (${large.rssRestMb} MB at rest with ${large.conversations} stored)` : ''}, echo ${echoRun.rssRestMb} / ${echoRun.rssLoadMb} MB`,
-      `stored bytes per conversation: ${large ? `${large.bytesPerConversation} B (${large.conversations} seeded, live records only); ` : ''}after the run ${report.bot.botStoreBytesPerConversation} B in the bot store, ${report.bot.dataDirBytesPerConversation} B in all of DATA_DIR (superseded lines not yet compacted, operator and SMS files)`,
-      `CPU per turn: tuiding ${botRun.cpuMsPerTurn} ms, echo ${echoRun.cpuMsPerTurn} ms (load generator and channel: ${botRun.driverCpuMsPerTurn} / ${echoRun.driverCpuMsPerTurn} ms)`,
+      `stored bytes per conversation: ${large ? `${large.bytesPerConversation} B in the conversation log (${large.conversations} seeded); ` : ''}after a run ${report.bot.botStoreBytesPerConversation} B in the bot store, ${report.bot.dataDirBytesPerConversation} B in all of DATA_DIR (superseded lines not compacted yet, operator, SMS and transcript files)`,
+      `load generator and channel CPU per turn: ${botRun.driverCpuMsPerTurn} ms (tuiding runs), ${echoRun.driverCpuMsPerTurn} ms (echo runs)`,
       `replies per turn (steps 1-4): ${botRun.repliesPerStep.join('/')}; flows ${botRun.flows} ok, ${botRun.failures.length} failed`,
       `NLU: ${nlu.utterancesPerSec} utterances/s on one core`,
-      ...(profile ? ['', `bot CPU during the measured run: ${profile.busyMs} ms busy`, ...profile.areas.slice(0, 14).map((a) => `  ${a.area.padEnd(40)} ${String(a.ms).padStart(8)} ms ${String(a.share).padStart(5)} %`),
+      `other processes used up to ${background} % of the machine's CPU during the measured runs${background > 10 ? ' — WARNING: the figures are skewed; run again on a quiet machine' : ''}`,
+      ...(profile ? ['', `tuiding CPU profile of run #1 (${profile.busyMs} ms busy), by area:`, ...profile.areas.slice(0, 14).map((a) => `  ${a.area.padEnd(40)} ${String(a.ms).padStart(8)} ms ${String(a.share).padStart(5)} %`),
         'top functions (self time):', ...profile.top.slice(0, 12).map((f) => `  ${String(f.share).padStart(5)} %  ${f.fn}`)] : []),
       `report: ${o.out}`,
       '',
@@ -434,7 +520,8 @@ async function main(): Promise<void> {
       echoCpuMsPerTurn: echoRun.cpuMsPerTurn,
       bytesPerConversation: large?.bytesPerConversation ?? report.bot.botStoreBytesPerConversation,
       nluUtterancesPerSec: nlu.utterancesPerSec,
-      failedFlows: botRun.failures.length + echoRun.failures.length + Object.values(stored).reduce((n, s) => n + s.failures, 0),
+      backgroundCpuPct: background,
+      failedFlows: botRun.failures.length + echoRun.failures.length + Object.values(stored).reduce((n, s) => n + s.failures.length, 0),
     };
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     if (summary.failedFlows > 0) process.exitCode = 1;
@@ -442,7 +529,8 @@ async function main(): Promise<void> {
     for (const c of [...children]) await stopChild(c.child).catch(() => undefined);
     await channel.stop();
     destroyAgents();
-    rmSync(work, { recursive: true, force: true });
+    if (o.keep) log(`bench: work folder kept: ${work}`);
+    else rmSync(work, { recursive: true, force: true });
     clearTimeout(watchdog);
   }
 }

@@ -41,6 +41,7 @@ export function initialContext(): DialogContext {
     selected: [],
     filingSeq: 0,
     tickets: [],
+    lastTickets: [],
     misses: 0,
     prompt: null,
     promptChoices: [],
@@ -55,6 +56,7 @@ function endDialog(context: DialogContext): DialogContext {
     verified: context.verified,
     filingSeq: context.filingSeq,
     tickets: context.tickets,
+    lastTickets: context.lastTickets,
   };
 }
 
@@ -101,6 +103,7 @@ function receiptLines(requests: FiledRequest[], context?: DialogContext): Messag
   const lines: Message[] = [];
   for (const r of requests) {
     lines.push({ key: 'receipt.item', params: { ticket: r.ticket, name: r.serviceName, createdAt: r.createdAt, effectiveAt: r.effectiveAt, code: r.receiptCode } });
+    if (r.undoUntil && (r.status === 'submitted' || r.status === 'processing')) lines.push({ key: r.target === 'number' ? 'receipt.undo.held' : 'receipt.undo', params: { undoUntil: r.undoUntil } });
     const sub = context?.selected.find((s) => s.subscriptionId === r.subscriptionId);
     if (!sub) continue;
     if (sub.target !== 'number') lines.push({ key: sub.refundThisMonth ? 'receipt.fee.refund' : 'receipt.fee.noRefund', params: { feeFen: sub.monthlyFeeFen } });
@@ -139,6 +142,7 @@ export const unsubscribeMachine = setup({
     fileRequests: (_: unknown, _params: { msisdn: string; subscriptionIds: string[]; filingSeq: number }) => {},
     loadStatus: (_: unknown, _params: { msisdn: string | null; ticket: string | null; tickets: string[] }) => {},
     requestHuman: (_: unknown, _params: { reason: HandoffReason }) => {},
+    withdrawRequests: (_: unknown, _params: { tickets: string[] }) => {},
     /** Each confirmation gets its own number (part of the idempotency key); a retry keeps it. */
     nextFiling: assign(({ context }) => ({ filingSeq: context.filingSeq + 1 })),
     /** A new request from idle: keep what was verified, take the target and services named. */
@@ -166,6 +170,8 @@ export const unsubscribeMachine = setup({
     isDecline: isIntent('cancel', 'deny'),
     isConfirm: isIntent('confirm'),
     isHuman: isIntent('human_agent'),
+    isUndo: isIntent('undo'),
+    hasLastFiling: ({ context }) => context.lastTickets.length > 0,
     isComplaint: ({ event }) => utter(event)?.complaint === true,
     isHelp: isIntent('help'),
     isGreeting: isIntent('greeting'),
@@ -206,6 +212,12 @@ export const unsubscribeMachine = setup({
         actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'user' } }],
       },
       {
+        // 撤销: undo the most recent filing while the undo window is open (the runtime checks time and status).
+        guard: and(['isUndo', 'hasLastFiling']),
+        actions: [assign({ misses: 0 }), { type: 'withdrawRequests', params: ({ context }) => ({ tickets: context.lastTickets }) }],
+      },
+      { guard: 'isUndo', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'undo.nothing' } }] },
+      {
         // Complaint words (投诉, 12300…) go to a human at once.
         guard: 'isComplaint',
         actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'complaint' } }],
@@ -239,6 +251,16 @@ export const unsubscribeMachine = setup({
       actions: { type: 'say', params: ({ event }) => showRequests(event.requests, event.view) },
     },
     'status.failed': { actions: { type: 'say', params: { key: 'status.failed' } } },
+    'backend.withdrawn': {
+      actions: [
+        assign(({ context, event }) => ({ lastTickets: context.lastTickets.filter((t) => !event.withdrawn.some((w) => w.ticket === t)) })),
+        { type: 'say', params: ({ event }) => ({ key: 'undo.header', lines: [
+          ...event.withdrawn.map((r): Message => ({ key: 'undo.item.done', params: { name: r.serviceName, ticket: r.ticket } })),
+          ...event.tooLate.map((r): Message => ({ key: 'undo.item.tooLate', params: { name: r.serviceName, ticket: r.ticket } })),
+        ] }) },
+      ],
+    },
+    'backend.withdrawFailed': { actions: { type: 'say', params: { key: 'undo.failed', choices: [HUMAN_CHOICE] } } },
   },
   states: {
     idle: {
@@ -507,7 +529,11 @@ export const unsubscribeMachine = setup({
               target: '#tuiding.idle',
               actions: [
                 { type: 'say', params: ({ context, event }) => ({ key: 'receipt.header', lines: [...receiptLines(event.requests, context), { key: 'receipt.footer' }] }) },
-                assign(({ context, event }) => ({ ...endDialog(context), tickets: [...context.tickets, ...event.requests.map((r) => r.ticket)] })),
+                assign(({ context, event }) => ({
+                  ...endDialog(context),
+                  tickets: [...context.tickets, ...event.requests.map((r) => r.ticket)],
+                  lastTickets: event.requests.filter((r) => r.undoUntil !== null).map((r) => r.ticket),
+                })),
               ],
             },
             'backend.failed': { target: 'retryFiling' },

@@ -56,13 +56,15 @@ export interface FiledRequest {
   subscriptionId: string;
   serviceName: string;
   target: Target;
-  status: 'submitted' | 'processing' | 'completed' | 'rejected';
+  status: 'submitted' | 'processing' | 'completed' | 'rejected' | 'withdrawn';
   /** ISO timestamps. */
   createdAt: string;
   effectiveAt: string;
   reasonKey?: string | null;
   /** The receipt's verification code (a hash of the request record). */
   receiptCode: string;
+  /** Until when the user may undo (撤销) it, if processing has not started; null: no undo. */
+  undoUntil: string | null;
 }
 
 /** A message to show: a locale key and its parameters. */
@@ -95,6 +97,8 @@ export interface DialogContext {
   filingSeq: number;
   /** Tickets filed in this conversation. */
   tickets: string[];
+  /** Tickets of the most recent filing: what 撤销 would undo. */
+  lastTickets: string[];
   /** Consecutive messages the bot did not understand. */
   misses: number;
   /** The last question asked, repeated after help or a message the bot did not understand. */
@@ -117,7 +121,9 @@ export type DialogEvent =
   | { type: 'backend.filed'; requests: FiledRequest[] }
   | { type: 'backend.failed' }
   | { type: 'status.loaded'; requests: FiledRequest[]; view: 'status' | 'receipt' }
-  | { type: 'status.failed' };
+  | { type: 'status.failed' }
+  | { type: 'backend.withdrawn'; withdrawn: FiledRequest[]; tooLate: FiledRequest[] }
+  | { type: 'backend.withdrawFailed' };
 
 /** Effects the runtime carries out; each result comes back as one of the events above. */
 export type DialogEffect =
@@ -128,4 +134,5 @@ export type DialogEffect =
   | { type: 'loadSubscriptions'; params: { msisdn: string } }
   | { type: 'fileRequests'; params: { msisdn: string; subscriptionIds: string[]; filingSeq: number } }
   | { type: 'loadStatus'; params: { msisdn: string | null; ticket: string | null; tickets: string[]; view: 'status' | 'receipt' } }
-  | { type: 'requestHuman'; params: { reason: HandoffReason } };
+  | { type: 'requestHuman'; params: { reason: HandoffReason } }
+  | { type: 'withdrawRequests'; params: { tickets: string[] } };

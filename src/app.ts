@@ -117,6 +117,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     dialogTimeoutMs: config.dialogTimeoutMinutes * 60_000,
     maxMessageChars: config.maxMessageChars,
     handoffHoursText: config.handoff.hoursText,
+    undoWindowMinutes: config.undoWindowMinutes,
   });
   // The self-hosted Direct Line channel is off with a MicrosoftAppId: Azure Bot Service provides one (docs/directline.md).
   const directLineStore = config.bot.appId ? undefined : await JsonDirectLineStore.open(join(config.dataDir, 'directline.json'));

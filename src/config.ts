@@ -37,6 +37,7 @@ const schema = z.object({
   CODE_MAX_PER_HOUR: int(5, 1),
   VERIFY_LOCK_MINUTES: int(30, 1),
   DIALOG_TIMEOUT_MINUTES: int(30, 1),
+  UNDO_WINDOW_MINUTES: int(10, 0),
   STATUS_POLL_MS: int(2000, 10),
   SHUTDOWN_GRACE_MS: int(10_000, 0),
   DIRECTLINE_SECRET: optionalString,
@@ -65,6 +66,8 @@ export interface Config {
   sms: { kind: 'embedded' } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
   verification: { codeTtlSeconds: number; resendSeconds: number; maxPerHour: number; lockMinutes: number };
   dialogTimeoutMinutes: number;
+  /** Minutes after filing during which the user can undo; closing a number is held that long. 0: off. */
+  undoWindowMinutes: number;
   statusPollMs: number;
   /** SLA deadlines are catalogue hours divided by this (tests and demos shorten them). */
   slaTimeScale: number;
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
       : { kind: 'embedded' },
     verification: { codeTtlSeconds: e.CODE_TTL_SECONDS, resendSeconds: e.CODE_RESEND_SECONDS, maxPerHour: e.CODE_MAX_PER_HOUR, lockMinutes: e.VERIFY_LOCK_MINUTES },
     dialogTimeoutMinutes: e.DIALOG_TIMEOUT_MINUTES,
+    undoWindowMinutes: e.UNDO_WINDOW_MINUTES,
     statusPollMs: e.STATUS_POLL_MS,
     slaTimeScale: e.SLA_TIME_SCALE,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -213,13 +213,32 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         createdAt: now.toISOString(),
         updatedAt: now.toISOString(),
         effectiveAt: effectiveAt(service.effective, now),
-        nextStepAt: new Date(now.getTime() + this.options.statusDelayMs).toISOString(),
+        nextStepAt: new Date(Math.max(now.getTime() + this.options.statusDelayMs, input.notBefore ? Date.parse(input.notBefore) : 0)).toISOString(),
       };
       data.requests.push(created);
       return created;
     });
     this.logger.info('unsubscription filed', { ticket: request.ticket, serviceId: request.serviceId, status: request.status });
     return toPublic(request);
+  }
+
+  async withdrawUnsubscription(ticket: string): Promise<UnsubscribeRequest> {
+    const db = await this.db();
+    const changed = await db.update((data) => {
+      const found = data.requests.find((r) => r.ticket === ticket);
+      if (!found) throw new AppError('backend.unknownRequest', { message: `no request with ticket ${ticket}` });
+      if (found.status === 'withdrawn') return null;
+      if (found.status !== 'submitted') throw new AppError('backend.rejected', { message: `request ${ticket} is already ${found.status}` });
+      found.status = 'withdrawn';
+      found.nextStepAt = null;
+      found.updatedAt = this.now().toISOString();
+      return toPublic(found);
+    });
+    if (changed) {
+      this.logger.info('unsubscription withdrawn', { ticket });
+      this.emit([changed]);
+    }
+    return this.getRequest(ticket);
   }
 
   async getRequest(ticket: string): Promise<UnsubscribeRequest> {
@@ -274,6 +293,11 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       this.logger.error('status sweep failed', { err });
       return;
     }
+    this.emit(changed);
+  }
+
+  /** Tells listeners about changes that were already written. */
+  private emit(changed: UnsubscribeRequest[]): void {
     for (const request of changed) {
       this.logger.info('request status changed', { ticket: request.ticket, status: request.status, reasonKey: request.reasonKey });
       for (const listener of [...this.listeners]) {

@@ -13,9 +13,13 @@
  *   POST /subscribers/{msisdn}/secrets/verify    body { kind: 'servicePassword' | 'idLast6', value }
  *        200 { match: boolean }
  *        404 unknown number
- *   POST /unsubscriptions    header Idempotency-Key: <key>    body { msisdn, subscriptionId }
+ *   POST /unsubscriptions    header Idempotency-Key: <key>    body { msisdn, subscriptionId, notBefore? }
  *        200/201 UnsubscribeRequest  (the same request for a key already seen, whatever the body says)
  *        404 { error: { code: 'unknownSubscriber' | 'unknownSubscription' } }
+ *        notBefore (ISO): the operator must not start processing before then (the undo window)
+ *   POST /unsubscriptions/{ticket}/withdraw
+ *        200 UnsubscribeRequest with status 'withdrawn' (also when it already was)
+ *        409 processing has started or the request is final;  404 unknown ticket
  *   GET  /unsubscriptions/{ticket}
  *        200 UnsubscribeRequest;  404 unknown ticket
  *   GET  /unsubscriptions?msisdn=&status=        (both optional)
@@ -83,7 +87,7 @@ export const unsubscribeRequestSchema = z.object({
   serviceId: z.string(),
   serviceName: z.string(),
   target: targetSchema,
-  status: z.enum(['submitted', 'processing', 'completed', 'rejected']),
+  status: z.enum(['submitted', 'processing', 'completed', 'rejected', 'withdrawn']),
   reasonKey: z.string().nullable(),
   idempotencyKey: z.string(),
   createdAt: z.string(),
@@ -171,9 +175,17 @@ export class HttpOperatorBackend implements OperatorBackend {
         url: '/unsubscriptions',
         route: 'POST /unsubscriptions',
         headers: { 'idempotency-key': input.idempotencyKey },
-        body: { msisdn: input.msisdn, subscriptionId: input.subscriptionId },
+        body: { msisdn: input.msisdn, subscriptionId: input.subscriptionId, ...(input.notBefore ? { notBefore: input.notBefore } : {}) },
       },
       'backend.unknownSubscription',
+      unsubscribeRequestSchema,
+    );
+  }
+
+  withdrawUnsubscription(ticket: string): Promise<UnsubscribeRequest> {
+    return this.json(
+      { method: 'POST', url: `/unsubscriptions/${seg(ticket)}/withdraw`, route: 'POST /unsubscriptions/{ticket}/withdraw', body: {} },
+      'backend.unknownRequest',
       unsubscribeRequestSchema,
     );
   }

@@ -10,6 +10,11 @@ export interface FileUnsubscriptionInput {
    * (no second filing), whatever the other fields say.
    */
   idempotencyKey: string;
+  /**
+   * ISO timestamp before which the operator must not start processing (the undo window of
+   * irreversible requests such as closing a number). Omitted: process as soon as possible.
+   */
+  notBefore?: string;
 }
 
 export interface RequestQuery {
@@ -36,6 +41,12 @@ export interface OperatorBackend {
   verifySecret(msisdn: string, kind: SecretKind, value: string): Promise<boolean>;
   /** Files one cancellation. Idempotent by idempotencyKey. */
   fileUnsubscription(input: FileUnsubscriptionInput): Promise<UnsubscribeRequest>;
+  /**
+   * Withdraws (undoes) a request that processing has not started on: status becomes 'withdrawn'
+   * and the subscription stays active. Idempotent: withdrawing a withdrawn request returns it.
+   * Throws 'backend.rejected' once processing started or the request is final, 'backend.unknownRequest'.
+   */
+  withdrawUnsubscription(ticket: string): Promise<UnsubscribeRequest>;
   /** Throws 'backend.unknownRequest' for an unknown ticket. */
   getRequest(ticket: string): Promise<UnsubscribeRequest>;
   /** Newest first. */

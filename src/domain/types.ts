@@ -65,8 +65,9 @@ export interface SubscriberProfile {
   boundAccounts: string[];
 }
 
-export type RequestStatus = 'submitted' | 'processing' | 'completed' | 'rejected';
-export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'rejected'];
+/** withdrawn: the subscriber undid the request before processing started. */
+export type RequestStatus = 'submitted' | 'processing' | 'completed' | 'rejected' | 'withdrawn';
+export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'rejected', 'withdrawn'];
 
 /** A cancellation filed with the operator back end. */
 export interface UnsubscribeRequest {

@@ -83,6 +83,8 @@ export class TurnRunner implements ConversationPort {
     maxMessageChars: number;
     /** Service hours as shown to users, e.g. 08:00-22:00. */
     handoffHoursText: string;
+    /** Minutes after filing during which 撤销 can withdraw a request (0: off). */
+    undoWindowMinutes: number;
   }) {}
 
   /** The channel's proactive sender (created after the runner, at the edge). */
@@ -343,16 +345,20 @@ export class TurnRunner implements ConversationPort {
         const { msisdn, subscriptionIds, filingSeq } = effect.params;
         try {
           const filed: UnsubscribeRequest[] = [];
+          const undoMs = this.deps.undoWindowMinutes * 60_000;
           for (const subscriptionId of subscriptionIds) {
             // Deterministic per confirmation: a retry or a replayed turn files nothing twice.
             const idempotencyKey = `${conversationId}:${filingSeq}:${subscriptionId}`;
-            filed.push(await backend.fileUnsubscription({ msisdn, subscriptionId, idempotencyKey }));
+            const closesNumber = snapshot.context.selected.some((s) => s.subscriptionId === subscriptionId && s.target === 'number');
+            // Closing a number is irreversible: the operator holds it for the undo window before acting.
+            const notBefore = closesNumber && undoMs > 0 ? new Date(this.deps.now() + undoMs).toISOString() : undefined;
+            filed.push(await backend.fileUnsubscription({ msisdn, subscriptionId, idempotencyKey, ...(notBefore ? { notBefore } : {}) }));
           }
           await store.track(filed.map((r) => ({
             ticket: r.ticket, conversationId, msisdn, serviceName: r.serviceName, notifiedStatus: 'submitted' as const, createdAt: r.createdAt,
           })));
           logger.info('requests filed', { conversationId, tickets: filed.map((r) => r.ticket) });
-          return { type: 'backend.filed', requests: filed.map(toFiled) };
+          return { type: 'backend.filed', requests: filed.map((r) => this.toFiled(r)) };
         } catch (err) {
           logger.error('filing failed', { conversationId, code: codeOf(err) });
           return { type: 'backend.failed' };
@@ -361,10 +367,41 @@ export class TurnRunner implements ConversationPort {
       case 'loadStatus': {
         try {
           const requests = await this.lookUpStatus(effect.params, conversationId);
-          return { type: 'status.loaded', requests: requests.slice(0, STATUS_LIST_LIMIT).map(toFiled), view: effect.params.view };
+          return { type: 'status.loaded', requests: requests.slice(0, STATUS_LIST_LIMIT).map((r) => this.toFiled(r)), view: effect.params.view };
         } catch (err) {
           logger.warn('status lookup failed', { conversationId, code: codeOf(err) });
           return { type: 'status.failed' };
+        }
+      }
+      case 'withdrawRequests': {
+        try {
+          const withdrawn: FiledRequest[] = [];
+          const tooLate: FiledRequest[] = [];
+          for (const ticket of effect.params.tickets) {
+            const current = await backend.getRequest(ticket);
+            const until = this.undoUntil(current);
+            if (current.status === 'withdrawn') {
+              withdrawn.push(this.toFiled(current));
+              continue;
+            }
+            if (!until || this.deps.now() > Date.parse(until) || current.status !== 'submitted') {
+              tooLate.push(this.toFiled(current));
+              continue;
+            }
+            try {
+              const r = await backend.withdrawUnsubscription(ticket);
+              await store.markNotified(ticket, 'withdrawn');
+              withdrawn.push(this.toFiled(r));
+              logger.info('request withdrawn', { conversationId, ticket });
+            } catch (err) {
+              if (!isAppError(err, 'backend.rejected')) throw err;
+              tooLate.push(this.toFiled(current));
+            }
+          }
+          return { type: 'backend.withdrawn', withdrawn, tooLate };
+        } catch (err) {
+          logger.warn('withdrawal failed', { conversationId, code: codeOf(err) });
+          return { type: 'backend.withdrawFailed' };
         }
       }
       case 'requestHuman': {
@@ -413,6 +450,19 @@ export class TurnRunner implements ConversationPort {
     return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
+  /** The end of a request's undo window (UNDO_WINDOW_MINUTES after filing), or null when undo is off. */
+  private undoUntil(r: UnsubscribeRequest): string | null {
+    const minutes = this.deps.undoWindowMinutes;
+    return minutes > 0 ? new Date(Date.parse(r.createdAt) + minutes * 60_000).toISOString() : null;
+  }
+
+  private toFiled(r: UnsubscribeRequest): FiledRequest {
+    return {
+      ticket: r.ticket, subscriptionId: r.subscriptionId, serviceName: r.serviceName, target: r.target, status: r.status,
+      createdAt: r.createdAt, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey, receiptCode: receiptCode(r), undoUntil: this.undoUntil(r),
+    };
+  }
+
   render(message: Message, locale: string, lines: Message[] = [], choices: Message[] = []): Reply {
     const { t, has } = this.i18nFns();
     const text = [message, ...lines].map((m) => t(m.key, m.params, locale)).filter((s) => s.length > 0).join('\n');
@@ -431,12 +481,7 @@ export class TurnRunner implements ConversationPort {
   }
 }
 
-function toFiled(r: UnsubscribeRequest): FiledRequest {
-  return {
-    ticket: r.ticket, subscriptionId: r.subscriptionId, serviceName: r.serviceName, target: r.target, status: r.status,
-    createdAt: r.createdAt, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey, receiptCode: receiptCode(r),
-  };
-}
+
 
 function codeOf(err: unknown): string {
   return isAppError(err) ? err.code : 'unexpected';

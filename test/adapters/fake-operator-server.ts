@@ -64,12 +64,22 @@ async function route(backend: OperatorBackend, call: RecordedCall, apiKey: strin
     if (parts[0] === 'unsubscriptions') {
       if (call.method === 'POST' && parts.length === 1) {
         const key = call.headers['idempotency-key'];
-        const body = call.body as { msisdn?: string; subscriptionId?: string } | undefined;
+        const body = call.body as { msisdn?: string; subscriptionId?: string; notBefore?: string } | undefined;
         if (typeof key !== 'string' || !body?.msisdn || !body.subscriptionId) {
           return { status: 400, body: { error: { code: 'invalidBody' } } };
         }
-        const request = await backend.fileUnsubscription({ msisdn: body.msisdn, subscriptionId: body.subscriptionId, idempotencyKey: key });
+        const request = await backend.fileUnsubscription({
+          msisdn: body.msisdn, subscriptionId: body.subscriptionId, idempotencyKey: key, ...(body.notBefore ? { notBefore: body.notBefore } : {}),
+        });
         return { status: 201, body: request };
+      }
+      if (call.method === 'POST' && parts.length === 3 && parts[2] === 'withdraw' && parts[1] !== undefined) {
+        try {
+          return { status: 200, body: await backend.withdrawUnsubscription(parts[1]) };
+        } catch (err) {
+          if (isAppError(err, 'backend.rejected')) return { status: 409, body: { error: { code: 'alreadyProcessing' } } };
+          throw err;
+        }
       }
       if (call.method === 'GET' && parts.length === 2 && parts[1] !== undefined) return { status: 200, body: await backend.getRequest(parts[1]) };
       if (call.method === 'GET' && parts.length === 1) {

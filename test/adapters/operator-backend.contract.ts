@@ -173,6 +173,28 @@ export function describeOperatorBackendContract(name: string, create: (options: 
       });
     });
 
+    describe('undo', () => {
+      it('withdraws a request that processing has not started, keeping the subscription', async () => {
+        const subscriptionId = await subscriptionIdOf('13800138000', 'vas-video-ringback');
+        const notBefore = new Date(Date.now() + 60_000).toISOString();
+        const { ticket } = await backend.fileUnsubscription({ msisdn: '13800138000', subscriptionId, idempotencyKey: 'k-undo', notBefore });
+        // Held until notBefore: still submitted well after a normal step.
+        await new Promise((r) => setTimeout(r, 150));
+        expect(await statusOf(ticket)).toBe('submitted');
+        expect((await backend.withdrawUnsubscription(ticket)).status).toBe('withdrawn');
+        expect((await backend.withdrawUnsubscription(ticket)).status).toBe('withdrawn');
+        expect((await backend.listSubscriptions('13800138000')).map((s) => s.subscriptionId)).toContain(subscriptionId);
+      });
+
+      it('refuses to withdraw once processing started, and for unknown tickets', async () => {
+        const subscriptionId = await subscriptionIdOf('13800138000', 'vas-music-member');
+        const { ticket } = await backend.fileUnsubscription({ msisdn: '13800138000', subscriptionId, idempotencyKey: 'k-late' });
+        await expect.poll(() => statusOf(ticket), STATUS_TIMEOUT).not.toBe('submitted');
+        await expect(backend.withdrawUnsubscription(ticket)).rejects.toMatchObject({ code: 'backend.rejected' });
+        await expect(backend.withdrawUnsubscription('TD00000000000000')).rejects.toMatchObject({ code: 'backend.unknownRequest' });
+      });
+    });
+
     describe('processing', () => {
       it('moves a request from submitted through processing to completed and tells listeners each time', async () => {
         const seen: UnsubscribeRequest[] = [];

@@ -18,7 +18,7 @@ beforeAll(async () => {
   await channel.start();
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent',
-    EMBEDDED_STATUS_DELAY_MS: '150', STATUS_POLL_MS: '100', CODE_RESEND_SECONDS: '0', OPS_TOKEN: 'ops-secret', HANDOFF_HOURS: '00:00-24:00',
+    EMBEDDED_STATUS_DELAY_MS: '150', STATUS_POLL_MS: '100', CODE_RESEND_SECONDS: '0', OPS_TOKEN: 'ops-secret', HANDOFF_HOURS: '00:00-24:00', UNDO_WINDOW_MINUTES: '0',
   });
   app = await createApp(config, { logger: silentLogger });
   botUrl = `http://127.0.0.1:${await app.start()}`;

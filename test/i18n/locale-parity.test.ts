@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadHandoffPhrases } from '../../src/handoff/phrases.js';
 import { DEFAULT_LOCALE, I18n } from '../../src/i18n/i18n.js';
 import type { Nlu } from '../../src/nlu/index.js';
-import { LOCALES_DIR } from '../../src/paths.js';
+import { LOCALES_DIR, PROJECT_ROOT } from '../../src/paths.js';
 import { productionNlu } from '../nlu/nlu-fixture.js';
 
 type Table = Record<string, unknown>;
@@ -44,6 +44,13 @@ describe('locale files', () => {
         .map((k) => ({ key: k, expected: placeholders(source[k] as string), actual: placeholders(table[k] as string) }));
       expect(differing).toEqual([]);
     });
+  });
+
+  it('has every {{key}} of the web chat and agent pages, which the server fills in', () => {
+    const pages = ['src/channels/webchat/assets/index.html', 'src/channels/agent-console/agent.html'];
+    const keys = pages.flatMap((p) => [...readFileSync(join(PROJECT_ROOT, p), 'utf8').matchAll(/\{\{([\w.]+)\}\}/g)].map((m) => m[1]!));
+    expect(keys).toContain('webchat.page.title');
+    expect(keys.filter((k) => k !== 'locale' && typeof source[k] !== 'string')).toEqual([]);
   });
 
   it('writes zh-TW in Traditional characters', () => {
