@@ -67,6 +67,22 @@ function listLines(candidates: DialogSubscription[]): Message[] {
   return candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: s.name, feeFen: s.monthlyFeeFen } }));
 }
 
+/** The subscription review: every paid item with fee, start, channel and usage; then the unused ones and what they cost. */
+function reviewLines(candidates: DialogSubscription[]): Message[] {
+  const lines: Message[] = candidates.map((s, i) => ({
+    key: s.lastUsedAt ? 'review.item' : 'review.itemNeverUsed',
+    params: { n: i + 1, name: s.name, feeFen: s.monthlyFeeFen, since: s.since ?? '', channel: s.channel ?? '', lastUsedAt: s.lastUsedAt ?? '' },
+  }));
+  const unused = candidates.filter((s) => s.unused);
+  const total = candidates.reduce((sum, s) => sum + s.monthlyFeeFen, 0);
+  lines.push({ key: 'review.total', params: { count: candidates.length, totalFen: total } });
+  if (unused.length > 0) {
+    lines.push({ key: 'review.unused', params: { names: unused.map((s) => s.name).join('、'), savingFen: unused.reduce((sum, s) => sum + s.monthlyFeeFen, 0) } });
+  }
+  lines.push({ key: 'review.prompt' });
+  return lines;
+}
+
 function warningLines(context: DialogContext): Message[] {
   const lines: Message[] = [];
   for (const s of context.selected) {
@@ -171,6 +187,7 @@ export const unsubscribeMachine = setup({
     isConfirm: isIntent('confirm'),
     isHuman: isIntent('human_agent'),
     isUndo: isIntent('undo'),
+    isReview: isIntent('review'),
     hasLastFiling: ({ context }) => context.lastTickets.length > 0,
     isComplaint: ({ event }) => utter(event)?.complaint === true,
     isHelp: isIntent('help'),
@@ -275,6 +292,12 @@ export const unsubscribeMachine = setup({
           },
           { guard: 'isComplaint', actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'complaint' } }] },
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
+          {
+            // 我每个月都扣了些什么: verify, then list every paid item with usage, pointing out the unused ones.
+            guard: 'isReview',
+            target: 'session',
+            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'review' as const, msisdn: context.verified ? context.msisdn : utter(event)!.msisdn })),
+          },
           { guard: 'negatedRequest', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.negated' } }] },
           {
             guard: 'isStatus',
@@ -414,7 +437,9 @@ export const unsubscribeMachine = setup({
             'subscriptions.loaded': {
               target: 'matching',
               actions: assign(({ context, event }) => {
-                const m = matchSubscriptions(event.subscriptions, context.target, context.wanted);
+                const m = context.purpose === 'review'
+                  ? { candidates: event.subscriptions.filter((s) => s.target !== 'number' && s.monthlyFeeFen > 0), missed: false }
+                  : matchSubscriptions(event.subscriptions, context.target, context.wanted);
                 return { subscriptions: event.subscriptions, profile: event.profile, candidates: m.candidates, missedTarget: m.missed };
               }),
             },
@@ -439,13 +464,19 @@ export const unsubscribeMachine = setup({
           description: 'Waiting for the user to pick one or several of the listed subscriptions.',
           entry: [
             assign(({ context }) => ({
-              prompt: { key: context.missedTarget ? 'choose.promptMissed' : 'choose.prompt' },
+              prompt: { key: context.purpose === 'review' ? 'review.prompt' : context.missedTarget ? 'choose.promptMissed' : 'choose.prompt' },
               promptChoices: [
                 ...context.candidates.map((s, i): Message => ({ key: 'choice.item', params: { n: i + 1, name: s.name } })),
-                ...(context.candidates.length > 1 ? [{ key: 'choice.all' }] : []),
+                // The review offers no one-tap "cancel everything": each item is chosen, then echoed with its consequences.
+                ...(context.candidates.length > 1 && context.purpose !== 'review' ? [{ key: 'choice.all' }] : []),
               ],
             })),
-            { type: 'say', params: ({ context }) => ({ key: context.prompt!.key, lines: listLines(context.candidates), choices: context.promptChoices }) },
+            {
+              type: 'say',
+              params: ({ context }) => context.purpose === 'review'
+                ? { key: 'review.header', lines: reviewLines(context.candidates), choices: context.promptChoices }
+                : { key: context.prompt!.key, lines: listLines(context.candidates), choices: context.promptChoices },
+            },
           ],
           on: {
             'user.message': [

@@ -43,6 +43,12 @@ export interface DialogSubscription {
   contractEndsAt: string | null;
   penaltyFen: number;
   notes: string[];
+  /** ISO date subscribed and how (短信, APP…), for the subscription review. */
+  since?: string;
+  channel?: string;
+  lastUsedAt?: string | null;
+  /** Costs money and was not used in the last three months (computed by the runtime, which knows the date). */
+  unused?: boolean;
 }
 
 export interface DialogProfile {
@@ -73,7 +79,7 @@ export interface Message {
   params?: Record<string, string | number>;
 }
 
-export type Purpose = 'unsubscribe' | 'status' | 'receipt';
+export type Purpose = 'unsubscribe' | 'status' | 'receipt' | 'review';
 
 export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint';
 

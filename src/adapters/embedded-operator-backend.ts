@@ -49,6 +49,8 @@ const seedSubscriptionSchema = z.object({
   channel: z.string().min(1),
   contractEndsAt: z.string().nullable().optional(),
   penaltyFen: z.number().int().nonnegative().optional(),
+  /** Demo usage: days before seeding that the service was last used; absent or null: never used. */
+  lastUsedDaysAgo: z.number().int().nonnegative().nullable().optional(),
 });
 
 const seedSubscriberSchema = z.object({
@@ -74,6 +76,7 @@ interface StoredSubscription {
   penaltyFen: number;
   /** Set when a cancellation completed; the subscription is then no longer listed. */
   endedAt: string | null;
+  lastUsedAt?: string | null;
 }
 
 interface StoredSubscriber {
@@ -375,7 +378,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         }
       }
     }
-    return seed.subscribers.map(toStoredSubscriber);
+    return seed.subscribers.map((x) => toStoredSubscriber(x, this.now()));
   }
 
   private requireSubscriber(data: BackendData, msisdn: string): StoredSubscriber {
@@ -408,12 +411,13 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         contractEndsAt: s.contractEndsAt,
         penaltyFen: s.penaltyFen,
         notes: [...service.notes],
+        lastUsedAt: s.lastUsedAt ?? null,
       };
     });
   }
 }
 
-function toStoredSubscriber(s: SeedSubscriber): StoredSubscriber {
+function toStoredSubscriber(s: SeedSubscriber, seededAt: Date): StoredSubscriber {
   return {
     msisdn: s.msisdn,
     servicePassword: s.servicePassword,
@@ -430,6 +434,7 @@ function toStoredSubscriber(s: SeedSubscriber): StoredSubscriber {
       contractEndsAt: x.contractEndsAt ?? null,
       penaltyFen: x.penaltyFen ?? 0,
       endedAt: null,
+      lastUsedAt: x.lastUsedDaysAgo == null ? null : new Date(seededAt.getTime() - x.lastUsedDaysAgo * 86_400_000).toISOString(),
     })),
   };
 }

@@ -78,6 +78,7 @@ export const subscriptionSchema = z.object({
   contractEndsAt: z.string().nullable(),
   penaltyFen: z.number().int(),
   notes: z.array(z.string()),
+  lastUsedAt: z.string().nullable().default(null),
 });
 
 export const unsubscribeRequestSchema = z.object({

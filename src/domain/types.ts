@@ -52,6 +52,8 @@ export interface Subscription {
   /** Penalty for ending the contract early, in fen; 0 when none. */
   penaltyFen: number;
   notes: string[];
+  /** ISO timestamp the service was last used (played, consumed, called); null: never, or not measured. */
+  lastUsedAt: string | null;
 }
 
 /** Facts about a subscriber that matter before closing a number or broadband. */

@@ -9,10 +9,25 @@ export type Intent =
   | 'confirm'
   | 'deny'
   | 'greeting'
-  | 'other';
+  | 'other'
+  /** Wants to see every paid item on the number (我每个月都扣了些什么). */
+  | 'review'
+  /** A charge the user does not recognise or never agreed to, without asking to cancel (没订过怎么扣费了). */
+  | 'unwanted_charge'
+  /** Still charged for something already cancelled (退订了还在扣钱). */
+  | 'still_charged'
+  /** Take back a request that was already filed (撤销, 刚才那个别退了). */
+  | 'undo'
+  /** Wants the receipt or ticket number of a filed request again (把回执再发我一次). */
+  | 'receipt'
+  /** Lost or stolen phone, or leaked personal data: urgent suspension, not an unsubscription (手机丢了). */
+  | 'lost_phone'
+  /** A question about consequences before deciding: fees, penalties, effective date, re-subscribing (退订会不会扣钱). */
+  | 'fee_question';
 
 export const INTENTS: readonly Intent[] = [
   'unsubscribe', 'query_status', 'human_agent', 'cancel', 'help', 'confirm', 'deny', 'greeting', 'other',
+  'review', 'unwanted_charge', 'still_charged', 'undo', 'receipt', 'lost_phone', 'fee_question',
 ];
 
 /** Which of the listed items the user picked: 1-based positions, or all of them. */

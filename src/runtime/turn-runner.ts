@@ -331,9 +331,13 @@ export class TurnRunner implements ConversationPort {
             backend.listSubscriptions(effect.params.msisdn),
             backend.getSubscriber(effect.params.msisdn),
           ]);
+          const quarterAgo = this.deps.now() - 90 * 86_400_000;
           return {
             type: 'subscriptions.loaded',
-            subscriptions,
+            subscriptions: subscriptions.map((s) => ({
+              ...s,
+              unused: s.monthlyFeeFen > 0 && s.target !== 'number' && (s.lastUsedAt === null || Date.parse(s.lastUsedAt) < quarterAgo),
+            })),
             profile: { arrearsFen: profile.arrearsFen, balanceFen: profile.balanceFen, boundAccounts: profile.boundAccounts },
           };
         } catch (err) {

@@ -44,6 +44,11 @@ export interface LowdbBotStoreOptions {
 export class LowdbBotStore implements BotStore {
   /** Read-modify-write of a conversation's ticket list, one at a time per conversation. */
   private readonly mutex = new KeyedMutex();
+  /**
+   * The open rows as objects, mirroring the `open` log: listOpen() is called once per status
+   * delivery and once per open row in every notifier sweep, so it must cost a copy, not a parse.
+   */
+  private readonly open = new Map<string, TrackedRequest>();
 
   private constructor(
     private readonly conversations: KeyedLog<ConversationRecord>,
@@ -69,6 +74,7 @@ export class LowdbBotStore implements BotStore {
         track(await KeyedLog.open<TrackedRequest>(join(dir, 'open'), { segmentBytes: 4 * 1024 * 1024, retainValues: true })),
         track(await JsonLinesFile.open<HandoffRequest>(join(dir, 'handoff-requests.jsonl'))),
       );
+      for (const row of await store.openRows.values()) store.open.set(row.ticket, row);
       await store.migrateLegacy(join(dataDir, 'bot.json'));
       return store;
     } catch (err) {
@@ -94,29 +100,29 @@ export class LowdbBotStore implements BotStore {
       const opening: TrackedRequest[] = [];
       for (const row of candidates) {
         let stored = list.find((r) => r.ticket === row.ticket);
-        if (!stored && !this.openRows.has(row.ticket)) {
+        if (!stored && !this.open.has(row.ticket)) {
           stored = { ...row, open: !FINAL_STATUSES.includes(row.notifiedStatus) };
           list.push(stored);
           listChanged = true;
         }
         // The list row says whether the final status was delivered; the open index follows it, which
         // also repairs an index write lost to a crash when the filing turn is replayed.
-        if (stored?.open && !this.openRows.has(row.ticket)) opening.push(strip(stored));
+        if (stored?.open && !this.open.has(row.ticket)) opening.push(strip(stored));
       }
       await Promise.all([
         listChanged ? this.tickets.put(conversationId, list) : undefined,
-        ...opening.map((row) => this.openRows.put(row.ticket, row)),
+        ...opening.map((row) => this.putOpen(row)),
       ]);
     })));
   }
 
   async listOpen(): Promise<TrackedRequest[]> {
-    return this.openRows.values();
+    return [...this.open.values()].map((r) => ({ ...r }));
   }
 
   /** A ticket that is not open (unknown, or its final status was already delivered) is left as it is. */
   async markNotified(ticket: string, status: RequestStatus): Promise<void> {
-    const row = await this.openRows.get(ticket);
+    const row = this.open.get(ticket);
     if (!row) return;
     await this.mutex.run(row.conversationId, async () => {
       const list = (await this.tickets.get(row.conversationId)) ?? [];
@@ -128,9 +134,9 @@ export class LowdbBotStore implements BotStore {
         await this.tickets.put(row.conversationId, list);
       }
       // Closed last: should the process die in between, the status is delivered again, not lost.
-      if (!this.openRows.has(ticket)) return;
-      if (open) await this.openRows.put(ticket, { ...row, notifiedStatus: status });
-      else await this.openRows.delete(ticket);
+      if (!this.open.has(ticket)) return;
+      if (open) await this.putOpen({ ...row, notifiedStatus: status });
+      else await this.deleteOpen(ticket);
     });
   }
 
@@ -162,6 +168,30 @@ export class LowdbBotStore implements BotStore {
     ]);
   }
 
+  /** Changes the mirror at once (as the log's own reads do) and undoes that should the write fail. */
+  private async putOpen(row: TrackedRequest): Promise<void> {
+    const before = this.open.get(row.ticket);
+    this.open.set(row.ticket, { ...row });
+    try {
+      await this.openRows.put(row.ticket, row);
+    } catch (err) {
+      if (before) this.open.set(row.ticket, before);
+      else this.open.delete(row.ticket);
+      throw err;
+    }
+  }
+
+  private async deleteOpen(ticket: string): Promise<void> {
+    const before = this.open.get(ticket);
+    this.open.delete(ticket);
+    try {
+      await this.openRows.delete(ticket);
+    } catch (err) {
+      if (before) this.open.set(ticket, before);
+      throw err;
+    }
+  }
+
   /** Imports DATA_DIR/bot.json (the earlier single-file layout) once, then renames it. */
   private async migrateLegacy(file: string): Promise<void> {
     if (!existsSync(file)) return;
@@ -182,7 +212,7 @@ export class LowdbBotStore implements BotStore {
         byConversation.set(row.conversationId, [...(byConversation.get(row.conversationId) ?? []), { ...row }]);
       }
       await Promise.all([...byConversation].map(([id, list]) => this.tickets.put(id, list)));
-      await Promise.all(Object.values(legacy.tracked ?? {}).filter((r) => r.open).map((r) => this.openRows.put(r.ticket, strip(r))));
+      await Promise.all(Object.values(legacy.tracked ?? {}).filter((r) => r.open).map((r) => this.putOpen(strip(r))));
       const known = await this.handoff.readAll();
       if (known.length === 0) for (const r of legacy.handoffRequests ?? []) await this.handoff.append(r);
       renameSync(file, `${file}.migrated`);

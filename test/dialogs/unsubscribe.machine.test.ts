@@ -468,3 +468,25 @@ describe('receipts', () => {
     expect(sayKeys(shown.last)).toEqual(['receipt.again']);
   });
 });
+
+describe('subscription review', () => {
+  it('lists every paid item with usage, points out the unused ones, and offers no cancel-everything button', () => {
+    const subs = [
+      { ...SUBS.videoRingback, since: '2024-03-15', channel: '短信', lastUsedAt: null, unused: true },
+      { ...SUBS.musicMember, since: '2025-01-08', channel: 'APP', lastUsedAt: '2026-11-20T00:00:00.000Z', unused: false },
+      SUBS.numberLine,
+    ];
+    const r = run([say({ intent: 'review', msisdn: MSISDN }), result.codeSent(), user.code(), result.verified(), result.loaded(subs)]);
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+    const [shown] = ofType(r.last, 'say');
+    expect(shown!.params.key).toBe('review.header');
+    expect(shown!.params.lines!.map((l) => l.key)).toEqual(['review.itemNeverUsed', 'review.item', 'review.total', 'review.unused', 'review.prompt']);
+    expect(shown!.params.lines!.find((l) => l.key === 'review.unused')!.params).toMatchObject({ names: '视频彩铃', savingFen: SUBS.videoRingback.monthlyFeeFen });
+    expect(shown!.params.choices!.map((c) => c.key)).toEqual(['choice.item', 'choice.item']);
+
+    const picked = run([say({ choice: { kind: 'indexes', indexes: [1, 2] } })], r.snapshot);
+    expect(where(picked.snapshot)).toBe('session.awaitingConfirmation');
+    expect(lineKeys(picked.last)).toEqual(expect.arrayContaining(['warn.service.title']));
+    expect(ofType(picked.last, 'fileRequests')).toEqual([]);
+  });
+});
