@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { loadCatalogue } from './domain/catalogue.js';
 import type { Catalogue } from './domain/types.js';
 import { I18n } from './i18n/i18n.js';
+import { loadLocaleRequests } from './i18n/locale-request.js';
 import { createLogger, type Logger } from './log.js';
 import { createNlu } from './nlu/index.js';
 import type { Nlu } from './nlu/nlu.js';
@@ -118,6 +119,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     maxMessageChars: config.maxMessageChars,
     handoffHoursText: config.handoff.hoursText,
     undoWindowMinutes: config.undoWindowMinutes,
+    localeRequest: loadLocaleRequests(),
   });
   // The self-hosted Direct Line channel is off with a MicrosoftAppId: Azure Bot Service provides one (docs/directline.md).
   const directLineStore = config.bot.appId ? undefined : await JsonDirectLineStore.open(join(config.dataDir, 'directline.json'));

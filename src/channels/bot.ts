@@ -9,7 +9,10 @@ import type { Reply, TurnOutput, TurnRunner } from '../runtime/turn-runner.js';
 export function toActivities(output: Pick<TurnOutput, 'replies' | 'state'>): Partial<Activity>[] {
   return output.replies.map((reply: Reply) => {
     const activity: Partial<Activity> = reply.choices.length > 0
-      ? MessageFactory.suggestedActions(reply.choices.map((c): CardAction => ({ type: ActionTypes.ImBack, title: c.title, value: c.value })), reply.text)
+      ? MessageFactory.suggestedActions(reply.choices.map((c): CardAction => (c.title === c.value
+        ? { type: ActionTypes.ImBack, title: c.title, value: c.value }
+        // The button shows its title in the chat but sends the value the NLU understands (e.g. English title, Chinese value).
+        : { type: ActionTypes.MessageBack, title: c.title, text: c.value, displayText: c.title, value: c.value })), reply.text)
       : MessageFactory.text(reply.text);
     // Plain text: the replies' line breaks are meaningful, and markdown rendering would join them.
     activity.textFormat = 'plain';

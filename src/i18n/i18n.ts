@@ -36,7 +36,9 @@ export class I18n {
     if (this.tables.has(locale)) return locale;
     const lang = locale.toLowerCase();
     for (const name of this.tables.keys()) if (name.toLowerCase() === lang) return name;
-    return DEFAULT_LOCALE;
+    // Traditional-script regions and tags read zh-TW; any English reads en-US; the rest of Chinese reads zh-CN.
+    const family = /^zh-(hk|mo|tw|hant)/.test(lang) ? 'zh-TW' : /^en\b/.test(lang) ? 'en-US' : DEFAULT_LOCALE;
+    return this.tables.has(family) ? family : DEFAULT_LOCALE;
   }
 
   /** Keys of the default locale starting with `prefix`. */

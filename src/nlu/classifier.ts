@@ -20,6 +20,8 @@ export interface IntentClassifier {
   /** Softmax temperature fitted on out-of-fold predictions of the training data. */
   readonly temperature: number;
   predict(features: readonly string[]): Prediction;
+  /** How many of the features were seen in training (length buckets not counted): 0 means no evidence at all. */
+  known(features: readonly string[]): number;
 }
 
 /** 'logistic': sparse softmax regression (default); 'bayes': natural's naive Bayes. */
@@ -41,6 +43,7 @@ export interface TrainOptions {
 interface Scorer {
   labels: string[];
   scores(features: readonly string[], out: Float64Array): Float64Array;
+  has(feature: string): boolean;
 }
 
 /**
@@ -134,7 +137,7 @@ function softmax(scores: Float64Array, temperature: number, out: Float64Array): 
 
 function bayesScorer(examples: readonly LabeledFeatures[], options: TrainOptions): Scorer {
   const tables = toLogTables(trainBayes(examples, options.smoothing ?? 1));
-  return { labels: tables.labels, scores: (features, out) => logScores(tables, features, out) };
+  return { labels: tables.labels, scores: (features, out) => logScores(tables, features, out), has: (f) => tables.logLikelihood.has(f) };
 }
 
 /** mulberry32, for a reproducible example order. */
@@ -217,6 +220,7 @@ function logisticScorer(examples: readonly LabeledFeatures[], options: TrainOpti
   const intercept = w.slice(bias, bias + k);
   return {
     labels,
+    has: (f) => rows.has(f),
     scores(features, out) {
       out.set(intercept);
       for (const f of features) {
@@ -277,6 +281,11 @@ export function trainIntentClassifier(examples: readonly LabeledFeatures[], opti
       let best = 0;
       for (let c = 1; c < k; c++) if (probabilities[c]! > probabilities[best]!) best = c;
       return { label: scorer.labels[best]!, confidence: probabilities[best]!, probabilities };
+    },
+    known(features: readonly string[]): number {
+      let n = 0;
+      for (const f of features) if (!f.startsWith('len:') && scorer.has(f)) n++;
+      return n;
     },
   };
 }

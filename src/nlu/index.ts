@@ -35,12 +35,22 @@ export interface TrainedNlu extends Nlu {
 }
 
 /** Fixed confidences for rule decisions: high, but below 1 so the dialog can still rank them. */
-const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, empty: 1 } as const;
+const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, empty: 1, noEvidence: 0.5 } as const;
 /** Intents a negated unsubscribe request may fall back to; anything else becomes 'cancel'. */
-const NEGATED_FALLBACKS: ReadonlySet<string> = new Set(['cancel', 'query_status', 'help', 'human_agent', 'deny', 'other']);
+const NEGATED_FALLBACKS: ReadonlySet<string> = new Set([
+  'cancel', 'undo', 'query_status', 'still_charged', 'unwanted_charge', 'fee_question', 'receipt', 'lost_phone', 'review', 'help', 'human_agent', 'deny', 'other',
+]);
 const NEGATED_EXCLUDED: ReadonlySet<string> = new Set(['unsubscribe', 'confirm']);
 const VETO_EXCLUDED: ReadonlySet<string> = new Set(['unsubscribe']);
-const UNSUBSCRIBE_LIKE: ReadonlySet<Intent> = new Set(['unsubscribe', 'query_status']);
+/** Intents about a cancellation or a charge: a category word (会员, 宽带) sets their target. */
+const UNSUBSCRIBE_LIKE: ReadonlySet<Intent> = new Set(['unsubscribe', 'query_status', 'still_charged', 'unwanted_charge', 'undo', 'fee_question']);
+/**
+ * A pasted operator SMS (回复TD退订) means "cancel this" unless the user says something more
+ * specific around it: that it was never ordered, that it is still charged, or what it would cost.
+ */
+const OVERRIDES_QUOTED_SMS: ReadonlySet<string> = new Set([
+  'unwanted_charge', 'still_charged', 'fee_question', 'review', 'undo', 'receipt', 'lost_phone', 'query_status', 'human_agent',
+]);
 
 /**
  * Builds the NLU: loads the lexicon and jieba (about 0.25 s, shared per process) and trains the
@@ -90,7 +100,10 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
     const prediction = classifier.predict(features);
     const intent = prediction.label as Intent;
-    if (rules.wantsHuman(normalized)) {
+    if (!negated && rules.quotesSmsCommand(normalized) && !OVERRIDES_QUOTED_SMS.has(intent)) {
+      return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
+    }
+    if (rules.wantsHuman(fixed)) {
       return { intent: 'human_agent', confidence: intent === 'human_agent' ? Math.max(prediction.confidence, RULE_CONFIDENCE.human) : RULE_CONFIDENCE.human };
     }
     if (negated && (intent === 'unsubscribe' || intent === 'confirm')) {
@@ -103,6 +116,8 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
       const next = bestExcluding(prediction.probabilities, VETO_EXCLUDED, () => true);
       return { intent: (next?.label ?? 'other') as Intent, confidence: next?.confidence ?? 0.5 };
     }
+    // Nothing the model ever saw (🙂, asdfgh, ？？？): its answer would be the class prior, not a reading.
+    if (classifier.known(features) === 0) return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
     return { intent, confidence: prediction.confidence };
   }
 

@@ -35,7 +35,7 @@ const lexiconSchema = z.object({
   }),
   vetoes: z.object({ orderVerbs: z.array(z.string()), cancelWords: z.array(z.string()), shopWords: z.array(z.string()) }),
   mask: z.object({ keep: z.array(z.string()), extra: z.record(z.string(), z.enum(['vas', 'addon', 'plan', 'broadband'])) }),
-  typos: z.object({ map: z.record(z.string(), z.string()) }),
+  typos: z.object({ map: z.record(z.string(), z.string()), latin: z.record(z.string(), z.string()).default({}) }),
   numerals: z.object({
     digits: z.record(z.string(), z.number().int()),
     units: z.record(z.string(), z.number().int()),

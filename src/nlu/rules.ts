@@ -3,12 +3,18 @@ import type { Lexicon } from './lexicon.js';
 
 /** Keyword rules over normalised text: the places where a rule is clearly better than the classifier. */
 export interface Rules {
-  /** Fixes common misspellings (彩玲 → 彩铃) for keyword and service matching. */
+  /**
+   * Fixes common misspellings (彩玲 → 彩铃), a few emoji (👌 → 好的) and latin words typed for
+   * Chinese ones (tuiding, td, qx, cancel → 退订/取消) for classification and matching. Latin words
+   * are replaced only when whole, so the td of a ticket number (td20261124000123) stays.
+   */
   fixTypos(text: string): string;
   /** The user takes back a cancellation (我不想退订了, 先别取消, 取消退订). */
   negated(text: string): boolean;
-  /** The whole message is an SMS unsubscribe command (TD, 0000, QX…), or quotes one (回复TD退订). */
+  /** The whole message is an SMS unsubscribe command (TD, 0000, QX…). */
   smsCommand(text: string): boolean;
+  /** The message quotes an operator SMS's unsubscribe instruction (回复TD退订), usually pasted with or without a request. */
+  quotesSmsCommand(text: string): boolean;
   /** The user asks for a person (转人工, 人工客服). */
   wantsHuman(text: string): boolean;
   /** The message cannot be an unsubscribe request: it orders something (开通, 续订) or is about a shop order (淘宝订单). */
@@ -29,6 +35,8 @@ function keywordList(lists: Record<TargetType, string[]>): { word: string; targe
 
 export function createRules(lexicon: Lexicon): Rules {
   const typos = Object.entries(lexicon.typos.map).sort((a, b) => b[0].length - a[0].length);
+  const latinWords = new Map(Object.entries(lexicon.typos.latin).map(([k, v]) => [k.toLowerCase(), v]));
+  const latinRun = /[a-z0-9]+/g;
   const negations = lexicon.negation.map((p) => new RegExp(p, 'g'));
   const exceptions = lexicon.negationExceptions;
   const human = lexicon.human;
@@ -56,6 +64,7 @@ export function createRules(lexicon: Lexicon): Rules {
     fixTypos(text) {
       let s = text;
       for (const [wrong, right] of typos) if (s.includes(wrong)) s = s.split(wrong).join(right);
+      if (latinWords.size > 0 && /[a-z]/.test(s)) s = s.replace(latinRun, (run) => latinWords.get(run) ?? run);
       return s;
     },
     negated(text) {
@@ -71,7 +80,9 @@ export function createRules(lexicon: Lexicon): Rules {
     smsCommand(text) {
       const compact = text.replace(PUNCTUATION, '');
       if (smsExact.has(compact)) return true;
-      if (smsPattern.test(compact) && !/^td\d{14}$/.test(compact)) return true;
+      return smsPattern.test(compact) && !/^td\d{14}$/.test(compact);
+    },
+    quotesSmsCommand(text) {
       return smsReply.test(text);
     },
     wantsHuman(text) {

@@ -4,8 +4,7 @@ import { FINAL_STATUSES } from '../domain/types.js';
 import type { ConversationPort, HandoffService } from '../handoff/handoff-service.js';
 import type { Logger } from '../log.js';
 import { maskMsisdn } from '../privacy/mask.js';
-import type { SlaStore } from '../store/lowdb-sla-store.js';
-import type { TrackingStore } from '../store/stores.js';
+import type { SlaStore, TrackingStore } from '../store/stores.js';
 
 const HOUR_MS = 3_600_000;
 /** Used when a request's service is no longer in the catalogue. */

@@ -85,6 +85,8 @@ export class TurnRunner implements ConversationPort {
     handoffHoursText: string;
     /** Minutes after filing during which 撤销 can withdraw a request (0: off). */
     undoWindowMinutes: number;
+    /** The locale a short message asks to switch to (English please / 请用繁体), or null. */
+    localeRequest: (normalized: string) => string | null;
   }) {}
 
   /** The channel's proactive sender (created after the runner, at the edge). */
@@ -119,8 +121,10 @@ export class TurnRunner implements ConversationPort {
 
   private async turn(input: MessageInput): Promise<TurnOutput> {
     const { store, i18n, logger, now, handoff, transcripts } = this.deps;
-    const locale = i18n.resolve(input.locale);
     const record = await store.getConversation(input.conversationId);
+    const asked = input.text.length <= this.deps.maxMessageChars ? this.deps.localeRequest(this.deps.nlu.parse(input.text).normalized) : null;
+    const pinnedLocale = asked ?? record?.pinnedLocale;
+    const locale = i18n.resolve(pinnedLocale ?? input.locale);
     const notices: Message[] = [];
     let snapshot = this.restore(record, input.conversationId, notices);
     const at = new Date(now()).toISOString();
@@ -134,6 +138,8 @@ export class TurnRunner implements ConversationPort {
       outgoing = [this.render({ key: 'input.empty' }, locale)];
     } else if (text.length > this.deps.maxMessageChars) {
       outgoing = [this.render({ key: 'input.tooLong' }, locale)];
+    } else if (asked) {
+      outgoing = [this.render({ key: 'locale.switched' }, locale)];
     } else if (ticket && this.deps.phrases.leaves(this.deps.nlu.parse(text).normalized)) {
       // 取消转人工 / 结束人工: the handoff machine tells the user what happens next.
       await handoff.cancelByUser(input.conversationId);
@@ -161,6 +167,7 @@ export class TurnRunner implements ConversationPort {
       locale,
       lastActiveAt: at,
       reference: input.reference ?? record?.reference ?? null,
+      ...(pinnedLocale ? { pinnedLocale: i18n.resolve(pinnedLocale) } : {}),
     };
     await store.putConversation(next);
     const replies = silent ? [] : [...notices.map((m) => this.render(m, locale)), ...outgoing];
@@ -249,7 +256,8 @@ export class TurnRunner implements ConversationPort {
 
   private understand(text: string, snapshot: Snapshot, locale: string): Utterance {
     const parsed = this.deps.nlu.parse(text, { subscriptions: snapshot.context.subscriptions });
-    const phrase = this.deps.i18n.t('confirm.number.phrase', {}, locale);
+    // Compared after the same normalisation as the text: 确认销号 typed under zh-TW still counts.
+    const phrase = this.deps.nlu.parse(this.deps.i18n.t('confirm.number.phrase', {}, locale)).normalized;
     const compact = (s: string) => s.replace(/[\s，。！,.!“”"']/g, '');
     return {
       intent: parsed.intent,

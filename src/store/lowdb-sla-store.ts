@@ -1,13 +1,7 @@
 import { join } from 'node:path';
 import { JsonFileDb } from './json-file-db.js';
 
-/** Requests already escalated for missing their service-level deadline. */
-export interface SlaStore {
-  wasEscalated(ticket: string): Promise<boolean>;
-  /** Resolves once durable. */
-  markEscalated(ticket: string, at: string, newDueAt: string): Promise<void>;
-  close(): Promise<void>;
-}
+import type { SlaStore } from './stores.js';
 
 interface SlaData {
   escalated: Record<string, { at: string; newDueAt: string }>;

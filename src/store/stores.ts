@@ -11,6 +11,8 @@ export interface ConversationRecord {
   lastActiveAt: string;
   /** Bot Framework conversation reference (JSON), for proactive messages. */
   reference: unknown;
+  /** A reply language the user asked for (English please / 请用繁体); wins over the activity's locale. */
+  pinnedLocale?: string;
 }
 
 /** Dialog snapshots by conversation id. put() resolves after the record is durable. */
@@ -76,3 +78,11 @@ export interface HandoffRequestStore {
 }
 
 export type BotStore = ConversationStore & TrackingStore & VerificationStore & HandoffRequestStore & { close(): Promise<void> };
+
+/** Requests already escalated for missing their service-level deadline. */
+export interface SlaStore {
+  wasEscalated(ticket: string): Promise<boolean>;
+  /** Resolves once durable. */
+  markEscalated(ticket: string, at: string, newDueAt: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -62,3 +62,27 @@ describe('turn runner', () => {
     expect(outs[1]!.state).toBe('session.awaitingCode');
   });
 });
+
+describe('reply language', () => {
+  it('follows the activity locale, mapping zh-HK to Traditional and en-GB to English', async () => {
+    const app = await open();
+    const hk = await app.runner.handleMessage({ conversationId: 'hk', text: '你好', locale: 'zh-HK', reference: {} });
+    expect(hk.locale).toBe('zh-TW');
+    expect(hk.replies[0]!.text).toBe(app.i18n.t('greeting.text', {}, 'zh-TW'));
+    const gb = await app.runner.handleMessage({ conversationId: 'gb', text: '你好', locale: 'en-GB', reference: {} });
+    expect(gb.replies[0]!.text).toBe(app.i18n.t('greeting.text', {}, 'en-US'));
+  });
+
+  it('switches when the user asks and keeps the choice for later turns, whatever the activity says', async () => {
+    const app = await open();
+    const switched = await say(app, 'English please');
+    expect(switched.replies.map((r) => r.text)).toEqual([app.i18n.t('locale.switched', {}, 'en-US')]);
+    const next = await say(app, '退订视频彩铃');
+    expect(next.locale).toBe('en-US');
+    expect(next.replies[0]!.text).toBe(app.i18n.t('identity.number.prompt', {}, 'en-US'));
+    const back = await say(app, '請用繁體');
+    expect(back.locale).toBe('zh-TW');
+    // Switching language does not disturb the dialog.
+    expect(back.state).toBe('session.askingNumber');
+  });
+});

@@ -49,6 +49,15 @@ describe('KeyedLog', () => {
     for (let k = 0; k < 10; k++) expect((await log.get(`k${k}`))?.n).toBe(190 + k);
   });
 
+  it('keeps keys with quotes, backslashes, tabs, newlines and Chinese across reopening', async () => {
+    const keys = ['plain', 'a "quoted" key', 'back\\slash', 'tab\there', 'new\nline', '会话-1', '19:abc@thread.v2;messageid=1', ''];
+    let log = await openLog();
+    for (const [i, key] of keys.entries()) await log.put(key, doc(i));
+    log = await reopen(log);
+    for (const [i, key] of keys.entries()) expect(await log.get(key)).toEqual(doc(i));
+    expect(log.keys().sort()).toEqual([...keys].sort());
+  });
+
   it('reads values back from the file once they left the cache', async () => {
     let log = await openLog({ cacheEntries: 2 });
     for (let i = 0; i < 20; i++) await log.put(`k${i}`, doc(i));
