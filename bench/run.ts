@@ -5,6 +5,8 @@
  *                          [--stored-small 100] [--stored-large 100000] [--stored-rounds 6]
  *                          [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--out file]
  *
+ * --quiet-wait S waits up to S seconds (default 30) before each measured run for other processes
+ * to leave the CPU alone (a shared machine); the share they used anyway is in the report.
  * --profile runs the first Tuiding with --cpu-prof and summarises where its CPU went during the
  * measured run; --keep leaves the work folder (data folders, the raw .cpuprofile) in place.
  *
@@ -34,7 +36,7 @@ import { DATA_ASSETS_DIR, PROJECT_ROOT } from '../src/paths.js';
 import { LowdbBotStore } from '../src/store/lowdb-bot-store.js';
 import type { ConversationRecord } from '../src/store/stores.js';
 import { BenchChannel } from './lib/channel.js';
-import { cpuMs, freePort, machineCpuMs, rssBytes, sampleRss, startChild, stopChild, type Started } from './lib/child.js';
+import { cpuMs, freePort, machineCpuMs, rssBytes, sampleRss, startChild, stopChild, waitQuiet, type Started } from './lib/child.js';
 import { runFlows, STEPS } from './lib/driver.js';
 import { destroyAgents } from './lib/http.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
@@ -52,15 +54,17 @@ interface Options {
   skipStored: boolean;
   profile: boolean;
   keep: boolean;
+  /** Longest wait for a quiet machine before each measured run, ms (0: do not wait). */
+  quietWaitMs: number;
   out: string;
 }
 
-const USAGE = 'node dist/bench/run.js [--conversations 50] [--rounds 10] [--repeat 3] [--warmup-rounds 1] [--stored-small 100] [--stored-large 100000] [--stored-rounds 6] [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--out bench/results/latest.json]';
+const USAGE = 'node dist/bench/run.js [--conversations 50] [--rounds 10] [--repeat 3] [--warmup-rounds 1] [--stored-small 100] [--stored-large 100000] [--stored-rounds 6] [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--quiet-wait 30] [--out bench/results/latest.json]';
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     conversations: 50, rounds: 10, repeat: 3, warmupRounds: 1, storedSmall: 100, storedLarge: 100_000, storedRounds: 6, storedRepeat: 2,
-    skipStored: false, profile: false, keep: false, out: join(PROJECT_ROOT, 'bench', 'results', 'latest.json'),
+    skipStored: false, profile: false, keep: false, quietWaitMs: 30_000, out: join(PROJECT_ROOT, 'bench', 'results', 'latest.json'),
   };
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
@@ -84,6 +88,7 @@ function parseArgs(argv: string[]): Options {
       case '--skip-stored': o.skipStored = true; break;
       case '--profile': o.profile = true; break;
       case '--keep': o.keep = true; break;
+      case '--quiet-wait': o.quietWaitMs = int('quiet-wait', value(), 0, 120) * 1000; break;
       case '--out': o.out = String(value()); break;
       case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
       default: throw new Error(`unknown argument ${a}\n${USAGE}`);
@@ -209,6 +214,10 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
     next += o.warmupRounds * perRound;
   }
   const from = next;
+  if (o.quietWaitMs > 0) {
+    const q = await waitQuiet(o.quietWaitMs);
+    if (!q.quiet) log(`bench: the machine stayed busy for ${Math.round(q.waitedMs / 1000)} s; measuring anyway`);
+  }
   const rss = sampleRss(pid);
   const cpu0 = cpuMs(pid);
   const self0 = process.cpuUsage();

@@ -1,7 +1,7 @@
 import { and, assign, setup } from 'xstate';
 import { matchSubscriptions, pick } from './selection.js';
 import type {
-  DialogContext, DialogEvent, DialogSubscription, FiledRequest, HandoffReason, Message, Utterance,
+  DialogContext, DialogEvent, DialogSubscription, FiledRequest, HandoffReason, Message, RequestView, Utterance,
 } from './unsubscribe.types.js';
 
 /**
@@ -131,10 +131,35 @@ function receiptLines(requests: FiledRequest[], context?: DialogContext): Messag
   return lines;
 }
 
-function showRequests(requests: FiledRequest[], view: 'status' | 'receipt'): { key: string; lines: Message[] } {
+function showRequests(requests: FiledRequest[], view: RequestView): { key: string; lines: Message[] } {
   if (requests.length === 0) return { key: 'status.none', lines: [] };
-  return view === 'receipt' ? { key: 'receipt.again', lines: receiptLines(requests) } : { key: 'status.header', lines: statusLines(requests) };
+  if (view === 'receipt') return { key: 'receipt.again', lines: receiptLines(requests) };
+  if (view === 'charges') return { key: 'charges.header', lines: chargeLines(requests) };
+  return { key: 'status.header', lines: statusLines(requests) };
 }
+
+/**
+ * 退订了还在扣钱: for each cancellation, when charging stops and why a charge may still appear.
+ * Monthly fees are billed per calendar month, so a charge in the month of cancelling is expected.
+ */
+function chargeLines(requests: FiledRequest[]): Message[] {
+  return requests.map((r) => ({
+    key: r.status === 'completed' ? 'charges.completed' : r.status === 'submitted' || r.status === 'processing' ? 'charges.pending' : 'charges.notCancelled',
+    params: { name: r.serviceName, ticket: r.ticket, effectiveAt: r.effectiveAt },
+  }));
+}
+
+function viewOf(intent: Utterance['intent'] | undefined): RequestView {
+  return intent === 'receipt' ? 'receipt' : intent === 'still_charged' ? 'charges' : 'status';
+}
+
+function isRequestView(purpose: DialogContext['purpose']): purpose is RequestView {
+  return purpose === 'status' || purpose === 'receipt' || purpose === 'charges';
+}
+
+const viewOfPurpose = (purpose: DialogContext['purpose']): RequestView => (isRequestView(purpose) ? purpose : 'status');
+
+const hasPendingCancellation = (requests: FiledRequest[]) => requests.some((r) => r.status === 'submitted' || r.status === 'processing');
 
 function statusLines(requests: FiledRequest[]): Message[] {
   return requests.map((r) => ({
@@ -192,11 +217,11 @@ export const unsubscribeMachine = setup({
     isComplaint: ({ event }) => utter(event)?.complaint === true,
     isHelp: isIntent('help'),
     isGreeting: isIntent('greeting'),
-    isStatus: isIntent('query_status', 'receipt'),
+    isStatus: isIntent('query_status', 'receipt', 'still_charged'),
     isIdleReply: isIntent('confirm', 'deny', 'cancel'),
     isVerified: ({ context }) => context.verified && context.msisdn !== null,
     ticketIsOurs: ({ context, event }) => { const t = utter(event)?.ticket; return t != null && context.tickets.includes(t); },
-    purposeIsStatus: ({ context }) => context.purpose === 'status' || context.purpose === 'receipt',
+    purposeIsStatus: ({ context }) => isRequestView(context.purpose),
     needsStrongCheck: ({ context }) => context.selected.some((s) => s.risk === 'strong') && !context.strongVerified,
     needsClosurePhrase: ({ context, event }) => closesNumber(context) && utter(event)?.confirmsNumberClosure !== true,
     // 我不确认销号 contains the phrase but says no.
@@ -264,9 +289,14 @@ export const unsubscribeMachine = setup({
         ],
       },
     ],
-    'status.loaded': {
-      actions: { type: 'say', params: ({ event }) => showRequests(event.requests, event.view) },
-    },
+    'status.loaded': [
+      {
+        // Still charged while a cancellation has not gone through: a human looks into it.
+        guard: ({ event }) => event.view === 'charges' && hasPendingCancellation(event.requests),
+        actions: [{ type: 'say', params: ({ event }) => showRequests(event.requests, event.view) }, { type: 'requestHuman', params: { reason: 'stillCharged' } }],
+      },
+      { actions: { type: 'say', params: ({ event }) => showRequests(event.requests, event.view) } },
+    ],
     'status.failed': { actions: { type: 'say', params: { key: 'status.failed' } } },
     'backend.withdrawn': {
       actions: [
@@ -303,7 +333,7 @@ export const unsubscribeMachine = setup({
             guard: 'isStatus',
             actions: [
               assign({ misses: 0 }),
-              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets, view: utter(event)?.intent === 'receipt' ? 'receipt' as const : 'status' as const }) },
+              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets, view: viewOf(utter(event)?.intent) }) },
             ],
             // A verified user, or a ticket filed in this very conversation, can be answered at once.
           },
@@ -316,7 +346,11 @@ export const unsubscribeMachine = setup({
             // Nothing found for an unverified user: verify first, then look again.
             guard: ({ context, event }) => event.requests.length === 0 && !context.verified,
             target: 'session',
-            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: event.view === 'receipt' ? 'receipt' as const : 'status' as const })),
+            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: event.view })),
+          },
+          {
+            guard: ({ event }) => event.view === 'charges' && hasPendingCancellation(event.requests),
+            actions: [{ type: 'say', params: ({ event }) => showRequests(event.requests, event.view) }, { type: 'requestHuman', params: { reason: 'stillCharged' } }],
           },
           {
             actions: { type: 'say', params: ({ event }) => showRequests(event.requests, event.view) },
@@ -342,7 +376,7 @@ export const unsubscribeMachine = setup({
             guard: 'isStatus',
             actions: [
               assign({ misses: 0 }),
-              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets, view: utter(event)?.intent === 'receipt' ? 'receipt' as const : 'status' as const }) },
+              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets, view: viewOf(utter(event)?.intent) }) },
             ],
           },
         ],
@@ -351,7 +385,7 @@ export const unsubscribeMachine = setup({
         routing: {
           description: 'Decides the first step: ask for the number, send a code, or go straight to the subscriptions.',
           always: [
-            { guard: ({ context }) => context.verified && (context.purpose === 'status' || context.purpose === 'receipt'), target: '#tuiding.idle', actions: { type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets, view: context.purpose === 'receipt' ? 'receipt' as const : 'status' as const }) } },
+            { guard: ({ context }) => context.verified && isRequestView(context.purpose), target: '#tuiding.idle', actions: { type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets, view: viewOfPurpose(context.purpose) }) } },
             { guard: 'isVerified', target: 'loadingSubscriptions' },
             { guard: ({ context }) => context.msisdn !== null, target: 'sendingCode' },
             { target: 'askingNumber' },
@@ -409,7 +443,7 @@ export const unsubscribeMachine = setup({
           entry: { type: 'checkCode', params: ({ context, event }) => ({ msisdn: context.msisdn!, code: utter(event)?.code ?? '' }) },
           on: {
             'identity.verified': [
-              { guard: 'purposeIsStatus', target: '#tuiding.idle', actions: [{ type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets, view: context.purpose === 'receipt' ? 'receipt' as const : 'status' as const }) }, assign(({ context }) => endDialog({ ...context, verified: true }))] },
+              { guard: 'purposeIsStatus', target: '#tuiding.idle', actions: [{ type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets, view: viewOfPurpose(context.purpose) }) }, assign(({ context }) => endDialog({ ...context, verified: true }))] },
               { target: 'loadingSubscriptions', actions: assign({ verified: true }) },
             ],
             'identity.failed': {

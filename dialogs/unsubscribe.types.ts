@@ -79,9 +79,12 @@ export interface Message {
   params?: Record<string, string | number>;
 }
 
-export type Purpose = 'unsubscribe' | 'status' | 'receipt' | 'review';
+/** How a list of filed requests is shown: progress, receipts, or an explanation of charges after cancelling. */
+export type RequestView = 'status' | 'receipt' | 'charges';
 
-export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint';
+export type Purpose = 'unsubscribe' | RequestView | 'review';
+
+export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint' | 'stillCharged';
 
 export interface DialogContext {
   purpose: Purpose;
@@ -126,7 +129,7 @@ export type DialogEvent =
   | { type: 'subscriptions.failed' }
   | { type: 'backend.filed'; requests: FiledRequest[] }
   | { type: 'backend.failed' }
-  | { type: 'status.loaded'; requests: FiledRequest[]; view: 'status' | 'receipt' }
+  | { type: 'status.loaded'; requests: FiledRequest[]; view: RequestView }
   | { type: 'status.failed' }
   | { type: 'backend.withdrawn'; withdrawn: FiledRequest[]; tooLate: FiledRequest[] }
   | { type: 'backend.withdrawFailed' };
@@ -139,6 +142,6 @@ export type DialogEffect =
   | { type: 'checkSecret'; params: { msisdn: string; value: string } }
   | { type: 'loadSubscriptions'; params: { msisdn: string } }
   | { type: 'fileRequests'; params: { msisdn: string; subscriptionIds: string[]; filingSeq: number } }
-  | { type: 'loadStatus'; params: { msisdn: string | null; ticket: string | null; tickets: string[]; view: 'status' | 'receipt' } }
+  | { type: 'loadStatus'; params: { msisdn: string | null; ticket: string | null; tickets: string[]; view: RequestView } }
   | { type: 'requestHuman'; params: { reason: HandoffReason } }
   | { type: 'withdrawRequests'; params: { tickets: string[] } };

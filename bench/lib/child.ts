@@ -106,3 +106,25 @@ export function machineCpuMs(): { busy: number; total: number } {
     return { busy: 0, total: 0 };
   }
 }
+
+/**
+ * Waits (at most maxMs) until the machine is quiet: two consecutive 500 ms windows in which
+ * processes other than this one used under `threshold` of the CPU. Resolves with the ms waited
+ * and whether it got quiet.
+ */
+export async function waitQuiet(maxMs: number, threshold = 0.15): Promise<{ waitedMs: number; quiet: boolean }> {
+  const t0 = performance.now();
+  let calm = 0;
+  while (performance.now() - t0 < maxMs) {
+    const m0 = machineCpuMs();
+    const s0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 500));
+    const m1 = machineCpuMs();
+    const s = process.cpuUsage(s0);
+    const total = Math.max(1, m1.total - m0.total);
+    const others = (m1.busy - m0.busy - (s.user + s.system) / 1000) / total;
+    calm = others < threshold ? calm + 1 : 0;
+    if (calm >= 2) return { waitedMs: Math.round(performance.now() - t0), quiet: true };
+  }
+  return { waitedMs: Math.round(performance.now() - t0), quiet: false };
+}

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { JsonFileDb } from '../store/json-file-db.js';
 
 export type HandoffStatus = 'pending' | 'assigned' | 'resolved' | 'expired' | 'cancelled';
-export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint' | 'slaBreach';
+export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint' | 'slaBreach' | 'stillCharged';
 
 /** One escalated chat. Times are ISO timestamps. */
 export interface HandoffTicket {

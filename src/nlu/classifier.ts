@@ -20,7 +20,7 @@ export interface IntentClassifier {
   /** Softmax temperature fitted on out-of-fold predictions of the training data. */
   readonly temperature: number;
   predict(features: readonly string[]): Prediction;
-  /** How many of the features were seen in training (length buckets not counted): 0 means no evidence at all. */
+  /** How many of the word and character-bigram features were seen in training: 0 means no evidence at all. */
   known(features: readonly string[]): number;
 }
 
@@ -284,7 +284,8 @@ export function trainIntentClassifier(examples: readonly LabeledFeatures[], opti
     },
     known(features: readonly string[]): number {
       let n = 0;
-      for (const f of features) if (!f.startsWith('len:') && scorer.has(f)) n++;
+      // Single characters are too weak to count: latin letters of gibberish (asdfgh) are all known.
+      for (const f of features) if ((f.startsWith('w:') || f.startsWith('b:')) && scorer.has(f)) n++;
       return n;
     },
   };

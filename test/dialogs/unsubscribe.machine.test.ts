@@ -490,3 +490,20 @@ describe('subscription review', () => {
     expect(ofType(picked.last, 'fileRequests')).toEqual([]);
   });
 });
+
+describe('still charged after cancelling', () => {
+  it('explains completed cancellations, and hands pending ones to a human', () => {
+    const vas = SUBS.musicMember;
+    const filed = run([...verifiedRequest({ intent: 'unsubscribe', serviceIds: [vas.serviceId] }), say({ intent: 'confirm' }), result.filed(vas)]);
+    const asked = run([say({ intent: 'still_charged' })], filed.snapshot);
+    expect(ofType(asked.last, 'loadStatus')[0]!.params.view).toBe('charges');
+
+    const done = run([result.status([{ ...filedRequest(vas), status: 'completed' }], 'charges')], asked.snapshot);
+    expect(lineKeys(done.last)).toEqual(['charges.completed']);
+    expect(ofType(done.last, 'requestHuman')).toEqual([]);
+
+    const stuck = run([result.status([{ ...filedRequest(vas), status: 'processing' }], 'charges')], asked.snapshot);
+    expect(lineKeys(stuck.last)).toEqual(['charges.pending']);
+    expect(ofType(stuck.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'stillCharged' } }]);
+  });
+});
