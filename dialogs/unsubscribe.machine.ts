@@ -184,6 +184,7 @@ export const unsubscribeMachine = setup({
     loadStatus: (_: unknown, _params: { msisdn: string | null; ticket: string | null; tickets: string[] }) => {},
     requestHuman: (_: unknown, _params: { reason: HandoffReason }) => {},
     withdrawRequests: (_: unknown, _params: { tickets: string[] }) => {},
+    suspendLine: (_: unknown, _params: { msisdn: string }) => {},
     /** Each confirmation gets its own number (part of the idempotency key); a retry keeps it. */
     nextFiling: assign(({ context }) => ({ filingSeq: context.filingSeq + 1 })),
     /** A new request from idle: keep what was verified, take the target and services named. */
@@ -213,6 +214,8 @@ export const unsubscribeMachine = setup({
     isHuman: isIntent('human_agent'),
     isUndo: isIntent('undo'),
     isReview: isIntent('review'),
+    isLostPhone: isIntent('lost_phone'),
+    purposeIsLostPhone: ({ context }) => context.purpose === 'lostPhone',
     hasLastFiling: ({ context }) => context.lastTickets.length > 0,
     isComplaint: ({ event }) => utter(event)?.complaint === true,
     isHelp: isIntent('help'),
@@ -323,6 +326,15 @@ export const unsubscribeMachine = setup({
           { guard: 'isComplaint', actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'complaint' } }] },
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
           {
+            // 手机丢了: advice first, then an urgent, reversible suspension after a check that does not need the phone.
+            guard: 'isLostPhone',
+            target: 'session',
+            actions: [
+              assign(({ context, event }) => ({ ...endDialog(context), purpose: 'lostPhone' as const, msisdn: context.verified ? context.msisdn : utter(event)!.msisdn })),
+              { type: 'say', params: { key: 'lost.advice' } },
+            ],
+          },
+          {
             // 我每个月都扣了些什么: verify, then list every paid item with usage, pointing out the unused ones.
             guard: 'isReview',
             target: 'session',
@@ -386,6 +398,9 @@ export const unsubscribeMachine = setup({
           description: 'Decides the first step: ask for the number, send a code, or go straight to the subscriptions.',
           always: [
             { guard: ({ context }) => context.verified && isRequestView(context.purpose), target: '#tuiding.idle', actions: { type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets, view: viewOfPurpose(context.purpose) }) } },
+            // A lost phone cannot receive an SMS code: the service password or ID digits prove identity instead.
+            { guard: ({ context }) => context.purpose === 'lostPhone' && context.strongVerified, target: 'awaitingSuspension' },
+            { guard: ({ context }) => context.purpose === 'lostPhone' && context.msisdn !== null, target: 'awaitingSecret', actions: { type: 'say', params: { key: 'lost.secret.prompt' } } },
             { guard: 'isVerified', target: 'loadingSubscriptions' },
             { guard: ({ context }) => context.msisdn !== null, target: 'sendingCode' },
             { target: 'askingNumber' },
@@ -399,7 +414,7 @@ export const unsubscribeMachine = setup({
           ],
           on: {
             'user.message': [
-              { guard: 'hasMsisdn', target: 'sendingCode', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn, misses: 0 })) },
+              { guard: 'hasMsisdn', target: 'routing', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn, misses: 0 })) },
               { guard: 'hasCode', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
             ],
           },
@@ -541,7 +556,10 @@ export const unsubscribeMachine = setup({
           description: 'Checking the service password or ID digits with the back end.',
           entry: { type: 'checkSecret', params: ({ context, event }) => ({ msisdn: context.msisdn!, value: utter(event)?.idTail ?? utter(event)?.code ?? '' }) },
           on: {
-            'secret.verified': { target: 'awaitingConfirmation', actions: assign({ strongVerified: true }) },
+            'secret.verified': [
+              { guard: 'purposeIsLostPhone', target: 'awaitingSuspension', actions: assign({ strongVerified: true }) },
+              { target: 'awaitingConfirmation', actions: assign({ strongVerified: true }) },
+            ],
             'secret.failed': {
               target: 'awaitingSecret',
               actions: { type: 'say', params: ({ event }) => ({ key: 'identity.secret.wrong', params: { left: event.attemptsLeft } }) },
@@ -577,6 +595,48 @@ export const unsubscribeMachine = setup({
                 actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'confirm.declined' } }],
               },
             ],
+          },
+        },
+        awaitingSuspension: {
+          description: 'Lost phone: waiting for the user to confirm the urgent, reversible suspension of the line.',
+          entry: [
+            assign({ prompt: { key: 'lost.confirm' }, promptChoices: [{ key: 'choice.suspend' }, { key: 'choice.decline' }] }),
+            { type: 'say', params: ({ context }) => ({ key: 'lost.confirm', params: { msisdn: context.msisdn ?? '' }, choices: context.promptChoices }) },
+          ],
+          on: {
+            'user.message': [
+              { guard: 'isConfirm', target: 'suspending' },
+              {
+                guard: 'isDecline',
+                target: '#tuiding.idle',
+                actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'lost.declined' } }],
+              },
+            ],
+          },
+        },
+        suspending: {
+          description: 'Asking the back end to suspend the line.',
+          entry: { type: 'suspendLine', params: ({ context }) => ({ msisdn: context.msisdn! }) },
+          on: {
+            'user.message': [
+              { guard: 'isHuman', actions: { type: 'requestHuman', params: { reason: 'user' } } },
+              { actions: { type: 'say', params: { key: 'file.inProgress' } } },
+            ],
+            'line.suspended': {
+              target: '#tuiding.idle',
+              actions: [
+                { type: 'say', params: ({ event }) => ({ key: 'lost.done', params: { ticket: event.ticket, at: event.suspendedAt } }) },
+                assign(({ context }) => endDialog(context)),
+              ],
+            },
+            'line.suspendFailed': {
+              target: '#tuiding.idle',
+              actions: [
+                assign(({ context }) => endDialog(context)),
+                { type: 'say', params: { key: 'lost.failed' } },
+                { type: 'requestHuman', params: { reason: 'backendFailed' } },
+              ],
+            },
           },
         },
         filing: {

@@ -82,7 +82,7 @@ export interface Message {
 /** How a list of filed requests is shown: progress, receipts, or an explanation of charges after cancelling. */
 export type RequestView = 'status' | 'receipt' | 'charges';
 
-export type Purpose = 'unsubscribe' | RequestView | 'review';
+export type Purpose = 'unsubscribe' | RequestView | 'review' | 'lostPhone';
 
 export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint' | 'stillCharged';
 
@@ -132,7 +132,9 @@ export type DialogEvent =
   | { type: 'status.loaded'; requests: FiledRequest[]; view: RequestView }
   | { type: 'status.failed' }
   | { type: 'backend.withdrawn'; withdrawn: FiledRequest[]; tooLate: FiledRequest[] }
-  | { type: 'backend.withdrawFailed' };
+  | { type: 'backend.withdrawFailed' }
+  | { type: 'line.suspended'; ticket: string; suspendedAt: string }
+  | { type: 'line.suspendFailed' };
 
 /** Effects the runtime carries out; each result comes back as one of the events above. */
 export type DialogEffect =
@@ -144,4 +146,5 @@ export type DialogEffect =
   | { type: 'fileRequests'; params: { msisdn: string; subscriptionIds: string[]; filingSeq: number } }
   | { type: 'loadStatus'; params: { msisdn: string | null; ticket: string | null; tickets: string[]; view: RequestView } }
   | { type: 'requestHuman'; params: { reason: HandoffReason } }
-  | { type: 'withdrawRequests'; params: { tickets: string[] } };
+  | { type: 'withdrawRequests'; params: { tickets: string[] } }
+  | { type: 'suspendLine'; params: { msisdn: string } };

@@ -13,7 +13,7 @@ import type {
   Subscription,
   UnsubscribeRequest,
 } from '../domain/types.js';
-import type { FileUnsubscriptionInput, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
+import type { FileUnsubscriptionInput, LineSuspension, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
 
 export interface EmbeddedOperatorBackendOptions {
   /** The lowdb data file (created and seeded on first use). */
@@ -88,6 +88,8 @@ interface StoredSubscriber {
   boundAccounts: string[];
   /** Set when the number itself was closed (销户); the number then no longer counts as ours. */
   closedAt: string | null;
+  /** Set while the line is suspended as lost or stolen (挂失停机). */
+  suspension?: { ticket: string; suspendedAt: string; idempotencyKey: string } | null;
   subscriptions: StoredSubscription[];
 }
 
@@ -242,6 +244,21 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       this.emit([changed]);
     }
     return this.getRequest(ticket);
+  }
+
+  async suspendLine(msisdn: string, idempotencyKey: string): Promise<LineSuspension> {
+    const db = await this.db();
+    const suspension = await db.update((data) => {
+      const sub = this.requireSubscriber(data, msisdn);
+      if (sub.suspension) return sub.suspension;
+      const now = this.now();
+      const day = beijingDate(now).replaceAll('-', '');
+      const count = data.subscribers.filter((x) => x.suspension?.ticket.startsWith(`GS${day}`)).length;
+      sub.suspension = { ticket: `GS${day}${String(count + 1).padStart(6, '0')}`, suspendedAt: now.toISOString(), idempotencyKey };
+      return sub.suspension;
+    });
+    this.logger.info('line suspended', { ticket: suspension.ticket });
+    return { ticket: suspension.ticket, msisdn, suspendedAt: suspension.suspendedAt };
   }
 
   async getRequest(ticket: string): Promise<UnsubscribeRequest> {

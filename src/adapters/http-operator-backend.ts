@@ -17,6 +17,8 @@
  *        200/201 UnsubscribeRequest  (the same request for a key already seen, whatever the body says)
  *        404 { error: { code: 'unknownSubscriber' | 'unknownSubscription' } }
  *        notBefore (ISO): the operator must not start processing before then (the undo window)
+ *   POST /subscribers/{msisdn}/suspension    header Idempotency-Key: <key>   (挂失停机, lost or stolen phone)
+ *        200/201 { ticket, msisdn, suspendedAt };  404 unknown number
  *   POST /unsubscriptions/{ticket}/withdraw
  *        200 UnsubscribeRequest with status 'withdrawn' (also when it already was)
  *        409 processing has started or the request is final;  404 unknown ticket
@@ -39,7 +41,7 @@ import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { SubscriberProfile, Subscription, UnsubscribeRequest } from '../domain/types.js';
-import type { FileUnsubscriptionInput, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
+import type { FileUnsubscriptionInput, LineSuspension, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
 import { callWithRetries, TransportFailure, type HttpCall } from './http-transport.js';
 
 export interface HttpOperatorBackendOptions {
@@ -80,6 +82,8 @@ export const subscriptionSchema = z.object({
   notes: z.array(z.string()),
   lastUsedAt: z.string().nullable().default(null),
 });
+
+const suspensionSchema = z.object({ ticket: z.string().min(1), msisdn: z.string(), suspendedAt: z.string() });
 
 export const unsubscribeRequestSchema = z.object({
   ticket: z.string().min(1),
@@ -180,6 +184,20 @@ export class HttpOperatorBackend implements OperatorBackend {
       },
       'backend.unknownSubscription',
       unsubscribeRequestSchema,
+    );
+  }
+
+  suspendLine(msisdn: string, idempotencyKey: string): Promise<LineSuspension> {
+    return this.json(
+      {
+        method: 'POST',
+        url: `/subscribers/${seg(msisdn)}/suspension`,
+        route: 'POST /subscribers/{msisdn}/suspension',
+        headers: { 'idempotency-key': idempotencyKey },
+        body: {},
+      },
+      'backend.unknownSubscriber',
+      suspensionSchema,
     );
   }
 

@@ -17,6 +17,15 @@ export interface FileUnsubscriptionInput {
   notBefore?: string;
 }
 
+/** A line suspended because the phone was lost or stolen. */
+export interface LineSuspension {
+  /** Ticket of the suspension, e.g. GS20261124000001. */
+  ticket: string;
+  msisdn: string;
+  /** ISO timestamp. */
+  suspendedAt: string;
+}
+
 export interface RequestQuery {
   msisdn?: string;
   status?: RequestStatus;
@@ -47,6 +56,11 @@ export interface OperatorBackend {
    * Throws 'backend.rejected' once processing started or the request is final, 'backend.unknownRequest'.
    */
   withdrawUnsubscription(ticket: string): Promise<UnsubscribeRequest>;
+  /**
+   * Urgent suspension of a lost or stolen line (挂失停机): reversible, not an unsubscription.
+   * Idempotent by idempotencyKey. Throws 'backend.unknownSubscriber'.
+   */
+  suspendLine(msisdn: string, idempotencyKey: string): Promise<LineSuspension>;
   /** Throws 'backend.unknownRequest' for an unknown ticket. */
   getRequest(ticket: string): Promise<UnsubscribeRequest>;
   /** Newest first. */

@@ -259,5 +259,12 @@ function checkActivity(body: unknown): string | null {
   const conversation = a.conversation as Record<string, unknown> | undefined;
   if (!conversation || typeof conversation.id !== 'string' || conversation.id.length === 0) return 'activity.conversation.id is required';
   if (typeof a.serviceUrl !== 'string' || a.serviceUrl.length === 0) return 'activity.serviceUrl is required';
+  // Read by the turn and by the error handler alike: a wrong type there would leave the user with no reply at all.
+  if (a.locale !== undefined && a.locale !== null && typeof a.locale !== 'string') return 'activity.locale must be a string';
+  for (const key of ['membersAdded', 'membersRemoved', 'attachments'] as const) {
+    const list = a[key];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list) || list.some((x) => !x || typeof x !== 'object')) return `activity.${key} must be an array of objects`;
+  }
   return null;
 }

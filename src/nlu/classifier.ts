@@ -1,4 +1,5 @@
 import BayesClassifier from 'natural/lib/natural/classifiers/bayes_classifier.js';
+import { readModel, trainingKey, writeModel } from './model-cache.js';
 
 /** One training example: its feature names and its label. */
 export interface LabeledFeatures {
@@ -37,6 +38,12 @@ export interface TrainOptions {
   epochs?: number;
   /** Seed of the example order for the logistic model. Default 1. */
   seed?: number;
+  /**
+   * Folder where trained logistic models are kept, keyed by a hash of everything training
+   * depends on, so that the same examples are trained once per machine. Unset: no cache.
+   * Cache failures are ignored (the model is then trained).
+   */
+  cacheDir?: string;
 }
 
 /** Raw class scores (log-space) of a trained model, labels sorted. */
@@ -162,6 +169,19 @@ const L2 = 1e-5;
  * several times, which is what lets 开通视频彩铃 and 退订视频彩铃 come apart.
  */
 function logisticScorer(examples: readonly LabeledFeatures[], options: TrainOptions): Scorer {
+  return scorerOf(trainLogistic(examples, options));
+}
+
+/** A trained logistic model: one row of `labels.length` weights per feature, plus the intercept. */
+export interface LogisticModel {
+  labels: string[];
+  features: string[];
+  /** Row-major, features.length × labels.length. */
+  weights: Float64Array;
+  intercept: Float64Array;
+}
+
+function trainLogistic(examples: readonly LabeledFeatures[], options: TrainOptions): LogisticModel {
   const labels = [...new Set(examples.map((e) => e.label))].sort();
   const k = labels.length;
   const index = new Map<string, number>();
@@ -215,11 +235,16 @@ function logisticScorer(examples: readonly LabeledFeatures[], options: TrainOpti
       }
     }
   }
+  return { labels, features: [...index.keys()], weights: w.slice(0, n * k), intercept: w.slice(bias, bias + k) };
+}
+
+function scorerOf(model: LogisticModel): Scorer {
+  const k = model.labels.length;
   const rows = new Map<string, Float64Array>();
-  for (const [f, id] of index) rows.set(f, w.subarray(id * k, id * k + k));
-  const intercept = w.slice(bias, bias + k);
+  model.features.forEach((f, id) => rows.set(f, model.weights.subarray(id * k, id * k + k)));
+  const intercept = model.intercept;
   return {
-    labels,
+    labels: model.labels,
     has: (f) => rows.has(f),
     scores(features, out) {
       out.set(intercept);
@@ -268,8 +293,9 @@ function fitTemperature(examples: readonly LabeledFeatures[], folds: number, opt
 
 /** Trains the intent classifier. Throws nothing for well-formed input; empty examples give a classifier that always answers 'other'. */
 export function trainIntentClassifier(examples: readonly LabeledFeatures[], options: TrainOptions = {}): IntentClassifier {
-  const scorer = scorerFor(examples, options);
-  const temperature = fitTemperature(examples, options.calibrationFolds ?? 2, options);
+  const { scorer, temperature } = (options.model ?? 'logistic') === 'logistic' && options.cacheDir
+    ? cachedLogistic(examples, options, options.cacheDir)
+    : { scorer: scorerFor(examples, options), temperature: fitTemperature(examples, options.calibrationFolds ?? 2, options) };
   const k = scorer.labels.length;
   const scratch = new Float64Array(k);
   return {
@@ -289,4 +315,16 @@ export function trainIntentClassifier(examples: readonly LabeledFeatures[], opti
       return n;
     },
   };
+}
+
+/** Training is deterministic in its inputs, so a model trained before on the same inputs is reused. */
+function cachedLogistic(examples: readonly LabeledFeatures[], options: TrainOptions, dir: string): { scorer: Scorer; temperature: number } {
+  const folds = options.calibrationFolds ?? 2;
+  const key = trainingKey(examples, { epochs: options.epochs ?? 10, seed: options.seed ?? 1, folds, learningRate: LEARNING_RATE, l2: L2 });
+  const cached = readModel(dir, key);
+  if (cached) return { scorer: scorerOf(cached.model), temperature: cached.temperature };
+  const model = trainLogistic(examples, options);
+  const temperature = fitTemperature(examples, folds, options);
+  writeModel(dir, key, model, temperature);
+  return { scorer: scorerOf(model), temperature };
 }

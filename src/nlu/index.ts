@@ -44,6 +44,12 @@ const NEGATED_EXCLUDED: ReadonlySet<string> = new Set(['unsubscribe', 'confirm']
 const VETO_EXCLUDED: ReadonlySet<string> = new Set(['unsubscribe']);
 /** Intents about a cancellation or a charge: a category word (会员, 宽带) sets their target. */
 const UNSUBSCRIBE_LIKE: ReadonlySet<Intent> = new Set(['unsubscribe', 'query_status', 'still_charged', 'unwanted_charge', 'undo', 'fee_question']);
+/** Whole-message readings that may hide a request in one clause of a long message. */
+const BURYING: ReadonlySet<Intent> = new Set(['other', 'help', 'greeting']);
+/** Clause readings that only make sense as a whole reply, never as a buried request. */
+const NOT_BURIED: ReadonlySet<Intent> = new Set(['confirm', 'deny', 'cancel']);
+const BURIED_MIN_CONFIDENCE = 0.9;
+const CLAUSE_BREAK = /[，,。.！!？?；;~～…\s]+/;
 /**
  * A pasted operator SMS (回复TD退订) means "cancel this" unless the user says something more
  * specific around it: that it was never ordered, that it is still charged, or what it would cost.
@@ -71,10 +77,12 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   }
 
   const mask = createProductMasker(catalogue, lexicon, normalize);
-  const featuresOfNormalized = (normalized: string): string[] => {
-    const masked = mask(rules.fixTypos(normalized));
+  /** Classifier features of typo-fixed normalised text. */
+  const featuresOfFixed = (fixed: string): string[] => {
+    const masked = mask(fixed);
     return extractFeatures(masked, segmenter.cut(masked));
   };
+  const featuresOfNormalized = (normalized: string): string[] => featuresOfFixed(rules.fixTypos(normalized));
   const examples = options.examples ?? loadCorpus(options.corpusFile);
   const classifier = trainIntentClassifier(
     examples.map((ex) => ({ features: featuresOfNormalized(normalize(ex.text)), label: ex.intent })),
@@ -121,6 +129,25 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     return { intent, confidence: prediction.confidence };
   }
 
+  /**
+   * A long message whose whole reads as chat or context (我用了十几年了，最近话费…，麻烦帮我退了，
+   * 真的很无语) may still carry one clear request in one of its clauses: the most confident
+   * actionable clause wins, when it is confident enough and the whole message allows it.
+   */
+  function buriedRequest(fixed: string, negated: boolean, namesProduct: boolean): { intent: Intent; confidence: number } | null {
+    const clauses = fixed.split(CLAUSE_BREAK).filter((c) => c.length >= 2);
+    if (clauses.length < 2) return null;
+    let best: { intent: Intent; confidence: number } | null = null;
+    for (const clause of clauses) {
+      const p = classifier.predict(featuresOfFixed(clause));
+      const label = p.label as Intent;
+      if (BURYING.has(label) || NOT_BURIED.has(label) || p.confidence < BURIED_MIN_CONFIDENCE) continue;
+      if (label === 'unsubscribe' && (negated || rules.notUnsubscribe(fixed, namesProduct))) continue;
+      if (!best || p.confidence > best.confidence) best = { intent: label, confidence: p.confidence };
+    }
+    return best;
+  }
+
   function parse(text: string, context?: NluContext): NluResult {
     const raw = typeof text === 'string' ? text : String(text ?? '');
     const normalized = normalize(raw);
@@ -130,11 +157,17 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (normalized.length === 0) {
       return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };
     }
-    const features = featuresOfNormalized(normalized);
     const fixed = rules.fixTypos(normalized);
-    const matchWords = segmenter.cut(fixed);
+    const features = featuresOfFixed(fixed);
     const strongTargets = rules.targets(fixed, false);
-    const { intent, confidence } = decideIntent(normalized, fixed, features, negated, strongTargets.length > 0, ids.onlyIdentifiers || ids.onlyChoice, ids.ticket);
+    const answerOnly = ids.onlyIdentifiers || ids.onlyChoice;
+    let { intent, confidence } = decideIntent(normalized, fixed, features, negated, strongTargets.length > 0, answerOnly, ids.ticket);
+    if (!answerOnly && BURYING.has(intent)) {
+      const buried = buriedRequest(fixed, negated, strongTargets.length > 0);
+      if (buried) ({ intent, confidence } = buried);
+    }
+    // Words are only needed to match partial names against the user's own subscriptions.
+    const matchWords = context?.subscriptions?.length ? segmenter.cut(fixed) : [];
 
     const categoryTargets = new Set<TargetType>(UNSUBSCRIBE_LIKE.has(intent) ? matcher.categories(fixed) : []);
     const matches = matcher.match(fixed, matchWords, context, categoryTargets);

@@ -48,11 +48,32 @@ export function createRules(lexicon: Lexicon): Rules {
   const strong = keywordList(lexicon.targets.strong);
   const weak = keywordList(lexicon.targets.weak);
 
-  function findTargets(text: string, list: { word: string; target: TargetType }[]): TargetType[] {
+  /** Keyword lists indexed by first character, keeping their order (longest first). */
+  function byFirstChar(list: { word: string; target: TargetType }[]): Map<string, { word: string; target: TargetType }[]> {
+    const out = new Map<string, { word: string; target: TargetType }[]>();
+    for (const entry of list) {
+      const bucket = out.get(entry.word[0]!) ?? [];
+      bucket.push(entry);
+      out.set(entry.word[0]!, bucket);
+    }
+    return out;
+  }
+  const strongIndex = byFirstChar(strong);
+  const weakIndex = byFirstChar(weak);
+
+  function findTargets(text: string, index: Map<string, { word: string; target: TargetType }[]>): TargetType[] {
     const hits: { target: TargetType; length: number; start: number }[] = [];
-    for (const { word, target } of list) {
-      const at = text.indexOf(word);
-      if (at >= 0) hits.push({ target, length: word.length, start: at });
+    const seen = new Set<string>();
+    for (let i = 0; i < text.length; i++) {
+      const bucket = index.get(text[i]!);
+      if (!bucket) continue;
+      for (const { word, target } of bucket) {
+        // The first occurrence of each word counts, as with indexOf.
+        if (!seen.has(word) && text.startsWith(word, i)) {
+          seen.add(word);
+          hits.push({ target, length: word.length, start: i });
+        }
+      }
     }
     hits.sort((a, b) => b.length - a.length || a.start - b.start);
     const out: TargetType[] = [];
@@ -96,9 +117,9 @@ export function createRules(lexicon: Lexicon): Rules {
       return orderVerbs.some((w) => text.includes(w)) || shopWords.some((w) => text.includes(w));
     },
     targets(text, includeWeak) {
-      const found = findTargets(text, strong);
+      const found = findTargets(text, strongIndex);
       if (found.length > 0 || !includeWeak) return found;
-      return findTargets(text, weak);
+      return findTargets(text, weakIndex);
     },
   };
 }

@@ -60,14 +60,15 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
     list.push(s);
     byFirstChar.set(key, list);
   }
-  const fuzzyCandidates = surfaces.filter((s) => [...s.text].length >= MIN_FUZZY_LENGTH);
+  const fuzzyCandidates = surfaces
+    .filter((s) => [...s.text].length >= MIN_FUZZY_LENGTH)
+    .map((s) => ({ ...s, chars: new Set(s.text) }));
   const categoryList = [...categoryTarget.entries()].sort((a, b) => b[0].length - a[0].length);
   const genericWords = [...category].filter((w) => w.length > 0).sort((a, b) => b.length - a.length);
+  const genericPattern = genericWords.length > 0 ? new RegExp(genericWords.map(escapeRegExp).join('|'), 'g') : null;
 
   function withoutCategoryWords(text: string): string {
-    let out = text;
-    for (const word of genericWords) out = out.split(word).join('\u0000'.repeat(word.length));
-    return out;
+    return genericPattern ? text.replace(genericPattern, (word) => '\u0000'.repeat(word.length)) : text;
   }
 
   function exact(text: string): ServiceMatch[] {
@@ -103,6 +104,10 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
       let bestStart = -1;
       for (let w = len - maxD; w <= len + maxD; w++) {
         for (let i = 0; i + w <= text.length; i++) {
+          // Within distance maxD, one of the window's first maxD + 1 characters must occur in the name.
+          let anchored = false;
+          for (let k = i; k <= i + maxD && k < i + w; k++) if (s.chars.has(text[k]!)) anchored = true;
+          if (!anchored) continue;
           const d = distance(text.slice(i, i + w), s.text);
           if (d < bestD) {
             bestD = d;
@@ -171,6 +176,10 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
       return dedupe(ownedFirst);
     },
   };
+}
+
+function escapeRegExp(word: string): string {
+  return word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function dedupe(matches: ServiceMatch[]): ServiceMatch[] {

@@ -385,6 +385,17 @@ export class TurnRunner implements ConversationPort {
           return { type: 'status.failed' };
         }
       }
+      case 'suspendLine': {
+        try {
+          // One suspension per dialog: a replayed turn asks again with the same key.
+          const r = await backend.suspendLine(effect.params.msisdn, `${conversationId}:suspend:${snapshot.context.filingSeq}`);
+          logger.info('line suspended', { conversationId, ticket: r.ticket });
+          return { type: 'line.suspended', ticket: r.ticket, suspendedAt: r.suspendedAt };
+        } catch (err) {
+          logger.error('suspension failed', { conversationId, code: codeOf(err) });
+          return { type: 'line.suspendFailed' };
+        }
+      }
       case 'withdrawRequests': {
         try {
           const withdrawn: FiledRequest[] = [];

@@ -53,6 +53,11 @@ async function route(backend: OperatorBackend, call: RecordedCall, apiKey: strin
       if (call.method === 'GET' && parts[2] === 'subscriptions') {
         return { status: 200, body: { subscriptions: await backend.listSubscriptions(msisdn) } };
       }
+      if (call.method === 'POST' && parts[2] === 'suspension' && parts.length === 3) {
+        const key = call.headers['idempotency-key'];
+        if (typeof key !== 'string') return { status: 400, body: { error: { code: 'invalidBody' } } };
+        return { status: 201, body: await backend.suspendLine(msisdn, key) };
+      }
       if (call.method === 'POST' && parts[2] === 'secrets' && parts[3] === 'verify') {
         const body = call.body as { kind?: SecretKind; value?: string } | undefined;
         if (!body || (body.kind !== 'servicePassword' && body.kind !== 'idLast6') || typeof body.value !== 'string') {

@@ -173,6 +173,17 @@ export function describeOperatorBackendContract(name: string, create: (options: 
       });
     });
 
+    describe('lost phone', () => {
+      it('suspends a line once per key and keeps its subscriptions', async () => {
+        const first = await backend.suspendLine('13800138000', 'k-lost');
+        const again = await backend.suspendLine('13800138000', 'k-lost');
+        expect(first.ticket).toMatch(/^GS\d{14}$/);
+        expect(again).toEqual(first);
+        expect((await backend.listSubscriptions('13800138000')).length).toBeGreaterThan(0);
+        await expect(backend.suspendLine('13300000000', 'k-nobody')).rejects.toMatchObject({ code: 'backend.unknownSubscriber' });
+      });
+    });
+
     describe('undo', () => {
       it('withdraws a request that processing has not started, keeping the subscription', async () => {
         const subscriptionId = await subscriptionIdOf('13800138000', 'vas-video-ringback');

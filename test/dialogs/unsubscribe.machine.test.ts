@@ -507,3 +507,23 @@ describe('still charged after cancelling', () => {
     expect(ofType(stuck.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'stillCharged' } }]);
   });
 });
+
+describe('lost phone', () => {
+  it('gives advice, verifies without SMS, and suspends the line only after a yes', () => {
+    const r = run([say({ intent: 'lost_phone' })]);
+    expect(sayKeys(r.last)).toEqual(['lost.advice', 'identity.number.prompt']);
+    const asked = run([say({ msisdn: MSISDN })], r.snapshot);
+    expect(ofType(asked.last, 'sendCode')).toEqual([]);
+    expect(sayKeys(asked.last)).toEqual(['lost.secret.prompt']);
+    const verified = run([user.secret(), result.secretVerified()], asked.snapshot);
+    expect(where(verified.snapshot)).toBe('session.awaitingSuspension');
+    const declined = run([user.deny()], verified.snapshot);
+    expect(ofType(declined.last, 'suspendLine')).toEqual([]);
+    expect(sayKeys(declined.last)).toEqual(['lost.declined']);
+    const yes = run([user.confirm()], verified.snapshot);
+    expect(ofType(yes.last, 'suspendLine')).toEqual([{ type: 'suspendLine', params: { msisdn: MSISDN } }]);
+    const done = run([{ type: 'line.suspended', ticket: 'GS20261124000001', suspendedAt: '2026-11-24T12:00:00.000Z' }], yes.snapshot);
+    expect(where(done.snapshot)).toBe('idle');
+    expect(sayKeys(done.last)).toEqual(['lost.done']);
+  });
+});

@@ -1,0 +1,10 @@
+import { join } from 'node:path';
+import { loadCatalogue } from './src/domain/catalogue.js';
+import { DATA_ASSETS_DIR } from './src/paths.js';
+import { createNlu } from './src/nlu/index.js';
+import { loadCorpus, splitCorpus } from './src/nlu/corpus.js';
+const cat = loadCatalogue(join(DATA_ASSETS_DIR, 'catalogue.json'));
+const { train, test } = splitCorpus(loadCorpus());
+const nlu = createNlu(cat, { examples: train, });
+const texts = test.map((e) => e.text);
+for (let r = 0; r < 20; r++) for (const t of texts) nlu.parse(t);
