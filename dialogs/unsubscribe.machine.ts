@@ -83,8 +83,13 @@ function reviewLines(candidates: DialogSubscription[]): Message[] {
   return lines;
 }
 
+/** The subscription record (when and how it was ordered) that a disputed charge comes from. */
+function recordLines(subs: DialogSubscription[]): Message[] {
+  return subs.map((s, i) => ({ key: 'dispute.record', params: { n: i + 1, name: s.name, feeFen: s.monthlyFeeFen, since: s.since ?? '', channel: s.channel ?? '' } }));
+}
+
 function warningLines(context: DialogContext): Message[] {
-  const lines: Message[] = [];
+  const lines: Message[] = context.purpose === 'unwantedCharge' ? [...recordLines(context.selected), { key: 'dispute.next' }] : [];
   for (const s of context.selected) {
     lines.push({ key: s.target === 'number' ? 'warn.number.title' : 'warn.service.title', params: { name: s.name, feeFen: s.monthlyFeeFen } });
     lines.push({ key: `warn.effective.${s.effective}` });
@@ -109,9 +114,8 @@ const closesNumber = (context: DialogContext) => context.selected.some((s) => s.
 
 function confirmPrompt(context: DialogContext): Message {
   const names = context.selected.map((s) => s.name).join('、');
-  return closesNumber(context)
-    ? { key: 'confirm.number.prompt', params: { msisdn: context.msisdn ?? '' } }
-    : { key: 'confirm.prompt', params: { names } };
+  if (closesNumber(context)) return { key: 'confirm.number.prompt', params: { msisdn: context.msisdn ?? '' } };
+  return context.purpose === 'unwantedCharge' ? { key: 'dispute.confirm', params: { names } } : { key: 'confirm.prompt', params: { names } };
 }
 
 /** The receipt: per request what, when, effective date, code; plus the fees and refunds that were disclosed. */
@@ -180,7 +184,7 @@ export const unsubscribeMachine = setup({
     checkCode: (_: unknown, _params: { msisdn: string; code: string }) => {},
     checkSecret: (_: unknown, _params: { msisdn: string; value: string }) => {},
     loadSubscriptions: (_: unknown, _params: { msisdn: string }) => {},
-    fileRequests: (_: unknown, _params: { msisdn: string; subscriptionIds: string[]; filingSeq: number }) => {},
+    fileRequests: (_: unknown, _params: { msisdn: string; subscriptionIds: string[]; filingSeq: number; dispute: boolean }) => {},
     loadStatus: (_: unknown, _params: { msisdn: string | null; ticket: string | null; tickets: string[] }) => {},
     requestHuman: (_: unknown, _params: { reason: HandoffReason }) => {},
     withdrawRequests: (_: unknown, _params: { tickets: string[] }) => {},
@@ -215,6 +219,7 @@ export const unsubscribeMachine = setup({
     isUndo: isIntent('undo'),
     isReview: isIntent('review'),
     isLostPhone: isIntent('lost_phone'),
+    isUnwantedCharge: isIntent('unwanted_charge'),
     purposeIsLostPhone: ({ context }) => context.purpose === 'lostPhone',
     hasLastFiling: ({ context }) => context.lastTickets.length > 0,
     isComplaint: ({ event }) => utter(event)?.complaint === true,
@@ -325,6 +330,15 @@ export const unsubscribeMachine = setup({
           },
           { guard: 'isComplaint', actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'complaint' } }] },
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
+          {
+            // 没订过怎么扣费了: verify, show the subscription record, cancel it and file a refund claim in one confirmation.
+            guard: 'isUnwantedCharge',
+            target: 'session',
+            actions: assign(({ context, event }) => ({
+              ...endDialog(context), purpose: 'unwantedCharge' as const, wanted: utter(event)!.serviceIds, target: utter(event)!.target,
+              msisdn: context.verified ? context.msisdn : utter(event)!.msisdn,
+            })),
+          },
           {
             // 手机丢了: advice first, then an urgent, reversible suspension after a check that does not need the phone.
             guard: 'isLostPhone',
@@ -486,9 +500,13 @@ export const unsubscribeMachine = setup({
             'subscriptions.loaded': {
               target: 'matching',
               actions: assign(({ context, event }) => {
+                const paid = event.subscriptions.filter((s) => s.target !== 'number' && s.monthlyFeeFen > 0);
+                const named = paid.filter((s) => context.wanted.includes(s.serviceId));
                 const m = context.purpose === 'review'
-                  ? { candidates: event.subscriptions.filter((s) => s.target !== 'number' && s.monthlyFeeFen > 0), missed: false }
-                  : matchSubscriptions(event.subscriptions, context.target, context.wanted);
+                  ? { candidates: paid, missed: false }
+                  : context.purpose === 'unwantedCharge'
+                    ? { candidates: named.length > 0 ? named : paid, missed: false }
+                    : matchSubscriptions(event.subscriptions, context.target, context.wanted);
                 return { subscriptions: event.subscriptions, profile: event.profile, candidates: m.candidates, missedTarget: m.missed };
               }),
             },
@@ -505,7 +523,7 @@ export const unsubscribeMachine = setup({
           description: 'Decides whether the user must choose, or the request names exactly one subscription.',
           always: [
             { guard: 'nothingToOffer', target: '#tuiding.idle', actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'choose.nothing' } }] },
-            { guard: ({ context }) => context.candidates.length === 1 && !context.missedTarget && (context.target !== null || context.wanted.length > 0), target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
+            { guard: ({ context }) => context.candidates.length === 1 && !context.missedTarget && (context.target !== null || context.wanted.length > 0 || context.purpose === 'unwantedCharge'), target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
             { target: 'awaitingChoice' },
           ],
         },
@@ -513,18 +531,20 @@ export const unsubscribeMachine = setup({
           description: 'Waiting for the user to pick one or several of the listed subscriptions.',
           entry: [
             assign(({ context }) => ({
-              prompt: { key: context.purpose === 'review' ? 'review.prompt' : context.missedTarget ? 'choose.promptMissed' : 'choose.prompt' },
+              prompt: { key: context.purpose === 'review' ? 'review.prompt' : context.purpose === 'unwantedCharge' ? 'dispute.prompt' : context.missedTarget ? 'choose.promptMissed' : 'choose.prompt' },
               promptChoices: [
                 ...context.candidates.map((s, i): Message => ({ key: 'choice.item', params: { n: i + 1, name: s.name } })),
                 // The review offers no one-tap "cancel everything": each item is chosen, then echoed with its consequences.
-                ...(context.candidates.length > 1 && context.purpose !== 'review' ? [{ key: 'choice.all' }] : []),
+                ...(context.candidates.length > 1 && context.purpose === 'unsubscribe' ? [{ key: 'choice.all' }] : []),
               ],
             })),
             {
               type: 'say',
               params: ({ context }) => context.purpose === 'review'
                 ? { key: 'review.header', lines: reviewLines(context.candidates), choices: context.promptChoices }
-                : { key: context.prompt!.key, lines: listLines(context.candidates), choices: context.promptChoices },
+                : context.purpose === 'unwantedCharge'
+                  ? { key: 'dispute.prompt', lines: recordLines(context.candidates), choices: context.promptChoices }
+                  : { key: context.prompt!.key, lines: listLines(context.candidates), choices: context.promptChoices },
             },
           ],
           on: {
@@ -642,7 +662,13 @@ export const unsubscribeMachine = setup({
         filing: {
           description: 'Filing the confirmed cancellations with the operator back end (idempotent per confirmation).',
           entry: [
-            { type: 'fileRequests', params: ({ context }) => ({ msisdn: context.msisdn!, subscriptionIds: context.selected.map((s) => s.subscriptionId), filingSeq: context.filingSeq }) },
+            {
+              type: 'fileRequests',
+              params: ({ context }) => ({
+                msisdn: context.msisdn!, subscriptionIds: context.selected.map((s) => s.subscriptionId), filingSeq: context.filingSeq,
+                dispute: context.purpose === 'unwantedCharge',
+              }),
+            },
           ],
           on: {
             // The request is already on its way: neither cancel nor a new request may drop its result.
@@ -653,7 +679,17 @@ export const unsubscribeMachine = setup({
             'backend.filed': {
               target: '#tuiding.idle',
               actions: [
-                { type: 'say', params: ({ context, event }) => ({ key: 'receipt.header', lines: [...receiptLines(event.requests, context), { key: 'receipt.footer' }] }) },
+                {
+                  type: 'say',
+                  params: ({ context, event }) => ({
+                    key: 'receipt.header',
+                    lines: [
+                      ...receiptLines(event.requests, context),
+                      ...(event.disputes ?? []).map((d): Message => ({ key: 'dispute.receipt', params: { ticket: d.ticket, name: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt } })),
+                      { key: 'receipt.footer' },
+                    ],
+                  }),
+                },
                 assign(({ context, event }) => ({
                   ...endDialog(context),
                   tickets: [...context.tickets, ...event.requests.map((r) => r.ticket)],

@@ -73,6 +73,15 @@ export interface FiledRequest {
   undoUntil: string | null;
 }
 
+/** A refund claim filed for a charge the user never agreed to. */
+export interface FiledDispute {
+  ticket: string;
+  serviceName: string;
+  claimedFen: number;
+  /** ISO timestamp the operator promises an answer by. */
+  dueAt: string;
+}
+
 /** A message to show: a locale key and its parameters. */
 export interface Message {
   key: string;
@@ -82,7 +91,7 @@ export interface Message {
 /** How a list of filed requests is shown: progress, receipts, or an explanation of charges after cancelling. */
 export type RequestView = 'status' | 'receipt' | 'charges';
 
-export type Purpose = 'unsubscribe' | RequestView | 'review' | 'lostPhone';
+export type Purpose = 'unsubscribe' | RequestView | 'review' | 'lostPhone' | 'unwantedCharge';
 
 export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint' | 'stillCharged';
 
@@ -127,7 +136,7 @@ export type DialogEvent =
   | { type: 'secret.failed'; attemptsLeft: number }
   | { type: 'subscriptions.loaded'; subscriptions: DialogSubscription[]; profile: DialogProfile }
   | { type: 'subscriptions.failed' }
-  | { type: 'backend.filed'; requests: FiledRequest[] }
+  | { type: 'backend.filed'; requests: FiledRequest[]; disputes?: FiledDispute[] }
   | { type: 'backend.failed' }
   | { type: 'status.loaded'; requests: FiledRequest[]; view: RequestView }
   | { type: 'status.failed' }
@@ -143,7 +152,7 @@ export type DialogEffect =
   | { type: 'checkCode'; params: { msisdn: string; code: string } }
   | { type: 'checkSecret'; params: { msisdn: string; value: string } }
   | { type: 'loadSubscriptions'; params: { msisdn: string } }
-  | { type: 'fileRequests'; params: { msisdn: string; subscriptionIds: string[]; filingSeq: number } }
+  | { type: 'fileRequests'; params: { msisdn: string; subscriptionIds: string[]; filingSeq: number; dispute: boolean } }
   | { type: 'loadStatus'; params: { msisdn: string | null; ticket: string | null; tickets: string[]; view: RequestView } }
   | { type: 'requestHuman'; params: { reason: HandoffReason } }
   | { type: 'withdrawRequests'; params: { tickets: string[] } }

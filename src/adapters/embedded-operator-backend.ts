@@ -13,7 +13,7 @@ import type {
   Subscription,
   UnsubscribeRequest,
 } from '../domain/types.js';
-import type { FileUnsubscriptionInput, LineSuspension, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
+import type { ChargeDispute, FileUnsubscriptionInput, LineSuspension, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
 
 export interface EmbeddedOperatorBackendOptions {
   /** The lowdb data file (created and seeded on first use). */
@@ -101,6 +101,8 @@ interface StoredRequest extends UnsubscribeRequest {
 interface BackendData {
   subscribers: StoredSubscriber[];
   requests: StoredRequest[];
+  /** Refund claims for unwanted charges (absent in files written before they existed). */
+  disputes?: (ChargeDispute & { idempotencyKey: string })[];
   /** Ticket sequence per Beijing calendar day: TD + yyyyMMdd + 6 digits. */
   ticketDay: string;
   ticketSeq: number;
@@ -244,6 +246,40 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       this.emit([changed]);
     }
     return this.getRequest(ticket);
+  }
+
+  async fileDispute(input: { msisdn: string; subscriptionId: string; idempotencyKey: string }): Promise<ChargeDispute> {
+    const db = await this.db();
+    const dispute = await db.update((data) => {
+      data.disputes ??= [];
+      const existing = data.disputes.find((d) => d.idempotencyKey === input.idempotencyKey);
+      if (existing) return existing;
+      const sub = this.requireSubscriber(data, input.msisdn);
+      const stored = sub.subscriptions.find((x) => x.subscriptionId === input.subscriptionId);
+      if (!stored) throw new AppError('backend.unknownSubscription', { message: `no subscription ${input.subscriptionId} on this number` });
+      const service = this.service(stored.serviceId);
+      const now = this.now();
+      const day = beijingDate(now).replaceAll('-', '');
+      const seq = data.disputes.filter((d) => d.ticket.startsWith(`TS${day}`)).length + 1;
+      // The demo operator claims back up to three months of fees and answers within 3 days.
+      const months = Math.max(1, Math.min(3, Math.ceil((now.getTime() - Date.parse(stored.since)) / (30 * 86_400_000))));
+      const created = {
+        ticket: `TS${day}${String(seq).padStart(6, '0')}`,
+        msisdn: sub.msisdn,
+        subscriptionId: stored.subscriptionId,
+        serviceName: service.name,
+        claimedFen: service.monthlyFeeFen * months,
+        status: 'submitted' as const,
+        createdAt: now.toISOString(),
+        dueAt: new Date(now.getTime() + 3 * 86_400_000).toISOString(),
+        idempotencyKey: input.idempotencyKey,
+      };
+      data.disputes.push(created);
+      return created;
+    });
+    const { idempotencyKey: _key, ...publicDispute } = dispute;
+    this.logger.info('charge dispute filed', { ticket: dispute.ticket });
+    return publicDispute;
   }
 
   async suspendLine(msisdn: string, idempotencyKey: string): Promise<LineSuspension> {

@@ -17,6 +17,9 @@
  *        200/201 UnsubscribeRequest  (the same request for a key already seen, whatever the body says)
  *        404 { error: { code: 'unknownSubscriber' | 'unknownSubscription' } }
  *        notBefore (ISO): the operator must not start processing before then (the undo window)
+ *   POST /disputes    header Idempotency-Key: <key>    body { msisdn, subscriptionId }   (未经同意订购: refund claim)
+ *        200/201 { ticket, msisdn, subscriptionId, serviceName, claimedFen, status, createdAt, dueAt }
+ *        404 { error: { code: 'unknownSubscriber' | 'unknownSubscription' } }
  *   POST /subscribers/{msisdn}/suspension    header Idempotency-Key: <key>   (挂失停机, lost or stolen phone)
  *        200/201 { ticket, msisdn, suspendedAt };  404 unknown number
  *   POST /unsubscriptions/{ticket}/withdraw
@@ -41,7 +44,7 @@ import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { SubscriberProfile, Subscription, UnsubscribeRequest } from '../domain/types.js';
-import type { FileUnsubscriptionInput, LineSuspension, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
+import type { ChargeDispute, FileUnsubscriptionInput, LineSuspension, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
 import { callWithRetries, TransportFailure, type HttpCall } from './http-transport.js';
 
 export interface HttpOperatorBackendOptions {
@@ -81,6 +84,17 @@ export const subscriptionSchema = z.object({
   penaltyFen: z.number().int(),
   notes: z.array(z.string()),
   lastUsedAt: z.string().nullable().default(null),
+});
+
+const disputeSchema = z.object({
+  ticket: z.string().min(1),
+  msisdn: z.string(),
+  subscriptionId: z.string(),
+  serviceName: z.string(),
+  claimedFen: z.number().int().nonnegative(),
+  status: z.enum(['submitted', 'investigating', 'refunded', 'rejected']),
+  createdAt: z.string(),
+  dueAt: z.string(),
 });
 
 const suspensionSchema = z.object({ ticket: z.string().min(1), msisdn: z.string(), suspendedAt: z.string() });
@@ -184,6 +198,20 @@ export class HttpOperatorBackend implements OperatorBackend {
       },
       'backend.unknownSubscription',
       unsubscribeRequestSchema,
+    );
+  }
+
+  fileDispute(input: { msisdn: string; subscriptionId: string; idempotencyKey: string }): Promise<ChargeDispute> {
+    return this.json(
+      {
+        method: 'POST',
+        url: '/disputes',
+        route: 'POST /disputes',
+        headers: { 'idempotency-key': input.idempotencyKey },
+        body: { msisdn: input.msisdn, subscriptionId: input.subscriptionId },
+      },
+      'backend.unknownSubscription',
+      disputeSchema,
     );
   }
 

@@ -17,6 +17,21 @@ export interface FileUnsubscriptionInput {
   notBefore?: string;
 }
 
+/** A refund claim for a charge the subscriber says they never agreed to (its own ticket and status). */
+export interface ChargeDispute {
+  /** Ticket, e.g. TS20261124000001. */
+  ticket: string;
+  msisdn: string;
+  subscriptionId: string;
+  serviceName: string;
+  /** Months of fees claimed back, in fen. */
+  claimedFen: number;
+  status: 'submitted' | 'investigating' | 'refunded' | 'rejected';
+  /** ISO timestamps: filed, and when the operator promises an answer. */
+  createdAt: string;
+  dueAt: string;
+}
+
 /** A line suspended because the phone was lost or stolen. */
 export interface LineSuspension {
   /** Ticket of the suspension, e.g. GS20261124000001. */
@@ -61,6 +76,11 @@ export interface OperatorBackend {
    * Idempotent by idempotencyKey. Throws 'backend.unknownSubscriber'.
    */
   suspendLine(msisdn: string, idempotencyKey: string): Promise<LineSuspension>;
+  /**
+   * Files a refund claim for an unwanted subscription (未经同意订购). Idempotent by key.
+   * Throws 'backend.unknownSubscriber', 'backend.unknownSubscription'.
+   */
+  fileDispute(input: { msisdn: string; subscriptionId: string; idempotencyKey: string }): Promise<ChargeDispute>;
   /** Throws 'backend.unknownRequest' for an unknown ticket. */
   getRequest(ticket: string): Promise<UnsubscribeRequest>;
   /** Newest first. */

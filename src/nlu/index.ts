@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import type { Catalogue, TargetType } from '../domain/types.js';
+import { PROJECT_ROOT } from '../paths.js';
 import { trainIntentClassifier, type IntentClassifier, type ModelKind } from './classifier.js';
 import { loadCorpus, type CorpusExample } from './corpus.js';
 import { createIdentifierExtractor } from './entities.js';
@@ -25,7 +27,16 @@ export interface NluOptions {
   userDictFile?: string;
   /** Intent model; default 'logistic'. 'bayes' is natural's naive Bayes, kept for comparison. */
   model?: ModelKind;
+  /**
+   * Where trained models are cached (keyed by a hash of the training features, so a changed
+   * corpus, lexicon or dictionary trains afresh); null turns the cache off.
+   * Default: node_modules/.cache/tuiding-nlu.
+   */
+  cacheDir?: string | null;
 }
+
+/** Default model cache: inside node_modules, so it is never committed and goes with a clean install. */
+export const MODEL_CACHE_DIR = join(PROJECT_ROOT, 'node_modules', '.cache', 'tuiding-nlu');
 
 /** An Nlu plus what it was built from, for evaluation and diagnostics. */
 export interface TrainedNlu extends Nlu {
@@ -60,7 +71,8 @@ const OVERRIDES_QUOTED_SMS: ReadonlySet<string> = new Set([
 
 /**
  * Builds the NLU: loads the lexicon and jieba (about 0.25 s, shared per process) and trains the
- * intent classifier on the corpus (about 0.1 s). Synchronous. Throws AppError 'config.invalid'
+ * intent classifier on the corpus (about 1 s), or reads the model trained before on the same
+ * features from the cache (a few ms). Synchronous. Throws AppError 'config.invalid'
  * when a data file is missing or malformed.
  */
 export function createNlu(catalogue: Catalogue, options: NluOptions = {}): TrainedNlu {
@@ -86,7 +98,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   const examples = options.examples ?? loadCorpus(options.corpusFile);
   const classifier = trainIntentClassifier(
     examples.map((ex) => ({ features: featuresOfNormalized(normalize(ex.text)), label: ex.intent })),
-    { model: options.model ?? 'logistic' },
+    { model: options.model ?? 'logistic', ...(options.cacheDir === null ? {} : { cacheDir: options.cacheDir ?? MODEL_CACHE_DIR }) },
   );
 
   /** The most probable label outside `excluded`, its probability renormalised over the labels left. */

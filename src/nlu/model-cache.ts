@@ -40,11 +40,10 @@ export function readModel(dir: string, key: string): { model: LogisticModel; tem
     if (header.magic !== MAGIC || header.version !== FORMAT_VERSION) return null;
     const k = header.labels.length;
     const count = header.features.length * k + k;
-    // Copied into a fresh, aligned buffer: the header length leaves the doubles unaligned.
     const start = 4 + headerLength;
     if (buf.length !== start + count * 8) return null;
-    const values = new Float64Array(count);
-    for (let i = 0; i < count; i++) values[i] = buf.readDoubleLE(start + i * 8);
+    // slice() copies into a fresh, aligned ArrayBuffer: the header length leaves the doubles unaligned.
+    const values = new Float64Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + start + count * 8));
     const weights = values.subarray(0, header.features.length * k);
     const intercept = values.subarray(header.features.length * k);
     return { model: { labels: header.labels, features: header.features, weights, intercept }, temperature: header.temperature };
@@ -58,9 +57,10 @@ export function writeModel(dir: string, key: string, model: LogisticModel, tempe
   try {
     mkdirSync(dir, { recursive: true });
     const header = Buffer.from(JSON.stringify({ magic: MAGIC, version: FORMAT_VERSION, labels: model.labels, features: model.features, temperature } satisfies Header), 'utf8');
-    const body = Buffer.alloc((model.weights.length + model.intercept.length) * 8);
-    model.weights.forEach((v, i) => body.writeDoubleLE(v, i * 8));
-    model.intercept.forEach((v, i) => body.writeDoubleLE(v, (model.weights.length + i) * 8));
+    const values = new Float64Array(model.weights.length + model.intercept.length);
+    values.set(model.weights);
+    values.set(model.intercept, model.weights.length);
+    const body = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
     const length = Buffer.alloc(4);
     length.writeUInt32LE(header.length, 0);
     const tmp = join(dir, `${key}.${process.pid}.tmp`);

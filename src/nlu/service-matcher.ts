@@ -62,7 +62,7 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
   }
   const fuzzyCandidates = surfaces
     .filter((s) => [...s.text].length >= MIN_FUZZY_LENGTH)
-    .map((s) => ({ ...s, chars: new Set(s.text) }));
+    .map((s) => ({ ...s, chars: new Set(s.text), bigrams: Array.from({ length: s.text.length - 1 }, (_, i) => s.text.slice(i, i + 2)) }));
   const categoryList = [...categoryTarget.entries()].sort((a, b) => b[0].length - a[0].length);
   const genericWords = [...category].filter((w) => w.length > 0).sort((a, b) => b.length - a.length);
   const genericPattern = genericWords.length > 0 ? new RegExp(genericWords.map(escapeRegExp).join('|'), 'g') : null;
@@ -93,6 +93,8 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
 
   function fuzzy(text: string): ServiceMatch[] {
     const chars = new Set(text);
+    const bigrams = new Set<string>();
+    for (let i = 0; i + 1 < text.length; i++) bigrams.add(text.slice(i, i + 2));
     const found: ServiceMatch[] = [];
     for (const s of fuzzyCandidates) {
       const len = s.text.length;
@@ -100,6 +102,10 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
       let shared = 0;
       for (const ch of s.text) if (chars.has(ch)) shared++;
       if (shared < len - maxD) continue;
+      // q-gram lemma: within maxD edits at least (len - 1) - 2·maxD of the name's bigrams survive.
+      let sharedBigrams = 0;
+      for (const b of s.bigrams) if (bigrams.has(b)) sharedBigrams++;
+      if (sharedBigrams < len - 1 - 2 * maxD) continue;
       let bestD = maxD + 1;
       let bestStart = -1;
       for (let w = len - maxD; w <= len + maxD; w++) {

@@ -1,6 +1,6 @@
 import { initialTransition, transition } from 'xstate';
 import { MACHINE_VERSION, MAX_ATTEMPTS, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
-import type { DialogEffect, DialogEvent, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
+import type { DialogEffect, DialogEvent, FiledDispute, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
 import { receiptCode } from '../domain/receipt.js';
 import type { UnsubscribeRequest } from '../domain/types.js';
@@ -354,7 +354,7 @@ export class TurnRunner implements ConversationPort {
         }
       }
       case 'fileRequests': {
-        const { msisdn, subscriptionIds, filingSeq } = effect.params;
+        const { msisdn, subscriptionIds, filingSeq, dispute } = effect.params;
         try {
           const filed: UnsubscribeRequest[] = [];
           const undoMs = this.deps.undoWindowMinutes * 60_000;
@@ -369,8 +369,15 @@ export class TurnRunner implements ConversationPort {
           await store.track(filed.map((r) => ({
             ticket: r.ticket, conversationId, msisdn, serviceName: r.serviceName, notifiedStatus: 'submitted' as const, createdAt: r.createdAt,
           })));
-          logger.info('requests filed', { conversationId, tickets: filed.map((r) => r.ticket) });
-          return { type: 'backend.filed', requests: filed.map((r) => this.toFiled(r)) };
+          const disputes: FiledDispute[] = [];
+          if (dispute) {
+            for (const subscriptionId of subscriptionIds) {
+              const d = await backend.fileDispute({ msisdn, subscriptionId, idempotencyKey: `${conversationId}:${filingSeq}:${subscriptionId}:dispute` });
+              disputes.push({ ticket: d.ticket, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt });
+            }
+          }
+          logger.info('requests filed', { conversationId, tickets: [...filed.map((r) => r.ticket), ...disputes.map((d) => d.ticket)] });
+          return { type: 'backend.filed', requests: filed.map((r) => this.toFiled(r)), disputes };
         } catch (err) {
           logger.error('filing failed', { conversationId, code: codeOf(err) });
           return { type: 'backend.failed' };

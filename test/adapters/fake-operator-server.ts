@@ -66,6 +66,12 @@ async function route(backend: OperatorBackend, call: RecordedCall, apiKey: strin
         return { status: 200, body: { match: await backend.verifySecret(msisdn, body.kind, body.value) } };
       }
     }
+    if (parts[0] === 'disputes' && call.method === 'POST' && parts.length === 1) {
+      const key = call.headers['idempotency-key'];
+      const body = call.body as { msisdn?: string; subscriptionId?: string } | undefined;
+      if (typeof key !== 'string' || !body?.msisdn || !body.subscriptionId) return { status: 400, body: { error: { code: 'invalidBody' } } };
+      return { status: 201, body: await backend.fileDispute({ msisdn: body.msisdn, subscriptionId: body.subscriptionId, idempotencyKey: key }) };
+    }
     if (parts[0] === 'unsubscriptions') {
       if (call.method === 'POST' && parts.length === 1) {
         const key = call.headers['idempotency-key'];

@@ -173,6 +173,21 @@ export function describeOperatorBackendContract(name: string, create: (options: 
       });
     });
 
+    describe('unwanted charges', () => {
+      it('files one refund claim per key with its own ticket and a due date', async () => {
+        const subscriptionId = await subscriptionIdOf('13900139000', 'vas-mobile-news');
+        const first = await backend.fileDispute({ msisdn: '13900139000', subscriptionId, idempotencyKey: 'k-dispute' });
+        const again = await backend.fileDispute({ msisdn: '13900139000', subscriptionId, idempotencyKey: 'k-dispute' });
+        expect(first.ticket).toMatch(/^TS\d{14}$/);
+        expect(again).toEqual(first);
+        expect(first).toMatchObject({ status: 'submitted', serviceName: '手机报' });
+        expect(first.claimedFen).toBeGreaterThan(0);
+        expect(Date.parse(first.dueAt)).toBeGreaterThan(Date.parse(first.createdAt));
+        await expect(backend.fileDispute({ msisdn: '13900139000', subscriptionId: 'sub-nope', idempotencyKey: 'k-nope' }))
+          .rejects.toMatchObject({ code: 'backend.unknownSubscription' });
+      });
+    });
+
     describe('lost phone', () => {
       it('suspends a line once per key and keeps its subscriptions', async () => {
         const first = await backend.suspendLine('13800138000', 'k-lost');

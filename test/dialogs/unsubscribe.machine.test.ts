@@ -237,7 +237,7 @@ describe('confirmation and filing', () => {
   it('files exactly the selected subscriptions for the verified number when the user confirms', () => {
     const r = run([...ringbackAtConfirmation(), user.confirm()]);
     expect(where(r.snapshot)).toBe('session.filing');
-    expect(r.last).toEqual([{ type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.videoRingback.subscriptionId], filingSeq: 1 } }]);
+    expect(r.last).toEqual([{ type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.videoRingback.subscriptionId], filingSeq: 1, dispute: false } }]);
   });
 
   it('shows the receipt and remembers the tickets once filed', () => {
@@ -268,7 +268,7 @@ describe('confirmation and filing', () => {
     expect(sayKeys(plain.last)).toEqual(['confirm.number.needPhrase']);
 
     const phrase = run([user.closeNumber()], plain.snapshot);
-    expect(phrase.last).toEqual([{ type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.numberLine.subscriptionId], filingSeq: 1 } }]);
+    expect(phrase.last).toEqual([{ type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.numberLine.subscriptionId], filingSeq: 1, dispute: false } }]);
   });
 
   it('retrying after backend.failed reuses the same filingSeq (idempotent)', () => {
@@ -287,7 +287,7 @@ describe('confirmation and filing', () => {
   it('a new confirmation after a successful filing gets a new filingSeq', () => {
     const done = run([...ringbackAtConfirmation(), user.confirm(), result.filed(SUBS.videoRingback)]).snapshot;
     const next = run([user.unsubscribe('vas', { serviceIds: [SUBS.musicMember.serviceId] }), result.loaded(), user.confirm()], done);
-    expect(ofType(next.last, 'fileRequests')[0]?.params).toEqual({ msisdn: MSISDN, subscriptionIds: [SUBS.musicMember.subscriptionId], filingSeq: 2 });
+    expect(ofType(next.last, 'fileRequests')[0]?.params).toEqual({ msisdn: MSISDN, subscriptionIds: [SUBS.musicMember.subscriptionId], filingSeq: 2, dispute: false });
   });
 });
 
@@ -374,7 +374,7 @@ describe('leaving, help and hand-off', () => {
 
     const r = run([result.loaded(), user.secret(), result.secretVerified(), user.confirm()], changed.snapshot);
     expect(ofType(r.effects, 'fileRequests')).toEqual([
-      { type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.broadband.subscriptionId], filingSeq: 1 } },
+      { type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.broadband.subscriptionId], filingSeq: 1, dispute: false } },
     ]);
   });
 
@@ -439,7 +439,7 @@ describe('persistence', () => {
     expect(restored.context).toEqual(live.context);
 
     const r = run([user.confirm()], restored);
-    expect(r.last).toEqual([{ type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.videoRingback.subscriptionId], filingSeq: 1 } }]);
+    expect(r.last).toEqual([{ type: 'fileRequests', params: { msisdn: MSISDN, subscriptionIds: [SUBS.videoRingback.subscriptionId], filingSeq: 1, dispute: false } }]);
   });
 
   it('a restored idle snapshot behaves like a fresh start', () => {
@@ -525,5 +525,29 @@ describe('lost phone', () => {
     const done = run([{ type: 'line.suspended', ticket: 'GS20261124000001', suspendedAt: '2026-11-24T12:00:00.000Z' }], yes.snapshot);
     expect(where(done.snapshot)).toBe('idle');
     expect(sayKeys(done.last)).toEqual(['lost.done']);
+  });
+});
+
+describe('unwanted charges', () => {
+  it('shows how the named service was ordered, then cancels it and files a refund claim in one confirmation', () => {
+    const news = { ...SUBS.musicMember, since: '2025-01-08', channel: '短信' };
+    const r = run([
+      say({ intent: 'unwanted_charge', serviceIds: [news.serviceId], msisdn: MSISDN }), result.codeSent(), user.code(), result.verified(),
+      result.loaded([news, SUBS.videoRingback, SUBS.numberLine]),
+    ]);
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(lineKeys(r.last).slice(0, 2)).toEqual(['dispute.record', 'dispute.next']);
+    expect(sayKeys(r.last)).toContain('dispute.confirm');
+    const filed = run([user.confirm()], r.snapshot);
+    expect(ofType(filed.last, 'fileRequests')[0]!.params).toMatchObject({ subscriptionIds: [news.subscriptionId], dispute: true });
+    const receipt = run([{ type: 'backend.filed', requests: [filedRequest(news)], disputes: [{ ticket: 'TS1', serviceName: news.name, claimedFen: 4500, dueAt: '2026-11-27T00:00:00.000Z' }] }], filed.snapshot);
+    expect(lineKeys(receipt.last)).toContain('dispute.receipt');
+  });
+
+  it('lists the paid services with their order records when the charge is not named', () => {
+    const r = run([say({ intent: 'unwanted_charge', msisdn: MSISDN }), result.codeSent(), user.code(), result.verified(), result.loaded()]);
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+    expect(sayKeys(r.last)).toEqual(['dispute.prompt']);
+    expect(lineKeys(r.last).every((k) => k === 'dispute.record')).toBe(true);
   });
 });
