@@ -35,12 +35,12 @@ function pick<T>(items: readonly T[], rand: () => number): T {
   return items[Math.floor(rand() * items.length)]!;
 }
 
-function expand(template: string, slots: Templates['slots'], rand: () => number, depth = 0): string {
+function expand(template: string, slots: Templates['slots'], rand: () => number, depth = 0, bare = false): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
     const values = slots[name];
     if (!values) throw new Error(`unknown slot ${whole}`);
-    const value = pick(values, rand);
-    return depth < MAX_DEPTH ? expand(value, slots, rand, depth + 1) : value;
+    const value = bare && values.includes('') ? '' : pick(values, rand);
+    return depth < MAX_DEPTH ? expand(value, slots, rand, depth + 1, bare) : value;
   });
 }
 
@@ -71,6 +71,9 @@ function main(): void {
     return true;
   };
   for (const group of spec.groups) {
+    // Every template once without its optional fillers (greetings, endings): short stock phrases
+    // such as 不办了 must not depend on the draw.
+    for (const template of group.templates) add(tidy(expand(template, spec.slots, rand, 0, true)), group.intent, group.target);
     let made = 0;
     for (let attempt = 0; made < group.count && attempt < group.count * 30; attempt++) {
       if (add(tidy(expand(pick(group.templates, rand), spec.slots, rand)), group.intent, group.target)) made++;

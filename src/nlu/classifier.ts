@@ -30,7 +30,11 @@ export type ModelKind = 'logistic' | 'bayes';
 
 export interface TrainOptions {
   model?: ModelKind;
-  /** Laplace-style smoothing handed to natural's Bayes classifier. Default 1. */
+  /**
+   * Laplace-style smoothing handed to natural's Bayes classifier. Default 0.05: the penalty for a
+   * feature a class never saw is smoothing / class size, so at 1 it drowns the large classes
+   * (unsubscribe) once many small intents share their words.
+   */
   smoothing?: number;
   /** Folds used to fit the temperature; 0 or 1 keeps temperature 1. Default 2. */
   calibrationFolds?: number;
@@ -143,9 +147,11 @@ function softmax(scores: Float64Array, temperature: number, out: Float64Array): 
 }
 
 function bayesScorer(examples: readonly LabeledFeatures[], options: TrainOptions): Scorer {
-  const tables = toLogTables(trainBayes(examples, options.smoothing ?? 1));
+  const tables = toLogTables(trainBayes(examples, options.smoothing ?? BAYES_SMOOTHING));
   return { labels: tables.labels, scores: (features, out) => logScores(tables, features, out), has: (f) => tables.logLikelihood.has(f) };
 }
+
+const BAYES_SMOOTHING = 0.05;
 
 /** mulberry32, for a reproducible example order. */
 function prng(seed: number): () => number {

@@ -59,6 +59,11 @@ const UNSUBSCRIBE_LIKE: ReadonlySet<Intent> = new Set(['unsubscribe', 'query_sta
 const BURYING: ReadonlySet<Intent> = new Set(['other', 'help', 'greeting']);
 /** Clause readings that only make sense as a whole reply, never as a buried request. */
 const NOT_BURIED: ReadonlySet<Intent> = new Set(['confirm', 'deny', 'cancel']);
+/**
+ * Complaints that become a request when a clause asks outright (多收了6块，不知道是啥，我要关掉):
+ * the explicit request wins, as it always has for 没开过…给我退了.
+ */
+const REQUEST_WINS: ReadonlySet<Intent> = new Set(['unwanted_charge', 'review']);
 const BURIED_MIN_CONFIDENCE = 0.9;
 const CLAUSE_BREAK = /[，,。.！!？?；;~～…\s]+/;
 /**
@@ -144,16 +149,17 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   /**
    * A long message whose whole reads as chat or context (我用了十几年了，最近话费…，麻烦帮我退了，
    * 真的很无语) may still carry one clear request in one of its clauses: the most confident
-   * actionable clause wins, when it is confident enough and the whole message allows it.
+   * actionable clause wins, when it is confident enough and the whole message allows it. With
+   * `only`, just that reading of a clause counts.
    */
-  function buriedRequest(fixed: string, negated: boolean, namesProduct: boolean): { intent: Intent; confidence: number } | null {
+  function buriedRequest(fixed: string, negated: boolean, namesProduct: boolean, only: Intent | null): { intent: Intent; confidence: number } | null {
     const clauses = fixed.split(CLAUSE_BREAK).filter((c) => c.length >= 2);
     if (clauses.length < 2) return null;
     let best: { intent: Intent; confidence: number } | null = null;
     for (const clause of clauses) {
       const p = classifier.predict(featuresOfFixed(clause));
       const label = p.label as Intent;
-      if (BURYING.has(label) || NOT_BURIED.has(label) || p.confidence < BURIED_MIN_CONFIDENCE) continue;
+      if (BURYING.has(label) || NOT_BURIED.has(label) || (only && label !== only) || p.confidence < BURIED_MIN_CONFIDENCE) continue;
       if (label === 'unsubscribe' && (negated || rules.notUnsubscribe(fixed, namesProduct))) continue;
       if (!best || p.confidence > best.confidence) best = { intent: label, confidence: p.confidence };
     }
@@ -174,8 +180,8 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const strongTargets = rules.targets(fixed, false);
     const answerOnly = ids.onlyIdentifiers || ids.onlyChoice;
     let { intent, confidence } = decideIntent(normalized, fixed, features, negated, strongTargets.length > 0, answerOnly, ids.ticket);
-    if (!answerOnly && BURYING.has(intent)) {
-      const buried = buriedRequest(fixed, negated, strongTargets.length > 0);
+    if (!answerOnly && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
+      const buried = buriedRequest(fixed, negated, strongTargets.length > 0, BURYING.has(intent) ? null : 'unsubscribe');
       if (buried) ({ intent, confidence } = buried);
     }
     // Words are only needed to match partial names against the user's own subscriptions.

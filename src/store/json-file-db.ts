@@ -50,11 +50,17 @@ export class JsonFileDb<T extends object> {
       let data: T;
       if (existsSync(file)) {
         const text = await readFile(file, 'utf8');
+        let parsed: unknown;
         try {
-          data = { ...structuredClone(defaults), ...(JSON.parse(text) as T) };
+          parsed = JSON.parse(text);
         } catch (err) {
           throw new AppError('store.unreadable', { cause: err, message: `data file ${file} is not valid JSON; fix or move it away (it was left untouched)` });
         }
+        // null, an array or a bare value would silently become the defaults and be overwritten on the next write.
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+          throw new AppError('store.unreadable', { message: `data file ${file} does not hold a JSON object; fix or move it away (it was left untouched)` });
+        }
+        data = { ...structuredClone(defaults), ...(parsed as T) };
       } else {
         data = structuredClone(defaults);
       }

@@ -17,7 +17,14 @@ const cases: Record<Intent, string[]> = {
   confirm: ['是的', '对', '确认', '好的', '没问题', '确认退订', '嗯嗯', '可以'],
   deny: ['不是', '不对', '不要', '否', '不是这个号码'],
   greeting: ['你好', '您好', '在吗', 'hello', '早上好'],
-  other: ['今天天气怎么样', '讲个笑话', '查话费', '1', '654321', '13812345678'],
+  other: ['今天天气怎么样', '讲个笑话', '查话费', '1', '654321', '13812345678', '🙂', '？？？'],
+  review: ['我每个月都扣了些什么', '帮我看看有哪些业务', '查一下我订了什么', '我名下都有哪些包月', '看看有没有我没在用的业务'],
+  unwanted_charge: ['没订过这个怎么扣费了', '这是什么费用', '莫名其妙扣了我10块', '谁给我开的会员？我不知道啊', '我从来没开过彩铃，怎么在扣钱'],
+  still_charged: ['退订了还在扣钱', '取消了怎么还扣费', '宽带都拆了还在收月租', '明明退了流量包，这个月又扣了'],
+  undo: ['撤销', '刚才那个别退了', '我反悔了，恢复吧', '刚才的退订申请撤回', '退错了，把刚退的彩铃恢复'],
+  receipt: ['把回执再发我一次', '工单号多少来着', '受理单号忘了', '刚才的凭证再发一遍'],
+  lost_phone: ['手机丢了', '手机被偷了', '信息泄露了', '手机掉了，先帮我挂失', '我要挂失'],
+  fee_question: ['退订会不会扣钱', '退了还能再开吗', '违约金多少', '宽带提前拆机要交钱吗', '销户以后余额怎么退'],
 };
 
 describe('intent classification', () => {
@@ -35,6 +42,44 @@ describe('hard negatives are never unsubscribe requests', () => {
     '外卖取消了钱怎么还没退', '宽带坏了上不了网', '携号转网怎么办理',
   ])('"%s" is not unsubscribe', (text) => {
     expect(nlu.parse(text).intent).not.toBe('unsubscribe');
+  });
+});
+
+describe('the issue 8 intents and unsubscribe keep apart', () => {
+  it.each<[string, Intent]>([
+    ['我没订过彩铃，怎么扣钱了，赶紧给我退掉', 'unsubscribe'],
+    ['我没订过彩铃，怎么扣钱了', 'unwanted_charge'],
+    ['查一下我订了哪些业务，没用的全部退掉', 'unsubscribe'],
+    ['查一下我订了哪些业务', 'review'],
+    ['怎么退订流量包', 'unsubscribe'],
+    ['退订流量包要不要钱', 'fee_question'],
+    ['我的退订办好了吗', 'query_status'],
+    ['退订了怎么还在扣钱', 'still_charged'],
+    ['不退了', 'cancel'],
+    ['刚才提交的退订撤回', 'undo'],
+    ['号码不用了，帮我销户', 'unsubscribe'],
+    ['手机丢了，帮我停机', 'lost_phone'],
+    ['查一下TD20261124000123的进度', 'query_status'],
+    ['TD20261124000123的回执再发我一次', 'receipt'],
+  ])('reads "%s" as %s', (text, intent) => {
+    expect(nlu.parse(text).intent).toBe(intent);
+  });
+
+  it('lets a pasted operator SMS with a complaint around it be the complaint', () => {
+    expect(nlu.parse('【中国移动】您已成功订购视频彩铃，资费10元/月，回复TD退订。').intent).toBe('unsubscribe');
+    expect(nlu.parse('【中国移动】您已成功订购视频彩铃，资费10元/月，回复TD退订。我根本没订过，这是啥').intent).toBe('unwanted_charge');
+  });
+});
+
+describe('latin typing', () => {
+  it.each(['彩铃td', '流量包qx一下', '宽带tuiding', 'cancel掉那个会员'])('reads "%s" as unsubscribe', (text) => {
+    expect(nlu.parse(text).intent).toBe('unsubscribe');
+  });
+
+  it('keeps the td of a ticket number', () => {
+    const r = nlu.parse('td20261124000123到哪一步了');
+    expect(r.ticket).toBe('TD20261124000123');
+    expect(r.intent).toBe('query_status');
   });
 });
 
