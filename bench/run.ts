@@ -252,8 +252,16 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
   };
 }
 
-/** The medians of several runs of one target (the figures reported), and the runs themselves. */
-function combine(runs: Measured[]) {
+/** Runs in which other processes used more of the machine than this are left out of the figures. */
+const DISTURBED_PCT = 10;
+
+/**
+ * The figures of one target: medians over its undisturbed runs (all runs when every one was
+ * disturbed), and every run for the record.
+ */
+function combine(all: Measured[]) {
+  const clean = all.filter((m) => m.backgroundCpuPct <= DISTURBED_PCT);
+  const runs = clean.length > 0 ? clean : all;
   const pick = (f: (m: Measured) => number) => round(median(runs.map(f)), 3);
   return {
     turnsPerSec: pick((m) => m.turnsPerSec),
@@ -267,15 +275,17 @@ function combine(runs: Measured[]) {
     },
     readyMs: pick((m) => m.readyMs),
     // At rest = after start-up, before the first load (later runs of the echo bot reuse its process).
-    rssRestMb: runs[0]?.rssRestMb ?? 0,
-    rssLoadMb: Math.max(...runs.map((m) => m.rssLoadMb)),
+    rssRestMb: all[0]?.rssRestMb ?? 0,
+    rssLoadMb: Math.max(...all.map((m) => m.rssLoadMb)),
     cpuMsPerTurn: pick((m) => m.cpuMsPerTurn),
     driverCpuMsPerTurn: pick((m) => m.driverCpuMsPerTurn),
+    /** Of the runs the figures come from. */
     backgroundCpuPct: Math.max(...runs.map((m) => m.backgroundCpuPct)),
-    flows: runs.reduce((n, m) => n + m.flows, 0),
-    failures: runs.flatMap((m) => m.failures),
-    repliesPerStep: runs[0]?.repliesPerStep ?? [],
-    runs: runs.map((m) => ({ turnsPerSec: m.turnsPerSec, p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms, readyMs: m.readyMs, cpuMsPerTurn: m.cpuMsPerTurn, backgroundCpuPct: m.backgroundCpuPct })),
+    cleanRuns: clean.length,
+    flows: all.reduce((n, m) => n + m.flows, 0),
+    failures: all.flatMap((m) => m.failures),
+    repliesPerStep: all[0]?.repliesPerStep ?? [],
+    runs: all.map((m) => ({ turnsPerSec: m.turnsPerSec, p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms, readyMs: m.readyMs, cpuMsPerTurn: m.cpuMsPerTurn, backgroundCpuPct: m.backgroundCpuPct })),
   };
 }
 
@@ -355,6 +365,8 @@ async function main(): Promise<void> {
   writeSeed(seedFile, flowsPerBot);
 
   const spawn = async (args: string[], env: Record<string, string>, port: number): Promise<Started> => {
+    // Start-up time is measured too: the same chance of a quiet machine as the runs get.
+    if (o.quietWaitMs > 0) await waitQuiet(o.quietWaitMs);
     const s = await startChild(args, env, port);
     children.push(s);
     // Let start-up work (JIT, timers, first sweeps) settle before RSS at rest is read.
@@ -485,7 +497,7 @@ async function main(): Promise<void> {
       `${name.padEnd(26)} ${String(m.turnsPerSec).padStart(8)} ${String(m.latency.p50Ms).padStart(8)} ${String(m.latency.p95Ms).padStart(8)} ${String(m.latency.p99Ms).padStart(8)} ${String(m.cpuMsPerTurn).padStart(10)}`;
     const lines = [
       '',
-      `medians of ${o.repeat} run(s) of ${o.conversations} concurrent conversations × ${o.rounds} flows × ${STEPS.length} turns (stored: ${o.storedRepeat} × ${o.storedRounds} flows)`,
+      `${o.conversations} concurrent conversations × ${o.rounds} flows × ${STEPS.length} turns, ${o.repeat} run(s) each (stored: ${o.storedRepeat} × ${o.storedRounds} flows); medians of the runs other processes did not disturb (tuiding ${botRun.cleanRuns}/${botRuns.length}, echo ${echoRun.cleanRuns}/${echoRuns.length})`,
       `${'run'.padEnd(26)} ${'turns/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/turn'.padStart(10)}`,
       row('echo bot', echoRun),
       row('tuiding', botRun),
@@ -499,7 +511,7 @@ async function main(): Promise<void> {
       `load generator and channel CPU per turn: ${botRun.driverCpuMsPerTurn} ms (tuiding runs), ${echoRun.driverCpuMsPerTurn} ms (echo runs)`,
       `replies per turn (steps 1-4): ${botRun.repliesPerStep.join('/')}; flows ${botRun.flows} ok, ${botRun.failures.length} failed`,
       `NLU: ${nlu.utterancesPerSec} utterances/s on one core`,
-      `other processes used up to ${background} % of the machine's CPU during the measured runs${background > 10 ? ' — WARNING: the figures are skewed; run again on a quiet machine' : ''}`,
+      `other processes used up to ${background} % of the machine's CPU in the runs reported${background > DISTURBED_PCT ? ' — WARNING: every run was disturbed, the figures are skewed; run again on a quiet machine' : ''}`,
       ...(profile ? ['', `tuiding CPU profile of run #1 (${profile.busyMs} ms busy), by area:`, ...profile.areas.slice(0, 14).map((a) => `  ${a.area.padEnd(40)} ${String(a.ms).padStart(8)} ms ${String(a.share).padStart(5)} %`),
         'top functions (self time):', ...profile.top.slice(0, 12).map((f) => `  ${String(f.share).padStart(5)} %  ${f.fn}`)] : []),
       `report: ${o.out}`,

@@ -24,6 +24,7 @@ import { HandoffService, type ConversationPort } from './handoff/handoff-service
 import { LowdbHandoffStore, type HandoffStore } from './handoff/handoff-store.js';
 import { loadHandoffPhrases } from './handoff/phrases.js';
 import { FileTranscriptStore, type TranscriptStore } from './store/transcript-store.js';
+import { FileAuditLog } from './store/audit-log.js';
 import { MAX_ATTEMPTS, TurnRunner } from './runtime/turn-runner.js';
 import { LowdbBotStore } from './store/lowdb-bot-store.js';
 import type { BotStore } from './store/stores.js';
@@ -106,15 +107,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     settings: { ...config.verification, maxAttempts: MAX_ATTEMPTS },
   });
   const transcripts = new FileTranscriptStore(config.dataDir);
+  const audit = new FileAuditLog(join(config.dataDir, 'audit.jsonl'), now);
   const handoffStore = await LowdbHandoffStore.open(config.dataDir);
   // The handoff service and the runner need each other: the port forwards to the runner built next.
   const port: ConversationPort = {
     deliver: (...args) => runner.deliver(...args),
     resetDialog: (id) => runner.resetDialog(id),
   };
-  const handoff = new HandoffService({ store: handoffStore, conversations: port, logger, now, settings: config.handoff });
+  const handoff = new HandoffService({ store: handoffStore, conversations: port, logger, now, settings: config.handoff, audit });
   const runner: TurnRunner = new TurnRunner({
-    store, transcripts, handoff, phrases: loadHandoffPhrases(), nlu, backend, verifier, i18n, logger, now,
+    store, transcripts, audit, handoff, phrases: loadHandoffPhrases(), nlu, backend, verifier, i18n, logger, now,
     dialogTimeoutMs: config.dialogTimeoutMinutes * 60_000,
     maxMessageChars: config.maxMessageChars,
     handoffHoursText: config.handoff.hoursText,
@@ -132,7 +134,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     tracking: store, backend, catalogue, handoff, conversations: port, sla: slaStore, logger, now,
     timeScale: config.slaTimeScale, pollMs: config.statusPollMs,
   });
-  const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs });
+  const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs, audit });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -158,6 +160,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await handoffStore.close();
         await slaStore.close();
         await transcripts.close();
+        await audit.close();
       })();
       return stopping;
     },

@@ -7,6 +7,7 @@ import {
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
+import type { AuditLog } from '../store/audit-log.js';
 import type { AuditEntry, HandoffReason, HandoffStore, HandoffTicket } from './handoff-store.js';
 
 /** What the handoff needs from the conversation side (implemented by the runtime). */
@@ -88,6 +89,8 @@ export class HandoffService {
     logger: Logger;
     now: () => number;
     settings: HandoffSettings;
+    /** The tamper-evident log: agent actions are recorded there too. */
+    audit?: AuditLog;
   }) {
     this.events.setMaxListeners(0);
   }
@@ -196,6 +199,7 @@ export class HandoffService {
       throw new AppError('handoff.conflict', { message: 'only the agent holding the chat can write to it' });
     }
     await this.deps.store.appendAudit({ at: new Date(this.deps.now()).toISOString(), agentId, action: 'message', ticketId });
+    await this.deps.audit?.append({ type: 'agent.message', agentId, ticketId, conversationId: ticket.conversationId });
     await this.deps.conversations.deliver(ticket.conversationId, { text }, 'agent', agentId);
     this.noteMessage(ticket, 'agent', text);
   }
@@ -273,7 +277,10 @@ export class HandoffService {
     if (effects.length === 0) {
       throw new AppError('handoff.conflict', { message: `ticket ${ticketId} is ${updated.status}${updated.agentId ? ` (held by ${updated.agentId})` : ''}` });
     }
-    if (audit) await store.appendAudit({ ...audit, at: new Date(now()).toISOString(), ticketId });
+    if (audit) {
+      await store.appendAudit({ ...audit, at: new Date(now()).toISOString(), ticketId });
+      await this.deps.audit?.append({ type: `agent.${audit.action}`, agentId: audit.agentId, ticketId, conversationId: updated.conversationId, ...(audit.detail ? { detail: audit.detail } : {}) });
+    }
     this.deps.logger.info('handoff changed', { ticketId, event: event.type, status: updated.status, agentId: updated.agentId });
     await this.runEffects(updated, effects, from);
     return updated;

@@ -123,11 +123,14 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     // A bare number, code or list pick answers the question the dialog asked; it carries no intent of its own.
     if (answerOnly) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
     if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
-    const prediction = classifier.predict(features);
-    const intent = prediction.label as Intent;
-    if (!negated && rules.quotesSmsCommand(normalized) && !OVERRIDES_QUOTED_SMS.has(intent)) {
+    if (!negated && rules.quotesSmsCommand(normalized)) {
+      // The instruction is the operator's wording, not the user's: read what is around it.
+      const around = classifier.predict(featuresOfFixed(rules.fixTypos(rules.withoutSmsCommand(normalized))));
+      if (OVERRIDES_QUOTED_SMS.has(around.label)) return { intent: around.label as Intent, confidence: around.confidence };
       return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
     }
+    const prediction = classifier.predict(features);
+    const intent = prediction.label as Intent;
     if (rules.wantsHuman(fixed)) {
       return { intent: 'human_agent', confidence: intent === 'human_agent' ? Math.max(prediction.confidence, RULE_CONFIDENCE.human) : RULE_CONFIDENCE.human };
     }
@@ -181,7 +184,9 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const answerOnly = ids.onlyIdentifiers || ids.onlyChoice;
     let { intent, confidence } = decideIntent(normalized, fixed, features, negated, strongTargets.length > 0, answerOnly, ids.ticket);
     if (!answerOnly && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
-      const buried = buriedRequest(fixed, negated, strongTargets.length > 0, BURYING.has(intent) ? null : 'unsubscribe');
+      // A quoted 回复TD退订 is no request of the user's own.
+      const own = rules.quotesSmsCommand(normalized) ? rules.fixTypos(rules.withoutSmsCommand(normalized)) : fixed;
+      const buried = buriedRequest(own, negated, strongTargets.length > 0, BURYING.has(intent) ? null : 'unsubscribe');
       if (buried) ({ intent, confidence } = buried);
     }
     // Words are only needed to match partial names against the user's own subscriptions.

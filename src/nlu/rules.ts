@@ -15,6 +15,8 @@ export interface Rules {
   smsCommand(text: string): boolean;
   /** The message quotes an operator SMS's unsubscribe instruction (回复TD退订), usually pasted with or without a request. */
   quotesSmsCommand(text: string): boolean;
+  /** The text without the quoted instructions: what the user wrote around the pasted SMS, and the rest of the SMS. */
+  withoutSmsCommand(text: string): string;
   /** The user asks for a person (转人工, 人工客服). */
   wantsHuman(text: string): boolean;
   /** The message cannot be an unsubscribe request: it orders something (开通, 续订) or is about a shop order (淘宝订单). */
@@ -44,6 +46,7 @@ export function createRules(lexicon: Lexicon): Rules {
   const smsExact = new Set(lexicon.smsCommands.exact);
   const smsPattern = new RegExp(lexicon.smsCommands.pattern);
   const smsReply = new RegExp(lexicon.smsCommands.reply);
+  const smsReplyAll = new RegExp(lexicon.smsCommands.reply, 'g');
   const { orderVerbs, cancelWords, shopWords } = lexicon.vetoes;
   const strong = keywordList(lexicon.targets.strong);
   const weak = keywordList(lexicon.targets.weak);
@@ -105,6 +108,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     quotesSmsCommand(text) {
       return smsReply.test(text);
+    },
+    withoutSmsCommand(text) {
+      return text.replace(smsReplyAll, '，');
     },
     wantsHuman(text) {
       if (humanNegation.some((w) => text.includes(w))) return false;

@@ -3,6 +3,7 @@ import type { UnsubscribeRequest } from '../domain/types.js';
 import { isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
+import type { AuditLog } from '../store/audit-log.js';
 import type { BotStore, TrackedRequest } from '../store/stores.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { Reply } from './turn-runner.js';
@@ -32,6 +33,7 @@ export class StatusNotifier {
     sender: ProactiveSender;
     logger: Logger;
     pollMs: number;
+    audit: AuditLog;
   }) {}
 
   start(): void {
@@ -103,6 +105,7 @@ export class StatusNotifier {
       }, conversation.locale);
       await this.deps.sender.send(row.conversationId, conversation.reference, [{ text, choices: [] }]);
       await this.deps.store.markNotified(ticket, request.status);
+      await this.deps.audit.append({ type: 'request.status', ticket, status: request.status, conversationId: row.conversationId });
       this.deps.logger.info('status notified', { ticket, status: request.status, conversationId: row.conversationId });
     });
   }

@@ -12,6 +12,7 @@ import type { BotStore, ConversationRecord } from '../store/stores.js';
 import type { HandoffService, ConversationPort } from '../handoff/handoff-service.js';
 import type { HandoffPhrases } from '../handoff/phrases.js';
 import { maskMsisdn } from '../privacy/mask.js';
+import type { AuditLog } from '../store/audit-log.js';
 import type { TranscriptEntry, TranscriptStore } from '../store/transcript-store.js';
 import type { IdentityVerifier } from './identity-verifier.js';
 import type { ProactiveSender } from './status-notifier.js';
@@ -71,6 +72,7 @@ export class TurnRunner implements ConversationPort {
   constructor(private readonly deps: {
     store: BotStore;
     transcripts: TranscriptStore;
+    audit: AuditLog;
     handoff: HandoffService;
     phrases: HandoffPhrases;
     nlu: Nlu;
@@ -376,6 +378,8 @@ export class TurnRunner implements ConversationPort {
               disputes.push({ ticket: d.ticket, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt });
             }
           }
+          for (const r of filed) await this.deps.audit.append({ type: 'request.filed', ticket: r.ticket, conversationId, msisdn, serviceId: r.serviceId, status: r.status });
+          for (const d of disputes) await this.deps.audit.append({ type: 'dispute.filed', ticket: d.ticket, conversationId, msisdn, claimedFen: d.claimedFen });
           logger.info('requests filed', { conversationId, tickets: [...filed.map((r) => r.ticket), ...disputes.map((d) => d.ticket)] });
           return { type: 'backend.filed', requests: filed.map((r) => this.toFiled(r)), disputes };
         } catch (err) {
@@ -396,6 +400,7 @@ export class TurnRunner implements ConversationPort {
         try {
           // One suspension per dialog: a replayed turn asks again with the same key.
           const r = await backend.suspendLine(effect.params.msisdn, `${conversationId}:suspend:${snapshot.context.filingSeq}`);
+          await this.deps.audit.append({ type: 'line.suspended', ticket: r.ticket, conversationId, msisdn: effect.params.msisdn });
           logger.info('line suspended', { conversationId, ticket: r.ticket });
           return { type: 'line.suspended', ticket: r.ticket, suspendedAt: r.suspendedAt };
         } catch (err) {
@@ -421,6 +426,7 @@ export class TurnRunner implements ConversationPort {
             try {
               const r = await backend.withdrawUnsubscription(ticket);
               await store.markNotified(ticket, 'withdrawn');
+              await this.deps.audit.append({ type: 'request.withdrawn', ticket, conversationId });
               withdrawn.push(this.toFiled(r));
               logger.info('request withdrawn', { conversationId, ticket });
             } catch (err) {

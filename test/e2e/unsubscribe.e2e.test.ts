@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
+import { verifyAuditLog } from '../../src/store/audit-log.js';
 import { EmulatorClient, FakeChannel, type ReceivedActivity } from '../support/fake-channel.js';
 
 // The real server on a free port with no app id, spoken to as Bot Framework Emulator does.
@@ -91,6 +92,14 @@ describe('the unsubscribe conversation over /api/messages', () => {
     const done = await proactive(client, t('notify.status.completed', { name: '视频彩铃', ticket, effectiveAt: '' }).slice(0, 6));
     expect(done.text).toContain(ticket);
     expect(done.channelData?.tuiding?.state).toBe('idle');
+
+    // Filing and the status changes are on the tamper-evident audit log, numbers masked.
+    const auditFile = join(dataDir, 'audit.jsonl');
+    await expect.poll(() => readFileSync(auditFile, 'utf8')).toContain(`"type":"request.status","ticket":"${ticket}","status":"completed"`);
+    const audit = readFileSync(auditFile, 'utf8');
+    expect(audit).toContain(`"type":"request.filed","ticket":"${ticket}"`);
+    expect(audit).not.toContain('13800138000');
+    expect(verifyAuditLog(join(dataDir, 'audit.jsonl'))).toMatchObject({ ok: true });
 
     const status = await client.say('我的退订办好了吗');
     expect(textOf(status)).toContain(ticket);
