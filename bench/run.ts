@@ -5,7 +5,7 @@
  *                          [--stored-small 100] [--stored-large 100000] [--stored-rounds 6]
  *                          [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--out file]
  *
- * --quiet-wait S waits up to S seconds (default 30) before each measured run for other processes
+ * --quiet-wait S waits up to S seconds (default 10) before each measured run for other processes
  * to leave the CPU alone (a shared machine); the share they used anyway is in the report.
  * --profile runs the first Tuiding with --cpu-prof and summarises where its CPU went during the
  * measured run; --keep leaves the work folder (data folders, the raw .cpuprofile) in place.
@@ -59,12 +59,12 @@ interface Options {
   out: string;
 }
 
-const USAGE = 'node dist/bench/run.js [--conversations 50] [--rounds 10] [--repeat 3] [--warmup-rounds 1] [--stored-small 100] [--stored-large 100000] [--stored-rounds 6] [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--quiet-wait 30] [--out bench/results/latest.json]';
+const USAGE = 'node dist/bench/run.js [--conversations 50] [--rounds 10] [--repeat 3] [--warmup-rounds 1] [--stored-small 100] [--stored-large 100000] [--stored-rounds 6] [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--quiet-wait 10] [--out bench/results/latest.json]';
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     conversations: 50, rounds: 10, repeat: 3, warmupRounds: 1, storedSmall: 100, storedLarge: 100_000, storedRounds: 6, storedRepeat: 2,
-    skipStored: false, profile: false, keep: false, quietWaitMs: 30_000, out: join(PROJECT_ROOT, 'bench', 'results', 'latest.json'),
+    skipStored: false, profile: false, keep: false, quietWaitMs: 10_000, out: join(PROJECT_ROOT, 'bench', 'results', 'latest.json'),
   };
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
     const n = Number(v);
@@ -217,6 +217,9 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
   if (o.quietWaitMs > 0) {
     const q = await waitQuiet(o.quietWaitMs);
     if (!q.quiet) log(`bench: the machine stayed busy for ${Math.round(q.waitedMs / 1000)} s; measuring anyway`);
+    // Kept-alive connections idle for longer than the server's keep-alive timeout (5 s) may be
+    // closed by the server just as they are reused (ECONNRESET): start with fresh ones.
+    destroyAgents();
   }
   const rss = sampleRss(pid);
   const cpu0 = cpuMs(pid);

@@ -5,7 +5,7 @@
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
 import type {
-  DialogEffect, DialogEvent, DialogProfile, DialogSubscription, FiledRequest, Target, Utterance,
+  DialogEffect, DialogEvent, DialogProfile, DialogSubscription, FiledRequest, RequestView, Target, Utterance,
 } from '../../dialogs/unsubscribe.types.js';
 
 export type Snapshot = SnapshotFrom<typeof unsubscribeMachine>;
@@ -96,7 +96,7 @@ export const RICH_PROFILE: DialogProfile = { arrearsFen: 1250, balanceFen: 5630,
 export function filedRequest(s: DialogSubscription, ticket = `TD-${s.subscriptionId}`): FiledRequest {
   return {
     ticket, subscriptionId: s.subscriptionId, serviceName: s.name, target: s.target, status: 'submitted',
-    createdAt: '2025-12-20T02:00:00.000Z', effectiveAt: '2026-01-01', receiptCode: 'ABCDEFGHJK',
+    createdAt: '2025-12-20T02:00:00.000Z', effectiveAt: '2026-01-01', receiptCode: 'ABCDEFGHJK', undoUntil: null,
   };
 }
 
@@ -115,7 +115,7 @@ export const result = {
   loadFailed: (): DialogEvent => ({ type: 'subscriptions.failed' }),
   filed: (...subs: DialogSubscription[]): DialogEvent => ({ type: 'backend.filed', requests: subs.map((s) => filedRequest(s)) }),
   fileFailed: (): DialogEvent => ({ type: 'backend.failed' }),
-  status: (requests: FiledRequest[] = [], view: 'status' | 'receipt' = 'status'): DialogEvent => ({ type: 'status.loaded', requests, view }),
+  status: (requests: FiledRequest[] = [], view: RequestView = 'status'): DialogEvent => ({ type: 'status.loaded', requests, view }),
   statusFailed: (): DialogEvent => ({ type: 'status.failed' }),
 };
 

@@ -73,6 +73,11 @@ const userEvents: DialogEvent[] = [
   say({ intent: 'undo' }),
   say({ intent: 'review' }),
   say({ intent: 'greeting' }),
+  say({ intent: 'lost_phone' }),
+  say({ intent: 'lost_phone', msisdn: MSISDN }),
+  say({ intent: 'unwanted_charge' }),
+  say({ intent: 'still_charged' }),
+  say({ intent: 'fee_question' }),
   user.gibberish(),
   say({ intent: 'other', code: CODE, msisdn: MSISDN }),
 ];
@@ -83,6 +88,8 @@ const scripts: DialogEvent[][] = [
   [user.unsubscribe('number'), user.number(), user.code(), user.secret(), user.closeNumber()],
   [user.unsubscribe('addon'), user.number(), user.code(), user.pick(1), user.confirm()],
   [user.unsubscribe(), user.number(), user.code(), user.pickAll(), user.secret(), user.confirm(), user.closeNumber()],
+  // A lost phone is proven by the ID digits, not an SMS code; an unsubscribe right after must still ask for a code.
+  [say({ intent: 'lost_phone', msisdn: MSISDN }), user.secret(), user.confirm(), user.unsubscribe('vas', { serviceIds: ['vas-video-ringback'] }), user.confirm()],
 ];
 
 /** Results that arrive out of turn (a duplicate, a late reply): the machine must ignore or absorb them. */
@@ -139,11 +146,21 @@ function answer(effect: DialogEffect, roll: () => number): DialogEvent | null {
     case 'loadStatus':
       return pick([result.status(), result.status([filedRequest(SUBS.videoRingback)]), result.status([], 'receipt'), result.statusFailed()]);
     case 'withdrawRequests':
-      return pick([
+      return pick<DialogEvent>([
         { type: 'backend.withdrawn', withdrawn: effect.params.tickets.map((t) => ({ ...filedRequest(SUBS.videoRingback), ticket: t })), tooLate: [] },
         { type: 'backend.withdrawFailed' },
       ]);
+    default:
+      // Effects added later (e.g. suspendLine): answered by name when known, else left without a result.
+      return answerOther(effect as { type: string }, roll);
   }
+}
+
+function answerOther(effect: { type: string }, roll: () => number): DialogEvent | null {
+  if (effect.type === 'suspendLine') {
+    return (roll() % 3 === 0 ? { type: 'line.suspendFailed' } : { type: 'line.suspended', ticket: 'SUSP-1', suspendedAt: '2026-03-02T02:00:00.000Z' }) as unknown as DialogEvent;
+  }
+  return null;
 }
 
 const explicitConfirm = (u: Utterance) => u.intent === 'confirm' && !u.negated;
