@@ -214,7 +214,11 @@ export const unsubscribeMachine = setup({
     },
     isCancel: isIntent('cancel', 'deny'),
     isDecline: isIntent('cancel', 'deny'),
-    isConfirm: isIntent('confirm'),
+    // A yes must be only a yes: 我的号码是138… or a code is an answer to something else, never a confirmation.
+    isConfirm: ({ event }) => {
+      const u = utter(event);
+      return u !== null && u.intent === 'confirm' && !u.negated && u.msisdn === null && u.code === null && u.idTail === null;
+    },
     isHuman: isIntent('human_agent'),
     isUndo: isIntent('undo'),
     isReview: isIntent('review'),
@@ -235,7 +239,8 @@ export const unsubscribeMachine = setup({
     // 我不确认销号 contains the phrase but says no.
     closurePhraseGiven: ({ context, event }) => {
       const u = utter(event);
-      return closesNumber(context) && u !== null && u.confirmsNumberClosure && !u.negated && u.intent !== 'deny' && u.intent !== 'cancel';
+      return closesNumber(context) && u !== null && u.confirmsNumberClosure && !u.negated && u.intent !== 'deny' && u.intent !== 'cancel'
+        && u.msisdn === null && u.code === null;
     },
     missedTwice: ({ context }) => context.misses >= 1,
     hasSubscriptions: ({ context }) => context.subscriptions.length > 0,
@@ -607,7 +612,7 @@ export const unsubscribeMachine = setup({
           on: {
             'user.message': [
               { guard: 'closurePhraseGiven', target: 'filing', actions: 'nextFiling' },
-              { guard: ({ context, event }) => isIntent('confirm')({ event }) && closesNumber(context), actions: { type: 'say', params: { key: 'confirm.number.needPhrase', choices: [{ key: 'choice.closeNumber' }, { key: 'choice.decline' }] } } },
+              { guard: ({ context, event }) => isIntent('confirm')({ event }) && utter(event)?.negated !== true && closesNumber(context), actions: { type: 'say', params: { key: 'confirm.number.needPhrase', choices: [{ key: 'choice.closeNumber' }, { key: 'choice.decline' }] } } },
               { guard: 'isConfirm', target: 'filing', actions: 'nextFiling' },
               {
                 guard: 'isDecline',

@@ -46,7 +46,7 @@ export class TuidingBot extends ActivityHandler {
       const reference = TurnContext.getConversationReference(activity) as ConversationReference;
       const output = text === null
         ? await runner.nonText(activity.conversation.id, activity.locale)
-        : await runner.handleMessage({ conversationId: activity.conversation.id, text, locale: activity.locale, reference });
+        : await runner.handleMessage({ conversationId: activity.conversation.id, activityId: activity.id, text, locale: activity.locale, reference });
       const activities = toActivities(output);
       // No reply at all is right while an agent holds the chat (the bot stays silent).
       if (activities.length > 0) await context.sendActivities(activities);

@@ -39,6 +39,8 @@ export interface IdentifierExtractor {
 
 export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor {
   const c = lexicon.choice;
+  // Longest first, so that 我的手机号码是 goes before 号码.
+  const identifierLabels = [...lexicon.identifierLabels].sort((a, b) => b.length - a.length);
   const allWords = [...c.all].sort((a, b) => b.length - a.length);
   const spokenAll = c.spokenAll;
   const joiner = c.joiners.map(escapeRegExp).join('|');
@@ -126,7 +128,9 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
       const choice = code || idTail ? null : choiceOf(blanked, negated);
       const compact = blanked.replace(PUNCTUATION, ' ').trim();
       const onlyChoice = choice?.kind === 'indexes' && listOnly.test(compact);
-      const onlyIdentifiers = [ticket, msisdn, code, idTail].some((v) => v !== null) && blanked.replace(PUNCTUATION, '').length === 0;
+      // 我的号码是…, 验证码… : a label in front of the identifier is still nothing but the answer.
+      const unlabelled = identifierLabels.reduce((t, label) => t.split(label).join(''), blanked.replace(PUNCTUATION, ''));
+      const onlyIdentifiers = [ticket, msisdn, code, idTail].some((v) => v !== null) && unlabelled.length === 0;
       return { msisdn, code, idTail, ticket, choice, rest: blanked, onlyIdentifiers, onlyChoice };
     },
   };

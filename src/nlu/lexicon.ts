@@ -33,6 +33,8 @@ const lexiconSchema = z.object({
     leadingWords: z.array(z.string()),
     trailingWords: z.array(z.string()),
   }),
+  /** Words that only introduce an identifier (我的号码是, 验证码): a message of these plus identifiers is just the answer. */
+  identifierLabels: z.array(z.string()).default([]),
   vetoes: z.object({ orderVerbs: z.array(z.string()), cancelWords: z.array(z.string()), shopWords: z.array(z.string()) }),
   mask: z.object({ keep: z.array(z.string()), extra: z.record(z.string(), z.enum(['vas', 'addon', 'plan', 'broadband'])) }),
   typos: z.object({ map: z.record(z.string(), z.string()), latin: z.record(z.string(), z.string()).default({}) }),

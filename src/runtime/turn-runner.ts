@@ -48,6 +48,8 @@ export interface DialogView {
 
 export interface MessageInput {
   conversationId: string;
+  /** The channel's activity id: a retried activity is answered from the record, not processed twice. */
+  activityId?: string;
   text: string;
   locale?: string;
   /** Bot Framework conversation reference (opaque here), kept for proactive messages. */
@@ -124,6 +126,10 @@ export class TurnRunner implements ConversationPort {
   private async turn(input: MessageInput): Promise<TurnOutput> {
     const { store, i18n, logger, now, handoff, transcripts } = this.deps;
     const record = await store.getConversation(input.conversationId);
+    if (input.activityId && record?.lastActivity?.id === input.activityId) {
+      logger.info('retried activity answered again', { conversationId: input.conversationId });
+      return { replies: record.lastActivity.replies, state: record.lastActivity.state, locale: record.locale };
+    }
     const asked = input.text.length <= this.deps.maxMessageChars ? this.deps.localeRequest(this.deps.nlu.parse(input.text).normalized) : null;
     const pinnedLocale = asked ?? record?.pinnedLocale;
     const locale = i18n.resolve(pinnedLocale ?? input.locale);
@@ -171,9 +177,10 @@ export class TurnRunner implements ConversationPort {
       reference: input.reference ?? record?.reference ?? null,
       ...(pinnedLocale ? { pinnedLocale: i18n.resolve(pinnedLocale) } : {}),
     };
-    await store.putConversation(next);
     const replies = silent ? [] : [...notices.map((m) => this.render(m, locale)), ...outgoing];
     const state = silent && ticket?.status === 'assigned' ? 'handoff.assigned' : stateToString(snapshot.value);
+    if (input.activityId) next.lastActivity = { id: input.activityId, replies, state };
+    await store.putConversation(next);
     await transcripts.append(input.conversationId, [heard, ...replies.map((r): TranscriptEntry => ({ from: 'bot', text: r.text, at, state }))]);
     logger.debug('turn', { conversationId: input.conversationId, state, replies: replies.length });
     return { replies, state, locale };

@@ -13,6 +13,11 @@ export interface ConversationRecord {
   reference: unknown;
   /** A reply language the user asked for (English please / 请用繁体); wins over the activity's locale. */
   pinnedLocale?: string;
+  /**
+   * The last processed activity and what was answered: a channel retrying the same activity id
+   * gets the same answer again instead of a second turn.
+   */
+  lastActivity?: { id: string; replies: { text: string; choices: { title: string; value: string }[] }[]; state: string };
 }
 
 /** Dialog snapshots by conversation id. put() resolves after the record is durable. */

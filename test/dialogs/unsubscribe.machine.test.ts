@@ -551,3 +551,14 @@ describe('unwanted charges', () => {
     expect(lineKeys(r.last).every((k) => k === 'dispute.record')).toBe(true);
   });
 });
+
+describe('only a plain yes confirms', () => {
+  it('a number or a code classified as confirm at the confirmation files nothing', () => {
+    const at = run([...verifiedRequest({ intent: 'unsubscribe', serviceIds: [SUBS.musicMember.serviceId] })]);
+    expect(where(at.snapshot)).toBe('session.awaitingConfirmation');
+    for (const answer of [say({ intent: 'confirm', msisdn: MSISDN }), say({ intent: 'confirm', code: CODE, idTail: CODE })]) {
+      expect(ofType(run([answer], at.snapshot).last, 'fileRequests')).toEqual([]);
+    }
+    expect(ofType(run([say({ intent: 'confirm', negated: true })], at.snapshot).last, 'fileRequests')).toEqual([]);
+  });
+});

@@ -52,7 +52,7 @@ function envelope(extra: Record<string, unknown> = {}): Record<string, unknown> 
 async function post(body: string | Buffer, contentType: string | null = 'application/json'): Promise<Response> {
   const headers: Record<string, string> = {};
   if (contentType !== null) headers['content-type'] = contentType;
-  return fetch(`${botUrl}/api/messages`, { method: 'POST', headers, body });
+  return fetch(`${botUrl}/api/messages`, { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
 }
 
 async function expectAlive(label: string): Promise<void> {

@@ -413,3 +413,33 @@ describe('the whole bot under random Chinese conversations', () => {
     expect(refused.replies.map((r) => r.text).join('\n')).not.toContain(app.i18n.t('receipt.header', {}, 'zh-CN'));
   });
 });
+
+describe('answers that are not a confirmation', () => {
+  let app: App;
+  let cleanup: () => void;
+
+  beforeAll(async () => {
+    const data = tempDataDir();
+    cleanup = data.cleanup;
+    app = await testApp(data.dir, { CODE_MAX_PER_HOUR: '1000' });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    cleanup?.();
+  });
+
+  it('does not file when the user answers the confirmation with 我的号码是13800138000 ("my number is …")', async () => {
+    const conversationId = `not-a-confirmation-${Date.now()}`;
+    const send = (text: string) => app.runner.handleMessage({ conversationId, text, locale: 'zh-CN', reference: null });
+    await send('退订音乐会员');
+    await send('13800138000');
+    const outbox = app.sms as unknown as { list(m: string, n?: number): Promise<{ text: string }[]> };
+    const [sms] = await outbox.list('13800138000', 1);
+    const asked = await send(/\d{6}/.exec(sms!.text)![0]);
+    expect(asked.state).toBe('session.awaitingConfirmation');
+    const answered = await send('我的号码是13800138000');
+    // Known bug: the NLU classifies 我的号码是… as intent confirm, and awaitingConfirmation files on any confirm intent.
+    expect(await app.backend.listRequests({ msisdn: '13800138000' }), answered.replies.map((r) => r.text).join(' / ')).toEqual([]);
+  });
+});

@@ -86,3 +86,20 @@ describe('reply language', () => {
     expect(back.state).toBe('session.askingNumber');
   });
 });
+
+describe('retried activities', () => {
+  it('answers a retried activity id from the record without a second turn', async () => {
+    const app = await open();
+    const first = await app.runner.handleMessage({ conversationId: 'c', activityId: 'a1', text: '退订音乐会员', locale: 'zh-CN', reference: {} });
+    const sms = await app.runner.handleMessage({ conversationId: 'c', activityId: 'a2', text: '13800138000', locale: 'zh-CN', reference: {} });
+    const code = await lastCode(app, '13800138000');
+    await app.runner.handleMessage({ conversationId: 'c', activityId: 'a3', text: code, locale: 'zh-CN', reference: {} });
+    const receipt = await app.runner.handleMessage({ conversationId: 'c', activityId: 'a4', text: '确认', locale: 'zh-CN', reference: {} });
+    // The channel did not get the answer and sends 确认 again with the same id: same receipt, one filing.
+    const retried = await app.runner.handleMessage({ conversationId: 'c', activityId: 'a4', text: '确认', locale: 'zh-CN', reference: {} });
+    expect(retried).toEqual(receipt);
+    expect(await app.backend.listRequests({ msisdn: '13800138000' })).toHaveLength(1);
+    expect(first.state).toBe('session.askingNumber');
+    expect(sms.state).toBe('session.awaitingCode');
+  });
+});
