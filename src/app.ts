@@ -100,69 +100,77 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sms = new HttpSmsGateway({ url: s.url, apiKey: s.apiKey, timeoutMs: s.timeoutMs, retries: s.retries, backoffMs: 200, logger });
   }
 
-  const store = overrides.store ?? (await LowdbBotStore.open(config.dataDir));
-  const nlu = overrides.nlu ?? createNlu(catalogue);
-  const verifier = new IdentityVerifier({
-    store, sms, backend, t: i18n.t, now,
-    settings: { ...config.verification, maxAttempts: MAX_ATTEMPTS },
-  });
-  const transcripts = new FileTranscriptStore(config.dataDir);
-  const audit = new FileAuditLog(join(config.dataDir, 'audit.jsonl'), now);
-  const handoffStore = await LowdbHandoffStore.open(config.dataDir);
-  // The handoff service and the runner need each other: the port forwards to the runner built next.
-  const port: ConversationPort = {
-    deliver: (...args) => runner.deliver(...args),
-    resetDialog: (id) => runner.resetDialog(id),
-  };
-  const handoff = new HandoffService({ store: handoffStore, conversations: port, logger, now, settings: config.handoff, audit });
-  const runner: TurnRunner = new TurnRunner({
-    store, transcripts, audit, handoff, phrases: loadHandoffPhrases(), nlu, backend, verifier, i18n, logger, now,
-    dialogTimeoutMs: config.dialogTimeoutMinutes * 60_000,
-    maxMessageChars: config.maxMessageChars,
-    handoffHoursText: config.handoff.hoursText,
-    undoWindowMinutes: config.undoWindowMinutes,
-    localeRequest: loadLocaleRequests(),
-  });
-  // The self-hosted Direct Line channel is off with a MicrosoftAppId: Azure Bot Service provides one (docs/directline.md).
-  const directLineStore = config.bot.appId ? undefined : await JsonDirectLineStore.open(join(config.dataDir, 'directline.json'));
-  if (!directLineStore) logger.info('Direct Line channel and web chat page are off because MicrosoftAppId is set');
-  const directLine = directLineStore && { store: directLineStore, secret: config.directLine.secret };
-  const channel = createChannelServer({ config, runner, backend, i18n, logger, dev, handoff, handoffStore, transcripts, directLine });
-  runner.attachSender(channel.sender);
-  const slaStore = await LowdbSlaStore.open(config.dataDir);
-  const watchdog = new SlaWatchdog({
-    tracking: store, backend, catalogue, handoff, conversations: port, sla: slaStore, logger, now,
-    timeScale: config.slaTimeScale, pollMs: config.statusPollMs,
-  });
-  const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs, audit });
+  // What is opened before start-up fails must be closed again (file handles, data-file locks).
+  const opened: { close(): Promise<void> }[] = [];
+  const track = <T extends { close(): Promise<void> }>(resource: T): T => { opened.push(resource); return resource; };
+  try {
+    const store = overrides.store ?? track(await LowdbBotStore.open(config.dataDir));
+    const nlu = overrides.nlu ?? createNlu(catalogue);
+    const verifier = new IdentityVerifier({
+      store, sms, backend, t: i18n.t, now,
+      settings: { ...config.verification, maxAttempts: MAX_ATTEMPTS },
+    });
+    const transcripts = new FileTranscriptStore(config.dataDir);
+    const audit = new FileAuditLog(join(config.dataDir, 'audit.jsonl'), now);
+    const handoffStore = track(await LowdbHandoffStore.open(config.dataDir));
+    // The handoff service and the runner need each other: the port forwards to the runner built next.
+    const port: ConversationPort = {
+      deliver: (...args) => runner.deliver(...args),
+      resetDialog: (id) => runner.resetDialog(id),
+    };
+    const handoff = new HandoffService({ store: handoffStore, conversations: port, logger, now, settings: config.handoff, audit });
+    const runner: TurnRunner = new TurnRunner({
+      store, transcripts, audit, handoff, phrases: loadHandoffPhrases(), nlu, backend, verifier, i18n, logger, now,
+      dialogTimeoutMs: config.dialogTimeoutMinutes * 60_000,
+      maxMessageChars: config.maxMessageChars,
+      handoffHoursText: config.handoff.hoursText,
+      undoWindowMinutes: config.undoWindowMinutes,
+      localeRequest: loadLocaleRequests(),
+    });
+    // The self-hosted Direct Line channel is off with a MicrosoftAppId: Azure Bot Service provides one (docs/directline.md).
+    const directLineStore = config.bot.appId ? undefined : track(await JsonDirectLineStore.open(join(config.dataDir, 'directline.json')));
+    if (!directLineStore) logger.info('Direct Line channel and web chat page are off because MicrosoftAppId is set');
+    const directLine = directLineStore && { store: directLineStore, secret: config.directLine.secret };
+    const channel = createChannelServer({ config, runner, backend, i18n, logger, dev, handoff, handoffStore, transcripts, directLine });
+    runner.attachSender(channel.sender);
+    const slaStore = track(await LowdbSlaStore.open(config.dataDir));
+    const watchdog = new SlaWatchdog({
+      tracking: store, backend, catalogue, handoff, conversations: port, sla: slaStore, logger, now,
+      timeScale: config.slaTimeScale, pollMs: config.statusPollMs,
+    });
+    const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs, audit });
 
-  let stopping: Promise<void> | undefined;
-  return {
-    config, runner, backend, sms, store, handoff, handoffStore, transcripts, notifier, watchdog, channel, i18n, logger,
-    async start() {
-      await backend.start();
-      const bound = await channel.listen(config.port, config.host);
-      notifier.start();
-      handoff.start();
-      watchdog.start();
-      return bound;
-    },
-    stop() {
-      stopping ??= (async () => {
-        await channel.close(config.shutdownGraceMs);
-        await notifier.stop();
-        await watchdog.stop();
-        handoff.stop();
-        await backend.close();
-        await sms.close();
-        await store.close();
-        await directLineStore?.close();
-        await handoffStore.close();
-        await slaStore.close();
-        await transcripts.close();
-        await audit.close();
-      })();
-      return stopping;
-    },
-  };
+    let stopping: Promise<void> | undefined;
+    return {
+      config, runner, backend, sms, store, handoff, handoffStore, transcripts, notifier, watchdog, channel, i18n, logger,
+      async start() {
+        await backend.start();
+        const bound = await channel.listen(config.port, config.host);
+        notifier.start();
+        handoff.start();
+        watchdog.start();
+        return bound;
+      },
+      stop() {
+        stopping ??= (async () => {
+          await channel.close(config.shutdownGraceMs);
+          await notifier.stop();
+          await watchdog.stop();
+          handoff.stop();
+          await backend.close();
+          await sms.close();
+          await store.close();
+          await directLineStore?.close();
+          await handoffStore.close();
+          await slaStore.close();
+          await transcripts.close();
+          await audit.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    for (const resource of opened.reverse()) await resource.close().catch(() => undefined);
+    throw err;
+  }
 }
