@@ -369,6 +369,11 @@ export const unsubscribeMachine = setup({
             // A verified user, or a ticket filed in this very conversation, can be answered at once.
           },
           { guard: 'isGreeting', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'greeting.text' } }] },
+          {
+            // 不退了 right after filing probably means "take it back": say how, rather than withdraw on a guess.
+            guard: and([isIntent('cancel', 'deny'), 'hasLastFiling']),
+            actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'undo.offer', choices: [{ key: 'choice.undo' }] } }],
+          },
           { guard: 'isIdleReply', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.nothingPending' } }] },
           { guard: 'isHelp', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'help.idle' } }] },
         ],
