@@ -222,6 +222,7 @@ export const unsubscribeMachine = setup({
     isHuman: isIntent('human_agent'),
     isUndo: isIntent('undo'),
     isReview: isIntent('review'),
+    isFeeQuestion: isIntent('fee_question'),
     isLostPhone: isIntent('lost_phone'),
     isUnwantedCharge: isIntent('unwanted_charge'),
     purposeIsLostPhone: ({ context }) => context.purpose === 'lostPhone',
@@ -285,6 +286,19 @@ export const unsubscribeMachine = setup({
       {
         guard: 'isHelp',
         actions: { type: 'say', params: ({ context }) => ({ key: 'help.text', lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices }) },
+      },
+      {
+        // 退订会不会扣钱: a question before deciding. Answer it; the exact figures come with the warnings.
+        guard: 'isFeeQuestion',
+        actions: [
+          assign({ misses: 0 }),
+          {
+            type: 'say',
+            params: ({ context }) => context.prompt
+              ? { key: 'fee.answer', lines: [context.prompt], choices: context.promptChoices }
+              : { key: 'fee.answer', lines: [{ key: 'fee.offer' }], choices: [{ key: 'choice.startUnsubscribe' }] },
+          },
+        ],
       },
       {
         // Two misunderstood messages in a row: a human takes over rather than a third guess.

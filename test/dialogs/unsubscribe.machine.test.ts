@@ -562,3 +562,12 @@ describe('only a plain yes confirms', () => {
     expect(ofType(run([say({ intent: 'confirm', negated: true })], at.snapshot).last, 'fileRequests')).toEqual([]);
   });
 });
+
+describe('questions before deciding', () => {
+  it('answers 退订会不会扣钱 without counting it as a miss, and offers to start', () => {
+    const r = run([say({ intent: 'fee_question' }), say({ intent: 'fee_question' })]);
+    expect(sayKeys(r.last)).toEqual(['fee.answer']);
+    expect(ofType(r.effects, 'requestHuman')).toEqual([]);
+    expect(ofType(r.last, 'say')[0]!.params.choices).toEqual([{ key: 'choice.startUnsubscribe' }]);
+  });
+});
