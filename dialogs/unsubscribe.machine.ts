@@ -412,6 +412,15 @@ export const unsubscribeMachine = setup({
       description: 'A dialog is in progress: identity, choice, warnings, confirmation and filing.',
       initial: 'routing',
       on: {
+        // Too many wrong codes or secrets (whichever step noticed): the dialog ends and a human is asked for.
+        'identity.locked': {
+          target: '#tuiding.idle',
+          actions: [
+            assign(({ context }) => endDialog(context)),
+            { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes } }) },
+            { type: 'requestHuman', params: { reason: 'identityLocked' } },
+          ],
+        },
         'user.message': [
           {
             // The user changes what to cancel mid-dialog.
@@ -465,14 +474,6 @@ export const unsubscribeMachine = setup({
               target: 'awaitingCode',
               actions: { type: 'say', params: ({ context }) => ({ key: 'identity.code.prompt', params: { msisdn: context.msisdn! } }) },
             },
-            'identity.locked': {
-              target: '#tuiding.idle',
-              actions: [
-                assign(({ context }) => endDialog(context)),
-                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes } }) },
-                { type: 'requestHuman', params: { reason: 'identityLocked' } },
-              ],
-            },
             'identity.sendFailed': [
               { guard: 'rateLimited', target: 'askingNumber', actions: { type: 'say', params: { key: 'identity.code.rateLimited' } } },
               { guard: 'unknownNumber', target: 'askingNumber', actions: [assign({ msisdn: null }), { type: 'say', params: { key: 'identity.number.unknown' } }] },
@@ -506,14 +507,6 @@ export const unsubscribeMachine = setup({
             'identity.expired': {
               target: 'awaitingCode',
               actions: { type: 'say', params: { key: 'identity.code.expired' } },
-            },
-            'identity.locked': {
-              target: '#tuiding.idle',
-              actions: [
-                assign(({ context }) => endDialog(context)),
-                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes } }) },
-                { type: 'requestHuman', params: { reason: 'identityLocked' } },
-              ],
             },
           },
         },
@@ -607,14 +600,6 @@ export const unsubscribeMachine = setup({
             'secret.failed': {
               target: 'awaitingSecret',
               actions: { type: 'say', params: ({ event }) => ({ key: 'identity.secret.wrong', params: { left: event.attemptsLeft } }) },
-            },
-            'identity.locked': {
-              target: '#tuiding.idle',
-              actions: [
-                assign(({ context }) => endDialog(context)),
-                { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes } }) },
-                { type: 'requestHuman', params: { reason: 'identityLocked' } },
-              ],
             },
           },
         },

@@ -1,38 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
-import { EmulatorClient, FakeChannel } from '../support/fake-channel.js';
-import { tempDataDir, testApp } from '../support/app.js';
+import { startBot, type RunningBot } from '../support/running-bot.js';
 
 // HANDOFF_MODE=external: the bot speaks the Bot Framework handoff protocol to an existing agent hub.
-let app: App;
-let botUrl: string;
-let data: ReturnType<typeof tempDataDir>;
-const channel = new FakeChannel();
+let bot: RunningBot;
 
 beforeAll(async () => {
-  data = tempDataDir();
-  await channel.start();
-  app = await testApp(data.dir, { HANDOFF_MODE: 'external' });
-  botUrl = `http://127.0.0.1:${await app.start()}`;
+  bot = await startBot({ HANDOFF_MODE: 'external' });
 });
 
-afterAll(async () => {
-  await app.stop();
-  await channel.stop();
-  data.cleanup();
-});
+afterAll(() => bot.stop());
 
-const t = (key: string, params?: Record<string, string | number>) => app.i18n.t(key, params, 'zh-CN');
+const t = (key: string, params?: Record<string, string | number>) => bot.t(key, params);
 
 describe('handoff to an external agent hub', () => {
   it('sends handoff.initiate with the masked transcript, stays silent once accepted and resumes on completed', async () => {
-    const user = new EmulatorClient(botUrl, channel);
+    const user = bot.client();
     await user.say('退订视频彩铃');
     await user.say('13800138000');
     const replies = await user.say('找真人');
     expect(replies.map((r) => r.text)).toEqual([t('handoff.external')]);
 
-    const initiate = channel.received.find((a) => a.type === 'event' && a.conversation.id === user.conversationId) as unknown as {
+    const initiate = bot.channel.received.find((a) => a.type === 'event' && a.conversation.id === user.conversationId) as unknown as {
       name: string; value: { reason: string; msisdn: string }; attachments: { contentType: string; content: { activities: { text: string }[] } }[];
     };
     expect(initiate.name).toBe('handoff.initiate');
@@ -43,10 +31,10 @@ describe('handoff to an external agent hub', () => {
 
     expect((await user.post({ type: 'event', name: 'handoff.status', value: { state: 'accepted' } })).status).toBe(200);
     expect(await user.say('你好，我想问一下退订后还扣费吗')).toEqual([]);
-    expect((await app.handoff.openTicketFor(user.conversationId))?.status).toBe('assigned');
+    expect((await bot.app.handoff.openTicketFor(user.conversationId))?.status).toBe('assigned');
 
     expect((await user.post({ type: 'event', name: 'handoff.status', value: { state: 'completed' } })).status).toBe(200);
-    await channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.backResume')));
+    await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.backResume')));
     const resumed = await user.say('13800138000');
     expect(resumed.at(-1)?.channelData?.tuiding?.state).toBe('session.awaitingCode');
   });

@@ -1,36 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
-import { EmulatorClient, FakeChannel, type ReceivedActivity } from '../support/fake-channel.js';
-import { tempDataDir, testApp } from '../support/app.js';
+import { startBot, textOf, type RunningBot } from '../support/running-bot.js';
 
 // A subscriber escalates over the Emulator protocol; an agent works the chat through the agent API and live stream.
-let app: App;
-let botUrl: string;
-let data: ReturnType<typeof tempDataDir>;
-const channel = new FakeChannel();
+let bot: RunningBot;
 const AGENT = { authorization: 'Bearer alice-token-0123456789', 'content-type': 'application/json' };
 const OTHER = { authorization: 'Bearer bob-token-0123456789abc', 'content-type': 'application/json' };
 
 beforeAll(async () => {
-  data = tempDataDir();
-  await channel.start();
-  app = await testApp(data.dir, { AGENTS: 'alice:alice-token-0123456789,bob:bob-token-0123456789abc' });
-  botUrl = `http://127.0.0.1:${await app.start()}`;
+  bot = await startBot({ AGENTS: 'alice:alice-token-0123456789,bob:bob-token-0123456789abc' });
 });
 
-afterAll(async () => {
-  await app.stop();
-  await channel.stop();
-  data.cleanup();
-});
+afterAll(() => bot.stop());
 
-const t = (key: string, params?: Record<string, string | number>) => app.i18n.t(key, params, 'zh-CN');
-const textOf = (replies: ReceivedActivity[]) => replies.map((r) => r.text ?? '').join('\n');
+const t = (key: string, params?: Record<string, string | number>) => bot.t(key, params);
 
 /** Reads server-sent events from the agent stream until `until` says stop. */
 async function readStream(headers: Record<string, string>, until: (events: { event: string; data: unknown }[]) => boolean): Promise<{ event: string; data: unknown }[]> {
   const controller = new AbortController();
-  const res = await fetch(`${botUrl}/agent/api/stream`, { headers, signal: controller.signal });
+  const res = await fetch(`${bot.url}/agent/api/stream`, { headers, signal: controller.signal });
   expect(res.status).toBe(200);
   const events: { event: string; data: unknown }[] = [];
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
@@ -59,13 +46,13 @@ async function readStream(headers: Record<string, string>, until: (events: { eve
 
 describe('human handoff', () => {
   it('refuses the agent API without a valid token', async () => {
-    expect((await fetch(`${botUrl}/agent/api/queue`)).status).toBe(401);
-    expect((await fetch(`${botUrl}/agent/api/queue`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
-    expect((await fetch(`${botUrl}/agent`)).status).toBe(200);
+    expect((await fetch(`${bot.url}/agent/api/queue`)).status).toBe(401);
+    expect((await fetch(`${bot.url}/agent/api/queue`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect((await fetch(`${bot.url}/agent`)).status).toBe(200);
   });
 
   it('queues, relays both ways with the bot silent, and hands back to the dialog where it was', async () => {
-    const user = new EmulatorClient(botUrl, channel);
+    const user = bot.client();
     await user.say('退订音乐会员');
     await user.say('13800138000');
 
@@ -76,13 +63,13 @@ describe('human handoff', () => {
     expect(textOf(escalated)).toBe(t('handoff.queued', { position: 1, minutes: 3 }));
     expect((await queued).some((e) => e.event === 'queue')).toBe(true);
 
-    const queue = (await (await fetch(`${botUrl}/agent/api/queue`, { headers: AGENT })).json()) as { open: { id: string; reason: string; msisdnMasked: string; position: number }[] };
+    const queue = (await (await fetch(`${bot.url}/agent/api/queue`, { headers: AGENT })).json()) as { open: { id: string; reason: string; msisdnMasked: string; position: number }[] };
     const ticket = queue.open.find((x) => x.msisdnMasked === '138****8000')!;
     expect(ticket.reason).toBe('user');
     expect(ticket.position).toBe(1);
 
     // The transcript and the dialog context are there, with personal data masked.
-    const detail = (await (await fetch(`${botUrl}/agent/api/tickets/${ticket.id}`, { headers: AGENT })).json()) as {
+    const detail = (await (await fetch(`${bot.url}/agent/api/tickets/${ticket.id}`, { headers: AGENT })).json()) as {
       transcript: { from: string; text: string }[]; dialog: { state: string; msisdn: string; verified: boolean };
     };
     const transcriptText = detail.transcript.map((e) => e.text).join('\n');
@@ -94,14 +81,14 @@ describe('human handoff', () => {
 
     // Two agents cannot claim the same chat.
     const claims = await Promise.all([
-      fetch(`${botUrl}/agent/api/tickets/${ticket.id}/claim`, { method: 'POST', headers: AGENT }),
-      fetch(`${botUrl}/agent/api/tickets/${ticket.id}/claim`, { method: 'POST', headers: OTHER }),
+      fetch(`${bot.url}/agent/api/tickets/${ticket.id}/claim`, { method: 'POST', headers: AGENT }),
+      fetch(`${bot.url}/agent/api/tickets/${ticket.id}/claim`, { method: 'POST', headers: OTHER }),
     ]);
     expect(claims.map((r) => r.status).sort()).toEqual([200, 409]);
     const holder = claims[0]!.status === 200 ? AGENT : OTHER;
     const stranger = holder === AGENT ? OTHER : AGENT;
     const holderId = holder === AGENT ? 'alice' : 'bob';
-    await channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.assigned', { agent: holderId })));
+    await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.assigned', { agent: holderId })));
 
     // While the agent holds the chat the bot says nothing; the agent sees the message live.
     const heard = readStream(holder, (events) => events.some((e) => e.event === 'message'));
@@ -112,25 +99,25 @@ describe('human handoff', () => {
     expect(messageEvents.find((e) => e.event === 'message')?.data).toMatchObject({ from: 'user', text: '我的验证码好像过期了' });
 
     // The agent replies; only the holder may.
-    const reply = await fetch(`${botUrl}/agent/api/tickets/${ticket.id}/messages`, { method: 'POST', headers: holder, body: JSON.stringify({ text: '您好，我来帮您重新发送验证码。' }) });
+    const reply = await fetch(`${bot.url}/agent/api/tickets/${ticket.id}/messages`, { method: 'POST', headers: holder, body: JSON.stringify({ text: '您好，我来帮您重新发送验证码。' }) });
     expect(reply.status).toBe(200);
-    await channel.waitFor(() => user.unprompted().some((a) => a.text === '您好，我来帮您重新发送验证码。'));
-    const intruder = await fetch(`${botUrl}/agent/api/tickets/${ticket.id}/messages`, { method: 'POST', headers: stranger, body: JSON.stringify({ text: 'x' }) });
+    await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === '您好，我来帮您重新发送验证码。'));
+    const intruder = await fetch(`${bot.url}/agent/api/tickets/${ticket.id}/messages`, { method: 'POST', headers: stranger, body: JSON.stringify({ text: 'x' }) });
     expect(intruder.status).toBe(409);
 
     // Hand back: the dialog resumes at the step it was on.
-    const back = await fetch(`${botUrl}/agent/api/tickets/${ticket.id}/handback`, { method: 'POST', headers: holder, body: JSON.stringify({ mode: 'resume' }) });
+    const back = await fetch(`${bot.url}/agent/api/tickets/${ticket.id}/handback`, { method: 'POST', headers: holder, body: JSON.stringify({ mode: 'resume' }) });
     expect(back.status).toBe(200);
-    await channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.backResume')));
+    await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.backResume')));
     const resumed = await user.say('13800138000');
     expect(resumed.at(-1)?.channelData?.tuiding?.state).toBe('session.awaitingCode');
 
     // Every claim, message and hand-back is on record with the agent's id.
-    const after = (await (await fetch(`${botUrl}/agent/api/tickets/${ticket.id}`, { headers: AGENT })).json()) as { audit: { agentId: string; action: string }[] };
+    const after = (await (await fetch(`${bot.url}/agent/api/tickets/${ticket.id}`, { headers: AGENT })).json()) as { audit: { agentId: string; action: string }[] };
     expect(after.audit.map((a) => `${a.agentId}:${a.action}`)).toEqual([`${holderId}:claim`, `${holderId}:message`, `${holderId}:handBack`]);
 
     // The transcript downloads as an Emulator .transcript file (an array of activities).
-    const file = await fetch(`${botUrl}/agent/api/tickets/${ticket.id}/transcript`, { headers: AGENT });
+    const file = await fetch(`${bot.url}/agent/api/tickets/${ticket.id}/transcript`, { headers: AGENT });
     expect(file.headers.get('content-disposition')).toContain('.transcript');
     const activities = (await file.json()) as { type: string; text: string; from: { role: string } }[];
     expect(activities.every((a) => a.type === 'message')).toBe(true);
@@ -138,20 +125,20 @@ describe('human handoff', () => {
   });
 
   it('lets the user stop waiting and go back to the bot', async () => {
-    const user = new EmulatorClient(botUrl, channel);
+    const user = bot.client();
     await user.say('人工客服');
-    expect(await app.handoff.openTicketFor(user.conversationId)).toBeDefined();
+    expect(await bot.app.handoff.openTicketFor(user.conversationId)).toBeDefined();
     await user.say('取消转人工');
-    await channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.cancelled')));
-    expect(await app.handoff.openTicketFor(user.conversationId)).toBeUndefined();
+    await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.cancelled')));
+    expect(await bot.app.handoff.openTicketFor(user.conversationId)).toBeUndefined();
     const back = await user.say('退订彩铃');
     expect(textOf(back)).toBe(t('identity.number.prompt'));
   });
 
   it('escalates complaints at once', async () => {
-    const user = new EmulatorClient(botUrl, channel);
+    const user = bot.client();
     const replies = await user.say('乱扣费，我要去工信部投诉你们');
     expect(textOf(replies)).toContain(t('handoff.queued', { position: 1, minutes: 3 }).slice(0, 8));
-    expect((await app.handoff.openTicketFor(user.conversationId))?.reason).toBe('complaint');
+    expect((await bot.app.handoff.openTicketFor(user.conversationId))?.reason).toBe('complaint');
   });
 });

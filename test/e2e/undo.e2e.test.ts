@@ -1,60 +1,48 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
-import { EmulatorClient, FakeChannel, type ReceivedActivity } from '../support/fake-channel.js';
-import { lastCode, tempDataDir, testApp } from '../support/app.js';
+import { startBot, textOf, type RunningBot } from '../support/running-bot.js';
+import { lastCode } from '../support/app.js';
 
 // The undo window: 撤销 right after filing, and closing a number held for the window.
-let app: App;
-let botUrl: string;
-let data: ReturnType<typeof tempDataDir>;
-const channel = new FakeChannel();
+let bot: RunningBot;
 
 beforeAll(async () => {
-  data = tempDataDir();
-  await channel.start();
   // Processing starts 100 ms after filing, except for closing a number, which is held for the window.
-  app = await testApp(data.dir, { UNDO_WINDOW_MINUTES: '10', EMBEDDED_STATUS_DELAY_MS: '100' });
-  botUrl = `http://127.0.0.1:${await app.start()}`;
+  bot = await startBot({ UNDO_WINDOW_MINUTES: '10', EMBEDDED_STATUS_DELAY_MS: '100' });
 });
 
-afterAll(async () => {
-  await app.stop();
-  await channel.stop();
-  data.cleanup();
-});
+afterAll(() => bot.stop());
 
-const t = (key: string, params?: Record<string, string | number>) => app.i18n.t(key, params, 'zh-CN');
-const textOf = (replies: ReceivedActivity[]) => replies.map((r) => r.text ?? '').join('\n');
+const t = (key: string, params?: Record<string, string | number>) => bot.t(key, params);
 
 describe('undo', () => {
   it('holds a number closure for the window, says so on the receipt, and 撤销 withdraws it', async () => {
-    const user = new EmulatorClient(botUrl, channel);
+    const user = bot.client();
     await user.say('我要销号');
     await user.say('18612345678');
-    await user.say(await lastCode(app, '18612345678'));
+    await user.say(await lastCode(bot.app, '18612345678'));
     await user.say('975310');
     const receipt = await user.say('确认销号');
     const ticket = /TD\d{14}/.exec(textOf(receipt))![0];
-    const request = await app.backend.getRequest(ticket);
+    const request = await bot.app.backend.getRequest(ticket);
     const until = new Date(Date.parse(request.createdAt) + 10 * 60_000).toISOString();
     expect(textOf(receipt)).toContain(t('receipt.undo.held', { undoUntil: until }).trim());
 
     const undone = await user.say('撤销');
     expect(textOf(undone)).toContain(t('undo.item.done', { name: request.serviceName, ticket }));
-    expect((await app.backend.getRequest(ticket)).status).toBe('withdrawn');
-    expect((await app.backend.listSubscriptions('18612345678')).some((s) => s.target === 'number')).toBe(true);
+    expect((await bot.app.backend.getRequest(ticket)).status).toBe('withdrawn');
+    expect((await bot.app.backend.listSubscriptions('18612345678')).some((s) => s.target === 'number')).toBe(true);
 
     const again = await user.say('撤销');
     expect(textOf(again)).toBe(t('undo.nothing'));
   });
 
   it('cannot undo once the back end started processing', async () => {
-    const user = new EmulatorClient(botUrl, channel);
+    const user = bot.client();
     await user.say('退订音乐会员');
     await user.say('13800138000');
-    await user.say(await lastCode(app, '13800138000'));
+    await user.say(await lastCode(bot.app, '13800138000'));
     const ticket = /TD\d{14}/.exec(textOf(await user.say('确认')))![0];
-    await expect.poll(async () => (await app.backend.getRequest(ticket)).status).not.toBe('submitted');
+    await expect.poll(async () => (await bot.app.backend.getRequest(ticket)).status).not.toBe('submitted');
     const late = await user.say('撤销');
     expect(textOf(late)).toContain(t('undo.item.tooLate', { name: '音乐会员', ticket }));
   });
