@@ -62,6 +62,16 @@ function endDialog(context: DialogContext): DialogContext {
 
 const HUMAN_CHOICE: Message = { key: 'choice.human' };
 
+/**
+ * While a request is on its way to the back end (filing, suspending, deleting), neither a cancel nor
+ * a new request may drop its result; only a human can be asked for. (Within one turn the runtime
+ * finishes effects before the next message, so this guards against a future asynchronous runtime.)
+ */
+const whileBusy = [
+  { guard: 'isHuman' as const, actions: { type: 'requestHuman' as const, params: { reason: 'user' as const } } },
+  { actions: { type: 'say' as const, params: { key: 'file.inProgress' } } },
+];
+
 
 function listLines(candidates: DialogSubscription[]): Message[] {
   return candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: s.name, feeFen: s.monthlyFeeFen } }));
@@ -189,6 +199,7 @@ export const unsubscribeMachine = setup({
     requestHuman: (_: unknown, _params: { reason: HandoffReason }) => {},
     withdrawRequests: (_: unknown, _params: { tickets: string[] }) => {},
     suspendLine: (_: unknown, _params: { msisdn: string }) => {},
+    deleteMyData: (_: unknown, _params: { msisdn: string }) => {},
     /** Each confirmation gets its own number (part of the idempotency key); a retry keeps it. */
     nextFiling: assign(({ context }) => ({ filingSeq: context.filingSeq + 1 })),
     /** A new request from idle: keep what was verified, take the target and services named. */
@@ -223,6 +234,8 @@ export const unsubscribeMachine = setup({
     isUndo: isIntent('undo'),
     isReview: isIntent('review'),
     isFeeQuestion: isIntent('fee_question'),
+    asksDeletion: ({ event }) => utter(event)?.deleteData === true,
+    purposeIsDeletion: ({ context }) => context.purpose === 'deleteData',
     isLostPhone: isIntent('lost_phone'),
     isUnwantedCharge: isIntent('unwanted_charge'),
     purposeIsLostPhone: ({ context }) => context.purpose === 'lostPhone',
@@ -342,6 +355,12 @@ export const unsubscribeMachine = setup({
       on: {
         'user.message': [
           {
+            // 删除我的个人信息: verify the owner by SMS, say exactly what is deleted and what the law makes us keep, then confirm.
+            guard: 'asksDeletion',
+            target: 'session',
+            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'deleteData' as const, msisdn: context.verified ? context.msisdn : utter(event)!.msisdn })),
+          },
+          {
             // A complaint that also asks to cancel: queue for a human and start on the cancellation meanwhile.
             guard: and(['isComplaint', 'wantsUnsubscribe']),
             target: 'session',
@@ -448,6 +467,7 @@ export const unsubscribeMachine = setup({
             // A lost phone cannot receive an SMS code: the service password or ID digits prove identity instead.
             { guard: ({ context }) => context.purpose === 'lostPhone' && context.strongVerified, target: 'awaitingSuspension' },
             { guard: ({ context }) => context.purpose === 'lostPhone' && context.msisdn !== null, target: 'awaitingSecret', actions: { type: 'say', params: { key: 'lost.secret.prompt' } } },
+            { guard: ({ context }) => context.verified && context.purpose === 'deleteData', target: 'awaitingDeletion' },
             { guard: 'isVerified', target: 'loadingSubscriptions' },
             { guard: ({ context }) => context.msisdn !== null, target: 'sendingCode' },
             { target: 'askingNumber' },
@@ -498,6 +518,7 @@ export const unsubscribeMachine = setup({
           on: {
             'identity.verified': [
               { guard: 'purposeIsStatus', target: '#tuiding.idle', actions: [{ type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets, view: viewOfPurpose(context.purpose) }) }, assign(({ context }) => endDialog({ ...context, verified: true }))] },
+              { guard: 'purposeIsDeletion', target: 'awaitingDeletion', actions: assign({ verified: true }) },
               { target: 'loadingSubscriptions', actions: assign({ verified: true }) },
             ],
             'identity.failed': {
@@ -626,6 +647,36 @@ export const unsubscribeMachine = setup({
             ],
           },
         },
+        awaitingDeletion: {
+          description: 'Personal data deletion: what goes and what stays has been said; waiting for a yes.',
+          entry: [
+            assign({ prompt: { key: 'privacy.confirm' }, promptChoices: [{ key: 'choice.deleteData' }, { key: 'choice.decline' }] }),
+            { type: 'say', params: ({ context }) => ({ key: 'privacy.confirm', choices: context.promptChoices }) },
+          ],
+          on: {
+            'user.message': [
+              { guard: 'isConfirm', target: 'deleting' },
+              {
+                guard: 'isDecline',
+                target: '#tuiding.idle',
+                actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'privacy.declined' } }],
+              },
+            ],
+          },
+        },
+        deleting: {
+          description: 'Deleting what the bot stored about the user.',
+          entry: { type: 'deleteMyData', params: ({ context }) => ({ msisdn: context.msisdn! }) },
+          on: {
+            'user.message': whileBusy,
+            // Nothing about the user is kept in the dialog either: not even that they were verified.
+            'data.deleted': { target: '#tuiding.idle', actions: [assign(() => initialContext()), { type: 'say', params: { key: 'privacy.done' } }] },
+            'data.deleteFailed': {
+              target: '#tuiding.idle',
+              actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'privacy.failed' } }, { type: 'requestHuman', params: { reason: 'backendFailed' } }],
+            },
+          },
+        },
         awaitingSuspension: {
           description: 'Lost phone: waiting for the user to confirm the urgent, reversible suspension of the line.',
           entry: [
@@ -647,10 +698,7 @@ export const unsubscribeMachine = setup({
           description: 'Asking the back end to suspend the line.',
           entry: { type: 'suspendLine', params: ({ context }) => ({ msisdn: context.msisdn! }) },
           on: {
-            'user.message': [
-              { guard: 'isHuman', actions: { type: 'requestHuman', params: { reason: 'user' } } },
-              { actions: { type: 'say', params: { key: 'file.inProgress' } } },
-            ],
+            'user.message': whileBusy,
             'line.suspended': {
               target: '#tuiding.idle',
               actions: [
@@ -680,11 +728,7 @@ export const unsubscribeMachine = setup({
             },
           ],
           on: {
-            // The request is already on its way: neither cancel nor a new request may drop its result.
-            'user.message': [
-              { guard: 'isHuman', actions: { type: 'requestHuman', params: { reason: 'user' } } },
-              { actions: { type: 'say', params: { key: 'file.inProgress' } } },
-            ],
+            'user.message': whileBusy,
             'backend.filed': {
               target: '#tuiding.idle',
               actions: [

@@ -27,6 +27,8 @@ export interface Utterance {
   ticket: string | null;
   /** Complaint words (投诉, 12300, 工信部…): a human should take over. */
   complaint: boolean;
+  /** 删除我的个人信息: delete what the bot stored about the user. */
+  deleteData?: boolean;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */
   confirmsNumberClosure: boolean;
 }
@@ -91,7 +93,7 @@ export interface Message {
 /** How a list of filed requests is shown: progress, receipts, or an explanation of charges after cancelling. */
 export type RequestView = 'status' | 'receipt' | 'charges';
 
-export type Purpose = 'unsubscribe' | RequestView | 'review' | 'lostPhone' | 'unwantedCharge';
+export type Purpose = 'unsubscribe' | RequestView | 'review' | 'lostPhone' | 'unwantedCharge' | 'deleteData';
 
 export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint' | 'stillCharged';
 
@@ -143,7 +145,9 @@ export type DialogEvent =
   | { type: 'backend.withdrawn'; withdrawn: FiledRequest[]; tooLate: FiledRequest[] }
   | { type: 'backend.withdrawFailed' }
   | { type: 'line.suspended'; ticket: string; suspendedAt: string }
-  | { type: 'line.suspendFailed' };
+  | { type: 'line.suspendFailed' }
+  | { type: 'data.deleted' }
+  | { type: 'data.deleteFailed' };
 
 /** Effects the runtime carries out; each result comes back as one of the events above. */
 export type DialogEffect =
@@ -156,4 +160,5 @@ export type DialogEffect =
   | { type: 'loadStatus'; params: { msisdn: string | null; ticket: string | null; tickets: string[]; view: RequestView } }
   | { type: 'requestHuman'; params: { reason: HandoffReason } }
   | { type: 'withdrawRequests'; params: { tickets: string[] } }
-  | { type: 'suspendLine'; params: { msisdn: string } };
+  | { type: 'suspendLine'; params: { msisdn: string } }
+  | { type: 'deleteMyData'; params: { msisdn: string } };

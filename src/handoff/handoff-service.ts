@@ -183,6 +183,15 @@ export class HandoffService {
     this.emit({ kind: 'queue' });
   }
 
+  /** Data deletion on request: messages left for agents are erased; the tickets themselves (who, when, why) stay. */
+  async forgetMessages(conversationId: string): Promise<void> {
+    const { store } = this.deps;
+    const tickets = [...(await store.listOpen()), ...(await store.listClosed(Number.MAX_SAFE_INTEGER))].filter((t) => t.conversationId === conversationId);
+    for (const t of tickets) {
+      if (t.leftMessage !== null || t.awaitingLeftMessage) await store.updateTicket(t.id, (c) => ({ ...c, leftMessage: null, awaitingLeftMessage: false }));
+    }
+  }
+
   /** Tells agents about a message in an escalated conversation (the transcript holds it). */
   noteMessage(ticket: HandoffTicket, from: 'user' | 'agent' | 'bot', text: string): void {
     this.emit({ kind: 'message', ticketId: ticket.id, conversationId: ticket.conversationId, from, text, at: new Date(this.deps.now()).toISOString() });

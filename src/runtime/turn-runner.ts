@@ -70,6 +70,8 @@ const STATUS_LIST_LIMIT = 5;
 export class TurnRunner implements ConversationPort {
   private readonly mutex = new KeyedMutex();
   private sender: ProactiveSender | undefined;
+  /** Conversations whose data the current turn deleted (their turn is then not written to a transcript). */
+  private readonly deletedIn = new Set<string>();
 
   constructor(private readonly deps: {
     store: BotStore;
@@ -181,7 +183,10 @@ export class TurnRunner implements ConversationPort {
     const state = silent && ticket?.status === 'assigned' ? 'handoff.assigned' : stateToString(snapshot.value);
     if (input.activityId) next.lastActivity = { id: input.activityId, replies, state };
     await store.putConversation(next);
-    await transcripts.append(input.conversationId, [heard, ...replies.map((r): TranscriptEntry => ({ from: 'bot', text: r.text, at, state }))]);
+    // A turn that deleted the user's data starts nothing new in their transcript.
+    if (!this.deletedIn.delete(input.conversationId)) {
+      await transcripts.append(input.conversationId, [heard, ...replies.map((r): TranscriptEntry => ({ from: 'bot', text: r.text, at, state }))]);
+    }
     logger.debug('turn', { conversationId: input.conversationId, state, replies: replies.length });
     return { replies, state, locale };
   }
@@ -280,6 +285,7 @@ export class TurnRunner implements ConversationPort {
       choice: parsed.choice,
       ticket: parsed.ticket,
       complaint: this.deps.phrases.complains(parsed.normalized),
+      deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       confirmsNumberClosure: !parsed.negated && (compact(parsed.normalized).includes(compact(phrase)) || compact(text).includes(compact(phrase))),
     };
   }
@@ -401,6 +407,22 @@ export class TurnRunner implements ConversationPort {
         } catch (err) {
           logger.warn('status lookup failed', { conversationId, code: codeOf(err) });
           return { type: 'status.failed' };
+        }
+      }
+      case 'deleteMyData': {
+        try {
+          const removed = await this.deps.transcripts.deleteConversation(conversationId);
+          await this.deps.handoff.forgetMessages(conversationId);
+          const rec = await store.getVerification(effect.params.msisdn);
+          // Send times and an active lockout stay (they stop SMS flooding and guessing, and expire on their own); the rest goes.
+          if (rec) await store.putVerification({ ...rec, codeHash: null, salt: null, expiresAt: 0 });
+          await this.deps.audit.append({ type: 'data.deleted', conversationId, msisdn: effect.params.msisdn, transcriptEntries: removed });
+          logger.info('personal data deleted on request', { conversationId, transcriptEntries: removed });
+          this.deletedIn.add(conversationId);
+          return { type: 'data.deleted' };
+        } catch (err) {
+          logger.error('data deletion failed', { conversationId, code: codeOf(err) });
+          return { type: 'data.deleteFailed' };
         }
       }
       case 'suspendLine': {

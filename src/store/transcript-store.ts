@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync } from 'node:fs';
-import { appendFile, open } from 'node:fs/promises';
+import { appendFile, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AppError } from '../errors.js';
@@ -23,6 +23,8 @@ export interface TranscriptStore {
   append(conversationId: string, entries: TranscriptEntry | TranscriptEntry[]): Promise<void>;
   /** Entries in order, oldest first. */
   read(conversationId: string): Promise<TranscriptEntry[]>;
+  /** Removes a conversation's transcript for good (data deletion on request). Resolves once durable. */
+  deleteConversation(conversationId: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,36 @@ export class FileTranscriptStore implements TranscriptStore {
       }
     });
     return out;
+  }
+
+  async deleteConversation(conversationId: string): Promise<number> {
+    const file = this.shardOf(conversationId);
+    return this.mutex.run(file, async () => {
+      try {
+        await appendFile(file, '');
+        const text = await readFile(file, 'utf8');
+        const lines = text.split('\n').filter((l) => l.length > 0);
+        const kept = lines.filter((l) => {
+          try {
+            return (JSON.parse(l) as { c: string }).c !== conversationId;
+          } catch {
+            return true;
+          }
+        });
+        const tmp = `${file}.tmp`;
+        const handle = await open(tmp, 'w');
+        try {
+          await handle.writeFile(kept.map((l) => `${l}\n`).join(''), 'utf8');
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+        await rename(tmp, file);
+        return lines.length - kept.length;
+      } catch (err) {
+        throw new AppError('store.unwritable', { cause: err, message: `cannot rewrite ${file}` });
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -46,6 +46,7 @@ const USER_MESSAGES: DialogEvent[] = [
   say({ intent: 'receipt' }),
   say({ intent: 'still_charged' }),
   say({ intent: 'lost_phone' }),
+  say({ intent: 'other', deleteData: true }),
 ];
 
 const SOME_SUBSCRIPTIONS: DialogSubscription[] = [SUBS.videoRingback, SUBS.musicMember, SUBS.plan, SUBS.broadband, SUBS.numberLine];
@@ -74,6 +75,8 @@ const ADAPTER_RESULTS: DialogEvent[] = [
   { type: 'backend.withdrawFailed' },
   { type: 'line.suspended', ticket: 'GS1', suspendedAt: '2026-11-24T12:00:00.000Z' },
   { type: 'line.suspendFailed' },
+  { type: 'data.deleted' },
+  { type: 'data.deleteFailed' },
 ];
 
 const ALPHABET: DialogEvent[] = [...USER_MESSAGES, ...ADAPTER_RESULTS];
@@ -236,7 +239,7 @@ describe('unsubscribe dialog paths', () => {
       if (ofType(effects, 'fileRequests').length > 0) stuck.push(`${from}: filed on cancel`);
       if (sayKeys(effects).length === 0) stuck.push(`${from}: said nothing`);
       // A request already sent to the back end (a filing, a suspension) cannot be taken back by a cancel.
-      if (from !== 'session.filing' && from !== 'session.suspending' && where(snapshot) !== 'idle') stuck.push(`${from}: stayed in ${where(snapshot)}`);
+      if (!['session.filing', 'session.suspending', 'session.deleting'].includes(from) && where(snapshot) !== 'idle') stuck.push(`${from}: stayed in ${where(snapshot)}`);
     }
     expect(stuck).toEqual([]);
   });

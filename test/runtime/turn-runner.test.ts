@@ -103,3 +103,25 @@ describe('retried activities', () => {
     expect(sms.state).toBe('session.awaitingCode');
   });
 });
+
+describe('personal data deletion', () => {
+  it('deletes the transcript after SMS verification, keeps filed requests, and says what was kept', async () => {
+    const app = await open();
+    await say(app, '退订音乐会员');
+    await say(app, '13800138000');
+    await say(app, await lastCode(app, '13800138000'));
+    await say(app, '确认');
+    expect((await app.transcripts.read('conv-1')).length).toBeGreaterThan(0);
+
+    const asked = await say(app, '请删除我的个人信息');
+    // Verified earlier in this conversation: straight to what goes and what stays.
+    expect(asked.replies.map((r) => r.text)).toEqual([app.i18n.t('privacy.confirm')]);
+    const done = await say(app, '确认');
+    expect(done.replies.map((r) => r.text)).toEqual([app.i18n.t('privacy.done')]);
+    expect(await app.transcripts.read('conv-1')).toEqual([]);
+    expect(await app.backend.listRequests({ msisdn: '13800138000' })).toHaveLength(1);
+    // Verification is gone too: the next request starts from the number again.
+    const next = await say(app, '退订视频彩铃');
+    expect(next.state).toBe('session.askingNumber');
+  });
+});
