@@ -35,6 +35,7 @@ const schema = z.object({
   CODE_TTL_SECONDS: int(300, 1),
   CODE_RESEND_SECONDS: int(60, 0),
   CODE_MAX_PER_HOUR: int(5, 1),
+  CODE_MAX_PER_CONVERSATION_HOUR: int(6, 1),
   VERIFY_LOCK_MINUTES: int(30, 1),
   DIALOG_TIMEOUT_MINUTES: int(30, 1),
   UNDO_WINDOW_MINUTES: int(10, 0),
@@ -64,7 +65,7 @@ export interface Config {
   opsToken?: string;
   backend: { kind: 'embedded'; statusDelayMs: number; seedFile?: string; stallServiceIds: string[] } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
   sms: { kind: 'embedded' } | { kind: 'http'; url: string; apiKey?: string; timeoutMs: number; retries: number };
-  verification: { codeTtlSeconds: number; resendSeconds: number; maxPerHour: number; lockMinutes: number };
+  verification: { codeTtlSeconds: number; resendSeconds: number; maxPerHour: number; maxPerConversationHour: number; lockMinutes: number };
   dialogTimeoutMinutes: number;
   /** Minutes after filing during which the user can undo; closing a number is held that long. 0: off. */
   undoWindowMinutes: number;
@@ -142,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
     sms: e.SMS === 'http'
       ? { kind: 'http', url: e.SMS_API_URL!, apiKey: e.SMS_API_KEY, timeoutMs: e.OPERATOR_API_TIMEOUT_MS, retries: e.OPERATOR_API_RETRIES }
       : { kind: 'embedded' },
-    verification: { codeTtlSeconds: e.CODE_TTL_SECONDS, resendSeconds: e.CODE_RESEND_SECONDS, maxPerHour: e.CODE_MAX_PER_HOUR, lockMinutes: e.VERIFY_LOCK_MINUTES },
+    verification: { codeTtlSeconds: e.CODE_TTL_SECONDS, resendSeconds: e.CODE_RESEND_SECONDS, maxPerHour: e.CODE_MAX_PER_HOUR, maxPerConversationHour: e.CODE_MAX_PER_CONVERSATION_HOUR, lockMinutes: e.VERIFY_LOCK_MINUTES },
     dialogTimeoutMinutes: e.DIALOG_TIMEOUT_MINUTES,
     undoWindowMinutes: e.UNDO_WINDOW_MINUTES,
     statusPollMs: e.STATUS_POLL_MS,

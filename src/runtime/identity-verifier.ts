@@ -15,6 +15,8 @@ export interface VerificationSettings {
   codeTtlSeconds: number;
   resendSeconds: number;
   maxPerHour: number;
+  /** Codes one conversation may have sent (to any numbers) per hour. */
+  maxPerConversationHour: number;
   lockMinutes: number;
   /** Wrong codes (and, separately, wrong secrets) allowed before the number is locked. */
   maxAttempts: number;
@@ -38,7 +40,11 @@ export class IdentityVerifier {
     settings: VerificationSettings;
   }) {}
 
-  async sendCode(msisdn: string, locale: string): Promise<SendResult> {
+  /**
+   * Sends a code, limited per number (resendSeconds, maxPerHour) and per conversation
+   * (maxPerConversationHour), so the bot cannot be used to flood anyone's phone.
+   */
+  async sendCode(msisdn: string, locale: string, conversationId: string): Promise<SendResult> {
     const { store, sms, backend, t, now, settings } = this.deps;
     const at = now();
     const rec = (await store.getVerification(msisdn)) ?? blank(msisdn);
@@ -48,6 +54,11 @@ export class IdentityVerifier {
     if (rec.sends.length >= settings.maxPerHour || (last !== undefined && at - last < settings.resendSeconds * 1000)) {
       return { kind: 'rateLimited' };
     }
+    // The per-conversation count lives in the same store under its own key.
+    const convKey = `conversation:${conversationId}`;
+    const conv = (await store.getVerification(convKey)) ?? blank(convKey);
+    conv.sends = conv.sends.filter((s) => s > at - HOUR_MS);
+    if (conv.sends.length >= settings.maxPerConversationHour) return { kind: 'rateLimited' };
     if (!(await backend.hasSubscriber(msisdn))) return { kind: 'unknownNumber' };
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const salt = randomBytes(16).toString('hex');
@@ -58,6 +69,8 @@ export class IdentityVerifier {
     rec.codeAttempts = 0;
     rec.sends.push(at);
     await store.putVerification(rec);
+    conv.sends.push(at);
+    await store.putVerification(conv);
     return { kind: 'sent' };
   }
 

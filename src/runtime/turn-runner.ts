@@ -321,7 +321,7 @@ export class TurnRunner implements ConversationPort {
       }
       case 'sendCode': {
         try {
-          const r = await verifier.sendCode(effect.params.msisdn, locale);
+          const r = await verifier.sendCode(effect.params.msisdn, locale, conversationId);
           if (r.kind === 'sent') return { type: 'identity.codeSent' };
           if (r.kind === 'locked') return { type: 'identity.locked', minutes: r.minutes };
           return { type: 'identity.sendFailed', reason: r.kind };

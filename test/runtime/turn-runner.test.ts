@@ -125,3 +125,16 @@ describe('personal data deletion', () => {
     expect(next.state).toBe('session.askingNumber');
   });
 });
+
+describe('SMS flooding', () => {
+  it('limits the codes one conversation can have sent, whatever numbers it types', async () => {
+    const app = await open({ CODE_MAX_PER_CONVERSATION_HOUR: '2' });
+    await say(app, '退订彩铃');
+    expect((await say(app, '13800138000')).state).toBe('session.awaitingCode');
+    expect((await say(app, '13900139000')).state).toBe('session.awaitingCode');
+    const third = await say(app, '13700137000');
+    expect(third.replies[0]!.text).toBe(app.i18n.t('identity.code.rateLimited'));
+    const outbox = app.sms as unknown as { list(m: string): Promise<unknown[]> };
+    expect(await outbox.list('13700137000')).toEqual([]);
+  });
+});
