@@ -38,7 +38,7 @@ import type { ConversationRecord } from '../src/store/stores.js';
 import { BenchChannel } from './lib/channel.js';
 import { cpuMs, freePort, machineCpuMs, rssBytes, sampleRss, startChild, stopChild, waitQuiet, type Started } from './lib/child.js';
 import { runFlows, STEPS } from './lib/driver.js';
-import { destroyAgents } from './lib/http.js';
+import { destroyAgents, request } from './lib/http.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import { round, summarise, type LatencySummary } from './lib/stats.js';
 
@@ -170,6 +170,8 @@ interface Measured {
   failures: string[];
   elapsedMs: number;
   repliesPerStep: number[];
+  /** p50/p99 per step (1: 退订视频彩铃, 2: number, 3: code, 4: 确认), ms. */
+  stepLatency: { p50Ms: number; p99Ms: number }[];
   rssRestMb: number;
   rssLoadMb: number;
   readyMs: number;
@@ -217,10 +219,12 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
   if (o.quietWaitMs > 0) {
     const q = await waitQuiet(o.quietWaitMs);
     if (!q.quiet) log(`bench: the machine stayed busy for ${Math.round(q.waitedMs / 1000)} s; measuring anyway`);
-    // Kept-alive connections idle for longer than the server's keep-alive timeout (5 s) may be
-    // closed by the server just as they are reused (ECONNRESET): start with fresh ones.
-    destroyAgents();
   }
+  // Kept-alive connections idle for longer than the server's keep-alive timeout (5 s) may be
+  // closed by the server just as they are reused (ECONNRESET): start with fresh ones, opened
+  // before the clock starts so that no measured turn pays for a TCP connect.
+  destroyAgents();
+  await Promise.all(Array.from({ length: o.conversations }, () => request(`${target.url}/healthz`, { method: 'GET' })));
   const rss = sampleRss(pid);
   const cpu0 = cpuMs(pid);
   const self0 = process.cpuUsage();
@@ -246,6 +250,7 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
     failures: r.failures,
     elapsedMs: round(r.elapsedMs, 0),
     repliesPerStep: r.repliesPerStep.map((xs) => Math.round(median(xs))),
+    stepLatency: r.latenciesPerStep.map((xs) => { const l = summarise(xs); return { p50Ms: l.p50Ms, p99Ms: l.p99Ms }; }),
     rssRestMb: round(rssRest / MB, 1),
     rssLoadMb: round(rssLoad / MB, 1),
     readyMs: round(target.readyMs, 0),
@@ -288,11 +293,15 @@ function combine(all: Measured[]) {
     flows: all.reduce((n, m) => n + m.flows, 0),
     failures: all.flatMap((m) => m.failures),
     repliesPerStep: all[0]?.repliesPerStep ?? [],
+    stepLatency: (all[0]?.stepLatency ?? []).map((_, i) => ({ p50Ms: round(median(runs.map((m) => m.stepLatency[i]!.p50Ms)), 2), p99Ms: round(median(runs.map((m) => m.stepLatency[i]!.p99Ms)), 2) })),
     runs: all.map((m) => ({ turnsPerSec: m.turnsPerSec, p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms, readyMs: m.readyMs, cpuMsPerTurn: m.cpuMsPerTurn, backgroundCpuPct: m.backgroundCpuPct })),
   };
 }
 
-/** NLU parses per second on one core, over the corpus utterances and the bench's own. */
+/**
+ * NLU parses per second on one core, over the corpus utterances and the bench's own: the median
+ * of five 400 ms windows.
+ */
 function measureNlu(): { utterancesPerSec: number; utterances: number; buildMs: number } {
   const catalogue = loadCatalogue(join(DATA_ASSETS_DIR, 'catalogue.json'));
   const t0 = performance.now();
@@ -300,13 +309,19 @@ function measureNlu(): { utterancesPerSec: number; utterances: number; buildMs: 
   const buildMs = performance.now() - t0;
   const texts = [...loadCorpus().map((e) => e.text), ...STEPS.filter((s) => !s.startsWith('<')), '13800138000', '123456', '不退了', '第二个'];
   for (let i = 0; i < 1000; i++) nlu.parse(texts[i % texts.length]!);
+  const rates: number[] = [];
   let n = 0;
-  const start = performance.now();
-  while (performance.now() - start < 2000) {
-    for (let i = 0; i < 200; i++) nlu.parse(texts[(n + i) % texts.length]!);
-    n += 200;
+  for (let w = 0; w < 5; w++) {
+    const start = performance.now();
+    let parsed = 0;
+    while (performance.now() - start < 400) {
+      for (let i = 0; i < 100; i++) nlu.parse(texts[(n + i) % texts.length]!);
+      n += 100;
+      parsed += 100;
+    }
+    rates.push(parsed / ((performance.now() - start) / 1000));
   }
-  return { utterancesPerSec: round(n / ((performance.now() - start) / 1000), 0), utterances: texts.length, buildMs: round(buildMs, 0) };
+  return { utterancesPerSec: round(median(rates), 0), utterances: texts.length, buildMs: round(buildMs, 0) };
 }
 
 /** Writes `count` conversations into a fresh store, alternating the given records (ids changed). */
@@ -386,6 +401,7 @@ async function main(): Promise<void> {
     log(`bench: ${o.conversations} concurrent conversations × ${o.rounds} cancellation flows (${STEPS.length} turns each), ${o.repeat} repetition(s); load average ${loadBefore.toFixed(2)} on ${cpus().length} CPUs`);
 
     // 1. NLU, before any other load.
+    if (o.quietWaitMs > 0) await waitQuiet(o.quietWaitMs);
     const nlu = measureNlu();
     log(`nlu: ${nlu.utterancesPerSec} utterances/s on one core (${nlu.utterances} distinct utterances; trained in ${nlu.buildMs} ms)`);
 
@@ -513,6 +529,7 @@ async function main(): Promise<void> {
       `stored bytes per conversation: ${large ? `${large.bytesPerConversation} B in the conversation log (${large.conversations} seeded); ` : ''}after a run ${report.bot.botStoreBytesPerConversation} B in the bot store, ${report.bot.dataDirBytesPerConversation} B in all of DATA_DIR (superseded lines not compacted yet, operator, SMS and transcript files)`,
       `load generator and channel CPU per turn: ${botRun.driverCpuMsPerTurn} ms (tuiding runs), ${echoRun.driverCpuMsPerTurn} ms (echo runs)`,
       `replies per turn (steps 1-4): ${botRun.repliesPerStep.join('/')}; flows ${botRun.flows} ok, ${botRun.failures.length} failed`,
+      `p50/p99 per step (退订视频彩铃, number, code, 确认): tuiding ${botRun.stepLatency.map((l) => `${l.p50Ms}/${l.p99Ms}`).join(', ')} ms; echo ${echoRun.stepLatency.map((l) => `${l.p50Ms}/${l.p99Ms}`).join(', ')} ms`,
       `NLU: ${nlu.utterancesPerSec} utterances/s on one core`,
       `other processes used up to ${background} % of the machine's CPU in the runs reported${background > DISTURBED_PCT ? ' — WARNING: every run was disturbed, the figures are skewed; run again on a quiet machine' : ''}`,
       ...(profile ? ['', `tuiding CPU profile of run #1 (${profile.busyMs} ms busy), by area:`, ...profile.areas.slice(0, 14).map((a) => `  ${a.area.padEnd(40)} ${String(a.ms).padStart(8)} ms ${String(a.share).padStart(5)} %`),

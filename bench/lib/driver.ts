@@ -30,6 +30,8 @@ export interface FlowResult {
   elapsedMs: number;
   /** Per turn: from sending the POST until the last reply of the turn reached the channel, ms. */
   latencies: number[];
+  /** The same, per step. */
+  latenciesPerStep: number[][];
   /** Per step: reply counts seen. */
   repliesPerStep: number[][];
 }
@@ -41,7 +43,7 @@ let activitySeq = 0;
  * real HTTP, as Bot Framework Emulator would: POST /api/messages, replies POSTed back to the channel.
  */
 export async function runFlows(run: FlowRun): Promise<FlowResult> {
-  const result: FlowResult = { turns: 0, flows: 0, failures: [], elapsedMs: 0, latencies: [], repliesPerStep: STEPS.map(() => []) };
+  const result: FlowResult = { turns: 0, flows: 0, failures: [], elapsedMs: 0, latencies: [], latenciesPerStep: STEPS.map(() => []), repliesPerStep: STEPS.map(() => []) };
   const lastStep = run.stopAfterStep ?? STEPS.length;
 
   async function turn(conversationId: string, step: number, text: string): Promise<Reply[]> {
@@ -64,6 +66,7 @@ export async function runFlows(run: FlowRun): Promise<FlowResult> {
     let last = 0;
     for (const r of got) last = Math.max(last, r.at);
     result.latencies.push((last || answered) - t0);
+    result.latenciesPerStep[step]!.push((last || answered) - t0);
     result.turns++;
     result.repliesPerStep[step]!.push(got.length);
     return got;

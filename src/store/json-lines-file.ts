@@ -6,8 +6,8 @@ import { acquireLock, releaseLock } from './json-file-db.js';
 
 /**
  * An append-only file of JSON lines, owned by one process (a `.lock` file as JsonFileDb uses).
- * append() resolves once the line was written (no fsync, like lowdb); appends that arrive while a
- * write is in flight share one write. A torn last line (a crash mid-write) is cut off on open.
+ * append() resolves once the line was written (and, with `sync`, fdatasync'd: it then survives a
+ * power loss too); appends that arrive while a write is in flight share one write and one sync. A torn last line (a crash mid-write) is cut off on open.
  * Errors: AppError 'store.unreadable' (a damaged line before the last), 'store.unwritable'.
  */
 export class JsonLinesFile<T> {
@@ -15,9 +15,9 @@ export class JsonLinesFile<T> {
   private flushing: Promise<void> | undefined;
   private closed = false;
 
-  private constructor(readonly file: string, private readonly handle: FileHandle, private readonly lockFile: string) {}
+  private constructor(readonly file: string, private readonly handle: FileHandle, private readonly lockFile: string, private readonly sync: boolean) {}
 
-  static async open<T>(file: string): Promise<JsonLinesFile<T>> {
+  static async open<T>(file: string, options: { sync?: boolean } = {}): Promise<JsonLinesFile<T>> {
     try {
       mkdirSync(dirname(file), { recursive: true });
     } catch (err) {
@@ -30,7 +30,7 @@ export class JsonLinesFile<T> {
       const bytes = await readFile(file);
       const end = bytes.lastIndexOf(0x0a) + 1;
       if (end < bytes.length) await handle.truncate(end);
-      return new JsonLinesFile<T>(file, handle, lockFile);
+      return new JsonLinesFile<T>(file, handle, lockFile, options.sync ?? false);
     } catch (err) {
       releaseLock(lockFile);
       throw new AppError('store.unwritable', { cause: err, message: `cannot open ${file}` });
@@ -78,6 +78,7 @@ export class JsonLinesFile<T> {
       this.queue = [];
       try {
         await this.handle.appendFile(batch.map((b) => b.line).join(''), 'utf8');
+        if (this.sync) await this.handle.datasync();
         for (const b of batch) b.resolve();
       } catch (err) {
         const failure = new AppError('store.unwritable', { cause: err, message: `cannot append to ${this.file}` });

@@ -16,6 +16,11 @@ export interface KeyedLogOptions {
    * requests). Default false: values are read back from the file on demand.
    */
   retainValues?: boolean;
+  /**
+   * fdatasync after every append (one per group commit), so that a write that resolved also
+   * survives a power loss, not only a crash of the process. Default false.
+   */
+  sync?: boolean;
   /** Called when background compaction fails (it is tried again after the next rotation). */
   onError?: (err: unknown) => void;
 }
@@ -69,8 +74,9 @@ const MOVE_CHUNK = 512;
  * - Only the index (key → segment, offset, length) lives in memory, plus a cache of recently used
  *   values (or every value, with retainValues); other values are read from the file on demand.
  * - put()/delete() resolve after the line was written to the file (write(2) returned: it survives
- *   a crash of this process; like lowdb, no fsync). Calls that arrive while a write is in flight
- *   are written together in one append (group commit), in call order.
+ *   a crash of this process; like lowdb, no fsync unless `sync`, then also a power loss). Calls
+ *   that arrive while a write is in flight are written together in one append (group commit), in
+ *   call order, with one fdatasync per append.
  * - A segment that reached segmentBytes is closed; closed segments made mostly of superseded lines
  *   are compacted in the background by re-appending their live lines, then deleted.
  * - Opening replays the segments to rebuild the index; a torn last line (a crash mid-write; its
@@ -97,11 +103,13 @@ export class KeyedLog<V> {
   private readonly cacheEntries: number;
   private readonly compactBelow: number;
   private readonly retainValues: boolean;
+  private readonly sync: boolean;
   private readonly onError: (err: unknown) => void;
 
   private constructor(readonly dir: string, private readonly lockFile: string, options: KeyedLogOptions) {
     this.segmentBytes = options.segmentBytes ?? 16 * 1024 * 1024;
     this.retainValues = options.retainValues ?? false;
+    this.sync = options.sync ?? false;
     this.cacheEntries = this.retainValues ? Number.POSITIVE_INFINITY : options.cacheEntries ?? 2048;
     this.compactBelow = options.compactBelow ?? 0.5;
     this.onError = options.onError ?? (() => undefined);
@@ -295,6 +303,7 @@ export class KeyedLog<V> {
       const base = segment.size;
       try {
         await writeAll(this.appender!, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+        if (this.sync) await this.appender!.datasync();
       } catch (err) {
         const failure = new AppError('store.unwritable', { cause: err, message: `cannot append to the log in ${this.dir}` });
         // Cut off whatever part of the batch reached the file, so the next append starts on a line boundary.
@@ -414,6 +423,7 @@ export class KeyedLog<V> {
   private async startSegment(n: number): Promise<void> {
     const file = this.segmentFile(n);
     const appender = await open(file, 'a');
+    if (this.sync) await syncDir(this.dir);
     const segment: Segment = { n, file, size: (await stat(file)).size, live: 0, reader: undefined, readers: 0, retired: false };
     this.segments.set(n, segment);
     this.active = segment;
@@ -517,6 +527,16 @@ export class KeyedLog<V> {
 function hasByte(buf: Buffer, byte: number, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (buf[i] === byte) return true;
   return false;
+}
+
+/** Makes a new file's directory entry durable. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function writeAll(handle: FileHandle, buf: Buffer): Promise<void> {

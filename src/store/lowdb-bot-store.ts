@@ -37,9 +37,13 @@ export interface LowdbBotStoreOptions {
  *   handoff-requests.jsonl  append-only
  *
  * Every write resolves after it reached the file, so a reply is only sent for a state that
- * survives a crash of the process (no fsync, as with lowdb). One process per DATA_DIR: each file
- * and folder carries a `.lock`. A `bot.json` of the earlier single-file layout is imported on
- * first open and renamed to `bot.json.migrated`.
+ * survives a crash of the process. What the bot promised the user (tracked requests: "I will tell
+ * you when it is done"; handoff requests) is also fdatasync'd, so it survives a power loss; dialog
+ * snapshots and verification counters are not (losing the last turn of a dialog to a power loss
+ * is harmless, and an fsync on every turn costs ~5 ms on this kind of disk).
+ *
+ * One process per DATA_DIR: each file and folder carries a `.lock`. A `bot.json` of the earlier
+ * single-file layout is imported on first open and renamed to `bot.json.migrated`.
  */
 export class LowdbBotStore implements BotStore {
   /** Read-modify-write of a conversation's ticket list, one at a time per conversation. */
@@ -70,9 +74,9 @@ export class LowdbBotStore implements BotStore {
       const store = new LowdbBotStore(
         track(await KeyedLog.open<ConversationRecord>(join(dir, 'conversations'), options.conversations)),
         track(await KeyedLog.open<VerificationRecord>(join(dir, 'verification'), { segmentBytes: 4 * 1024 * 1024 })),
-        track(await KeyedLog.open<TrackedRow[]>(join(dir, 'tickets'), { segmentBytes: 4 * 1024 * 1024 })),
-        track(await KeyedLog.open<TrackedRequest>(join(dir, 'open'), { segmentBytes: 4 * 1024 * 1024, retainValues: true })),
-        track(await JsonLinesFile.open<HandoffRequest>(join(dir, 'handoff-requests.jsonl'))),
+        track(await KeyedLog.open<TrackedRow[]>(join(dir, 'tickets'), { segmentBytes: 4 * 1024 * 1024, sync: true })),
+        track(await KeyedLog.open<TrackedRequest>(join(dir, 'open'), { segmentBytes: 4 * 1024 * 1024, retainValues: true, sync: true })),
+        track(await JsonLinesFile.open<HandoffRequest>(join(dir, 'handoff-requests.jsonl'), { sync: true })),
       );
       for (const row of await store.openRows.values()) store.open.set(row.ticket, row);
       await store.migrateLegacy(join(dataDir, 'bot.json'));
