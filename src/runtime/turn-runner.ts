@@ -7,7 +7,7 @@ import type { UnsubscribeRequest } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
-import type { Nlu } from '../nlu/nlu.js';
+import type { Nlu, NluResult } from '../nlu/nlu.js';
 import type { BotStore, ConversationRecord } from '../store/stores.js';
 import type { HandoffService, ConversationPort } from '../handoff/handoff-service.js';
 import type { HandoffPhrases } from '../handoff/phrases.js';
@@ -72,6 +72,7 @@ export class TurnRunner implements ConversationPort {
   private sender: ProactiveSender | undefined;
   /** Conversations whose data the current turn deleted (their turn is then not written to a transcript). */
   private readonly deletedIn = new Set<string>();
+  private readonly phrases = new Map<string, string>();
 
   constructor(private readonly deps: {
     store: BotStore;
@@ -132,13 +133,17 @@ export class TurnRunner implements ConversationPort {
       logger.info('retried activity answered again', { conversationId: input.conversationId });
       return { replies: record.lastActivity.replies, state: record.lastActivity.state, locale: record.locale };
     }
-    const asked = input.text.length <= this.deps.maxMessageChars ? this.deps.localeRequest(this.deps.nlu.parse(input.text).normalized) : null;
-    const pinnedLocale = asked ?? record?.pinnedLocale;
-    const locale = i18n.resolve(pinnedLocale ?? input.locale);
     const notices: Message[] = [];
     let snapshot = this.restore(record, input.conversationId, notices);
-    const at = new Date(now()).toISOString();
     const text = input.text.trim();
+    // Understood once per turn; everything below reads this one parse.
+    const parsed = text.length > 0 && text.length <= this.deps.maxMessageChars
+      ? this.deps.nlu.parse(text, { subscriptions: snapshot.context.subscriptions })
+      : null;
+    const asked = parsed ? this.deps.localeRequest(parsed.normalized) : null;
+    const pinnedLocale = asked ?? record?.pinnedLocale;
+    const locale = i18n.resolve(pinnedLocale ?? input.locale);
+    const at = new Date(now()).toISOString();
     const heard: TranscriptEntry = { from: 'user', text: text.slice(0, this.deps.maxMessageChars), at };
 
     let outgoing: Reply[] = [];
@@ -150,7 +155,7 @@ export class TurnRunner implements ConversationPort {
       outgoing = [this.render({ key: 'input.tooLong' }, locale)];
     } else if (asked) {
       outgoing = [this.render({ key: 'locale.switched' }, locale)];
-    } else if (ticket && this.deps.phrases.leaves(this.deps.nlu.parse(text).normalized)) {
+    } else if (ticket && parsed && this.deps.phrases.leaves(parsed.normalized)) {
       // 取消转人工 / 结束人工: the handoff machine tells the user what happens next.
       await handoff.cancelByUser(input.conversationId);
       silent = true;
@@ -164,7 +169,7 @@ export class TurnRunner implements ConversationPort {
       outgoing = [this.render({ key: 'handoff.messageLeft' }, locale)];
     } else {
       if (ticket) handoff.noteMessage(ticket, 'user', text);
-      const utterance = this.understand(text, snapshot, locale);
+      const utterance = this.understand(parsed!, text, locale);
       const result = await this.run(snapshot, { type: 'user.message', utterance }, input.conversationId, locale);
       snapshot = result.snapshot;
       outgoing = result.replies;
@@ -268,10 +273,8 @@ export class TurnRunner implements ConversationPort {
     return snapshot;
   }
 
-  private understand(text: string, snapshot: Snapshot, locale: string): Utterance {
-    const parsed = this.deps.nlu.parse(text, { subscriptions: snapshot.context.subscriptions });
-    // Compared after the same normalisation as the text: 确认销号 typed under zh-TW still counts.
-    const phrase = this.deps.nlu.parse(this.deps.i18n.t('confirm.number.phrase', {}, locale)).normalized;
+  private understand(parsed: NluResult, text: string, locale: string): Utterance {
+    const phrase = this.closurePhrase(locale);
     const compact = (s: string) => s.replace(/[\s，。！,.!“”"']/g, '');
     return {
       intent: parsed.intent,
@@ -288,6 +291,16 @@ export class TurnRunner implements ConversationPort {
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       confirmsNumberClosure: !parsed.negated && (compact(parsed.normalized).includes(compact(phrase)) || compact(text).includes(compact(phrase))),
     };
+  }
+
+  /** The locale's phrase for closing a number, normalised like user text (确认销号 typed under zh-TW still counts). */
+  private closurePhrase(locale: string): string {
+    let phrase = this.phrases.get(locale);
+    if (phrase === undefined) {
+      phrase = this.deps.nlu.parse(this.deps.i18n.t('confirm.number.phrase', {}, locale)).normalized;
+      this.phrases.set(locale, phrase);
+    }
+    return phrase;
   }
 
   private async run(start: Snapshot, first: DialogEvent, conversationId: string, locale: string): Promise<{ snapshot: Snapshot; replies: Reply[] }> {

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AppError } from '../errors.js';
 import { maskValue } from '../privacy/mask.js';
+import { BatchedAppender } from './batched-append.js';
 
 /** What is recorded: filings, status changes, withdrawals, suspensions, disputes and agent actions. */
 export interface AuditEvent {
@@ -34,12 +34,13 @@ function digest(entry: Omit<AuditEntry, 'hash'>): string {
 }
 
 /**
- * The audit log as a JSON-lines file (DATA_DIR/audit.jsonl), fsynced per entry. Changing,
+ * The audit log as a JSON-lines file (DATA_DIR/audit.jsonl), fdatasync'd before append() resolves
+ * (concurrent appends share one write). Changing,
  * removing or reordering any entry breaks the chain from there on, which verifyAuditLog reports.
  */
 export class FileAuditLog implements AuditLog {
   private last: { seq: number; hash: string };
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly appender: BatchedAppender<{ event: AuditEvent; at: string; written?: AuditEntry }>;
 
   constructor(private readonly file: string, private readonly now: () => number = Date.now) {
     mkdirSync(dirname(file), { recursive: true });
@@ -48,33 +49,38 @@ export class FileAuditLog implements AuditLog {
       throw new AppError('store.unreadable', { message: `audit log ${file} is broken at line ${result.line}: ${result.problem}; it was left untouched` });
     }
     this.last = { seq: result.entries, hash: result.lastHash };
-  }
-
-  append(event: AuditEvent): Promise<AuditEntry> {
-    const run = async (): Promise<AuditEntry> => {
-      const body = { ...(maskValue(event) as AuditEvent), at: new Date(this.now()).toISOString(), seq: this.last.seq + 1, prev: this.last.hash };
-      const entry: AuditEntry = { ...body, hash: digest(body) };
-      try {
-        const handle = await open(this.file, 'a');
-        try {
-          await handle.appendFile(`${JSON.stringify(entry)}\n`, 'utf8');
-          await handle.datasync();
-        } finally {
-          await handle.close();
+    // The chain is computed when a batch is written, from the last entry known to be on disk,
+    // so a failed write never leaves later entries chained to one that is not there.
+    this.appender = new BatchedAppender(
+      file,
+      (batch) => {
+        let { seq, hash } = this.last;
+        const lines: string[] = [];
+        for (const pending of batch) {
+          const body = { ...(maskValue(pending.event) as AuditEvent), at: pending.at, seq: seq + 1, prev: hash };
+          const entry: AuditEntry = { ...body, hash: digest(body) };
+          pending.written = entry;
+          lines.push(JSON.stringify(entry));
+          seq = entry.seq;
+          hash = entry.hash;
         }
-      } catch (err) {
-        throw new AppError('store.unwritable', { cause: err, message: `cannot append to audit log ${this.file}` });
-      }
-      this.last = { seq: entry.seq, hash: entry.hash };
-      return entry;
-    };
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
-    return next;
+        return `${lines.join('\n')}\n`;
+      },
+      (batch) => {
+        const lastWritten = batch[batch.length - 1]!.written!;
+        this.last = { seq: lastWritten.seq, hash: lastWritten.hash };
+      },
+    );
   }
 
-  async close(): Promise<void> {
-    await this.queue;
+  async append(event: AuditEvent): Promise<AuditEntry> {
+    const pending: { event: AuditEvent; at: string; written?: AuditEntry } = { event, at: new Date(this.now()).toISOString() };
+    await this.appender.append(pending);
+    return pending.written!;
+  }
+
+  close(): Promise<void> {
+    return this.appender.flush();
   }
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AppError } from '../errors.js';
 import { maskText } from '../privacy/mask.js';
-import { KeyedMutex } from '../util/keyed-mutex.js';
+import { BatchedAppender } from './batched-append.js';
 
 export interface TranscriptEntry {
   from: 'user' | 'bot' | 'agent';
@@ -32,12 +32,14 @@ const SHARDS = 32;
 
 /**
  * Append-only JSON-lines files under DATA_DIR/transcripts, sharded by conversation: an append
- * costs the same whatever the number of conversations (unlike rewriting a lowdb file), and
- * reading one transcript (agents only) scans one shard.
+ * costs the same whatever the number of conversations (unlike rewriting a lowdb file), appends
+ * arriving together share one write and one fdatasync, and reading one transcript (agents only)
+ * scans one shard.
  */
 export class FileTranscriptStore implements TranscriptStore {
   private readonly dir: string;
-  private readonly mutex = new KeyedMutex();
+  /** One group-committing appender per shard file. */
+  private readonly shards = new Map<string, BatchedAppender<string>>();
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'transcripts');
@@ -48,38 +50,32 @@ export class FileTranscriptStore implements TranscriptStore {
     }
   }
 
-  private shardOf(conversationId: string): string {
+  private shardOf(conversationId: string): BatchedAppender<string> {
     const n = createHash('sha1').update(conversationId).digest().readUInt16BE(0) % SHARDS;
-    return join(this.dir, `${String(n).padStart(2, '0')}.jsonl`);
+    const file = join(this.dir, `${String(n).padStart(2, '0')}.jsonl`);
+    let shard = this.shards.get(file);
+    if (!shard) {
+      shard = new BatchedAppender<string>(file, (lines) => lines.join(''));
+      this.shards.set(file, shard);
+    }
+    return shard;
   }
 
   append(conversationId: string, entries: TranscriptEntry | TranscriptEntry[]): Promise<void> {
     const list = Array.isArray(entries) ? entries : [entries];
     if (list.length === 0) return Promise.resolve();
-    const file = this.shardOf(conversationId);
     const lines = list.map((e) => JSON.stringify({ c: conversationId, ...e, text: maskText(e.text) })).join('\n') + '\n';
-    return this.mutex.run(file, async () => {
-      try {
-        const handle = await open(file, 'a');
-        try {
-          await handle.appendFile(lines, 'utf8');
-          await handle.datasync();
-        } finally {
-          await handle.close();
-        }
-      } catch (err) {
-        throw new AppError('store.unwritable', { cause: err, message: `cannot append to ${file}` });
-      }
-    });
+    return this.shardOf(conversationId).append(lines);
   }
 
   async read(conversationId: string): Promise<TranscriptEntry[]> {
-    const file = this.shardOf(conversationId);
+    const shard = this.shardOf(conversationId);
+    await shard.flush();
     const out: TranscriptEntry[] = [];
-    await this.mutex.run(file, async () => {
+    await shard.exclusive(async () => {
       try {
-        await appendFile(file, '');
-        const rl = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+        await appendFile(shard.file, '');
+        const rl = createInterface({ input: createReadStream(shard.file, 'utf8'), crlfDelay: Infinity });
         for await (const line of rl) {
           if (!line) continue;
           try {
@@ -90,15 +86,17 @@ export class FileTranscriptStore implements TranscriptStore {
           }
         }
       } catch (err) {
-        throw new AppError('store.unreadable', { cause: err, message: `cannot read ${file}` });
+        throw new AppError('store.unreadable', { cause: err, message: `cannot read ${shard.file}` });
       }
     });
     return out;
   }
 
   async deleteConversation(conversationId: string): Promise<number> {
-    const file = this.shardOf(conversationId);
-    return this.mutex.run(file, async () => {
+    const shard = this.shardOf(conversationId);
+    await shard.flush();
+    const file = shard.file;
+    return shard.exclusive(async () => {
       try {
         await appendFile(file, '');
         const text = await readFile(file, 'utf8');
@@ -127,6 +125,6 @@ export class FileTranscriptStore implements TranscriptStore {
   }
 
   async close(): Promise<void> {
-    await this.mutex.idle();
+    for (const shard of this.shards.values()) await shard.flush();
   }
 }
