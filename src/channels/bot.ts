@@ -1,24 +1,55 @@
 import {
-  ActionTypes, ActivityHandler, ActivityTypes, MessageFactory, TurnContext,
+  ActionTypes, ActivityHandler, ActivityTypes, CardFactory, MessageFactory, TurnContext, type Attachment,
   type Activity, type CardAction, type ConversationReference
 } from 'botbuilder';
 import type { Logger } from '../log.js';
 import type { Reply, TurnOutput, TurnRunner } from '../runtime/turn-runner.js';
 
-/** Turns runtime replies into Bot Framework activities: suggested actions and the dialog state in channelData. */
-export function toActivities(output: Pick<TurnOutput, 'replies' | 'state'>): Partial<Activity>[] {
+/** Channels known to render Adaptive Cards; elsewhere the same reply goes as plain text. */
+const CARD_CHANNELS = new Set(['directline', 'webchat', 'msteams']);
+
+/** An Adaptive Card of a warning or a receipt: a heading and one text block per line. */
+function adaptiveCard(card: NonNullable<Reply['card']>, fallback: string): Attachment {
+  return CardFactory.adaptiveCard({
+    type: 'AdaptiveCard',
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    version: '1.3',
+    fallbackText: fallback,
+    body: [
+      { type: 'TextBlock', text: card.title, weight: 'Bolder', size: 'Medium', wrap: true, color: card.kind === 'warning' ? 'Attention' : 'Good' },
+      ...card.lines.map((line) => ({ type: 'TextBlock', text: line, wrap: true, spacing: 'Small' })),
+    ],
+  });
+}
+
+/**
+ * Turns runtime replies into Bot Framework activities: suggested actions, the dialog state in
+ * channelData, and on card-capable channels the warnings and receipts as Adaptive Cards (the
+ * activity keeps the plain text as its summary for notifications and screen readers).
+ */
+export function toActivities(output: Pick<TurnOutput, 'replies' | 'state'>, channelId?: string): Partial<Activity>[] {
   return output.replies.map((reply: Reply) => {
-    const activity: Partial<Activity> = reply.choices.length > 0
-      ? MessageFactory.suggestedActions(reply.choices.map((c): CardAction => (c.title === c.value
-        ? { type: ActionTypes.ImBack, title: c.title, value: c.value }
-        // The button shows its title in the chat but sends the value the NLU understands (e.g. English title, Chinese value).
-        : { type: ActionTypes.MessageBack, title: c.title, text: c.value, displayText: c.title, value: c.value })), reply.text)
-      : MessageFactory.text(reply.text);
+    if (reply.card && channelId && CARD_CHANNELS.has(channelId)) {
+      const activity: Partial<Activity> = MessageFactory.attachment(adaptiveCard(reply.card, reply.text));
+      activity.summary = reply.text;
+      activity.channelData = { tuiding: { state: output.state } };
+      if (reply.choices.length > 0) activity.suggestedActions = toSuggested(reply).suggestedActions;
+      return activity;
+    }
+    const activity: Partial<Activity> = reply.choices.length > 0 ? toSuggested(reply) : MessageFactory.text(reply.text);
     // Plain text: the replies' line breaks are meaningful, and markdown rendering would join them.
     activity.textFormat = 'plain';
     activity.channelData = { tuiding: { state: output.state } };
     return activity;
   });
+}
+
+/** A text activity with the reply's choices as suggested-action buttons. */
+function toSuggested(reply: Reply): Partial<Activity> {
+  return MessageFactory.suggestedActions(reply.choices.map((c): CardAction => (c.title === c.value
+    ? { type: ActionTypes.ImBack, title: c.title, value: c.value }
+    // The button shows its title in the chat but sends the value the NLU understands (e.g. English title, Chinese value).
+    : { type: ActionTypes.MessageBack, title: c.title, text: c.value, displayText: c.title, value: c.value })), reply.text);
 }
 
 /** The text of a message activity: typed text, or the text of a button/card post-back. */
@@ -47,7 +78,7 @@ export class TuidingBot extends ActivityHandler {
       const output = text === null
         ? await runner.nonText(activity.conversation.id, activity.locale)
         : await runner.handleMessage({ conversationId: activity.conversation.id, activityId: activity.id, text, locale: activity.locale, reference });
-      const activities = toActivities(output);
+      const activities = toActivities(output, activity.channelId);
       // No reply at all is right while an agent holds the chat (the bot stays silent).
       if (activities.length > 0) await context.sendActivities(activities);
       await next();
@@ -56,7 +87,7 @@ export class TuidingBot extends ActivityHandler {
     this.onMembersAdded(async (context, next) => {
       const botId = context.activity.recipient?.id;
       const joined = (context.activity.membersAdded ?? []).filter((m) => m.id !== botId);
-      if (joined.length > 0) await context.sendActivities(toActivities(runner.welcome(context.activity.locale)));
+      if (joined.length > 0) await context.sendActivities(toActivities(runner.welcome(context.activity.locale), context.activity.channelId));
       await next();
     });
 

@@ -218,7 +218,7 @@ export function createChannelServer(deps: {
       const state = await runner.stateOf(conversationId);
       const target = directLine ? directLine.channel.rebase(reference) : reference;
       await adapter.continueConversationAsync(config.bot.appId ?? '', target as Partial<ConversationReference>, async (context: TurnContext) => {
-        await context.sendActivities(toActivities({ replies, state }));
+        await context.sendActivities(toActivities({ replies, state }, context.activity.channelId));
       });
     },
   };

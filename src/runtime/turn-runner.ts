@@ -24,6 +24,8 @@ export interface Reply {
   text: string;
   /** Suggested actions: what the button shows and what it sends back. */
   choices: { title: string; value: string }[];
+  /** Warnings and receipts: channels that render cards show them as one (the text stays the fallback). */
+  card?: { kind: 'warning' | 'receipt'; title: string; lines: string[] };
 }
 
 export interface TurnOutput {
@@ -57,6 +59,9 @@ export interface MessageInput {
 }
 
 type Snapshot = ReturnType<typeof initialTransition<typeof unsubscribeMachine>>[0];
+
+/** Replies shown as cards where the channel renders them. */
+const CARD_KINDS: Record<string, 'warning' | 'receipt'> = { 'warn.header': 'warning', 'receipt.header': 'receipt', 'receipt.again': 'receipt' };
 
 /** Safety net against a machine bug looping between effects and events. */
 const MAX_STEPS_PER_TURN = 32;
@@ -543,9 +548,12 @@ export class TurnRunner implements ConversationPort {
 
   render(message: Message, locale: string, lines: Message[] = [], choices: Message[] = []): Reply {
     const { t, has } = this.i18nFns();
-    const text = [message, ...lines].map((m) => t(m.key, m.params, locale)).filter((s) => s.length > 0).join('\n');
+    const rendered = [message, ...lines].map((m) => t(m.key, m.params, locale)).filter((s) => s.length > 0);
+    const text = rendered.join('\n');
+    const kind = CARD_KINDS[message.key];
     return {
       text,
+      ...(kind && rendered.length > 1 ? { card: { kind, title: rendered[0]!, lines: rendered.slice(1) } } : {}),
       choices: choices.map((c) => {
         const title = t(c.key, c.params, locale);
         return { title, value: has(`${c.key}.value`, locale) ? t(`${c.key}.value`, c.params, locale) : title };

@@ -6,6 +6,9 @@ export interface DlActivity {
   id: string;
   type: string;
   text?: string;
+  /** The plain-text summary of a card (warnings and receipts come as Adaptive Cards here). */
+  summary?: string;
+  attachments?: { contentType: string; content: { body?: { text: string }[] } }[];
   timestamp: string;
   replyToId?: string;
   channelId: string;

@@ -213,8 +213,11 @@ describe('the WebSocket stream', () => {
     const confirm = await stream.waitFor((a) => (a.suggestedActions?.actions ?? []).some((x) => x.title === t('choice.confirm')));
     expect(confirm.channelData?.tuiding?.state).toBe('session.awaitingConfirmation');
     const confirmId = await client.say(t('choice.confirm'));
-    const receipt = await stream.waitFor((a) => a.replyToId === confirmId && /TD\d{14}/.test(a.text ?? ''));
-    const ticket = /TD\d{14}/.exec(receipt.text!)![0];
+    // The receipt comes as an Adaptive Card, with its plain text as the summary.
+    const receipt = await stream.waitFor((a) => a.replyToId === confirmId && /TD\d{14}/.test(a.summary ?? ''));
+    const ticket = /TD\d{14}/.exec(receipt.summary!)![0];
+    expect(receipt.attachments?.[0]?.contentType).toBe('application/vnd.microsoft.card.adaptive');
+    expect(receipt.attachments![0]!.content.body!.map((b) => b.text).join('\n')).toContain(ticket);
     const done = await stream.waitFor((a) => (a.text ?? '').includes('已退订成功') && (a.text ?? '').includes(ticket));
     expect(done.from.role).toBe('bot');
     await stream.close();

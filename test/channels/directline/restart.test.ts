@@ -31,8 +31,11 @@ describe('a bot restart', () => {
     await client.say('13800138000');
     await client.say(await lastCode(first.app, '13800138000'));
     const confirmId = await client.say('确认');
-    const receipt = await stream.waitFor((a) => a.replyToId === confirmId && /TD\d{14}/.test(a.text ?? ''));
-    const ticket = /TD\d{14}/.exec(receipt.text!)![0];
+    // The receipt comes as an Adaptive Card, with its plain text as the summary.
+    const receipt = await stream.waitFor((a) => a.replyToId === confirmId && /TD\d{14}/.test(a.summary ?? ''));
+    const ticket = /TD\d{14}/.exec(receipt.summary!)![0];
+    expect(receipt.attachments?.[0]?.contentType).toBe('application/vnd.microsoft.card.adaptive');
+    expect(receipt.attachments![0]!.content.body!.map((b) => b.text).join('\n')).toContain(ticket);
     const seen = stream.watermark!;
     await stream.close();
     await first.app.stop();
