@@ -8,6 +8,7 @@ import * as OpenCC from 'opencc-js/cn2t';
 import { CORPUS_FILE, type CorpusExample } from './corpus.js';
 import { NLU_DATA_DIR } from './lexicon.js';
 import type { Intent } from './nlu.js';
+import { prng } from '../util/prng.js';
 
 interface Templates {
   slots: Record<string, string[]>;
@@ -19,17 +20,6 @@ interface Templates {
 const SEED = 20261124;
 const MAX_DEPTH = 4;
 
-/** mulberry32: small, fast and good enough to shuffle sentences reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(items: readonly T[], rand: () => number): T {
   return items[Math.floor(rand() * items.length)]!;

@@ -1,5 +1,6 @@
 import BayesClassifier from 'natural/lib/natural/classifiers/bayes_classifier.js';
 import { readModel, trainingKey, writeModel } from './model-cache.js';
+import { prng } from '../util/prng.js';
 
 /** One training example: its feature names and its label. */
 export interface LabeledFeatures {
@@ -153,17 +154,6 @@ function bayesScorer(examples: readonly LabeledFeatures[], options: TrainOptions
 
 const BAYES_SMOOTHING = 0.05;
 
-/** mulberry32, for a reproducible example order. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LEARNING_RATE = 0.5;
 const L2 = 1e-5;
