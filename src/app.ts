@@ -92,7 +92,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sms = overrides.sms;
     if (overrides.sms.list) dev.outbox = overrides.sms as SmsOutbox;
   } else if (config.sms.kind === 'embedded') {
-    const embedded = new EmbeddedSmsGateway({ file: join(config.dataDir, 'sms-outbox.json'), logger, now: () => new Date(now()) });
+    const embedded = new EmbeddedSmsGateway({ file: join(config.dataDir, 'sms-outbox.jsonl'), logger, now: () => new Date(now()) });
     dev.outbox = embedded;
     sms = embedded;
   } else {

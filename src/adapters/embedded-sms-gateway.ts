@@ -2,34 +2,40 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { maskMsisdn } from '../privacy/mask.js';
-import { JsonFileDb } from '../store/json-file-db.js';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { BatchedAppender } from '../store/batched-append.js';
+import { acquireLock, releaseLock } from '../store/json-file-db.js';
 import type { SmsGateway, SmsMessage, SmsOutbox } from './sms-gateway.js';
 
 export interface EmbeddedSmsGatewayOptions {
-  /** The lowdb outbox file (created on first use). */
+  /** The outbox file, JSON lines (created on first use). */
   file: string;
   logger?: Logger;
   now?: () => Date;
 }
 
-interface OutboxData {
-  /** Newest first, at most KEEP_PER_NUMBER per number. */
-  outbox: Record<string, SmsMessage[]>;
-}
-
 /** Messages kept per number; older ones are dropped. */
 export const KEEP_PER_NUMBER = 50;
 
+interface Outbox {
+  /** Newest first, at most KEEP_PER_NUMBER per number. */
+  byNumber: Map<string, SmsMessage[]>;
+  appender: BatchedAppender<SmsMessage>;
+  lockFile: string;
+}
+
 /**
- * An SMS gateway that delivers nothing: it keeps what it "sent" in a lowdb outbox file that
+ * An SMS gateway that delivers nothing: it keeps what it "sent" in an append-only JSON-lines
+ * outbox file (one line per message, concurrent sends share one write and one fdatasync) that
  * developers read at GET /dev/sms?msisdn=…. Logs one line per message with the masked number and
- * never the text (it carries verification codes).
+ * never the text (it carries verification codes). One process per file (a `.lock` beside it).
  * Methods called after close() throw 'sms.unavailable'.
  */
 export class EmbeddedSmsGateway implements SmsGateway, SmsOutbox {
   private readonly logger: Logger;
   private readonly now: () => Date;
-  private opening: Promise<JsonFileDb<OutboxData>> | undefined;
+  private opening: Promise<Outbox> | undefined;
   private closed = false;
 
   constructor(private readonly options: EmbeddedSmsGatewayOptions) {
@@ -38,37 +44,61 @@ export class EmbeddedSmsGateway implements SmsGateway, SmsOutbox {
   }
 
   async send(msisdn: string, text: string): Promise<SmsMessage> {
-    const db = await this.db();
+    const outbox = await this.outbox();
     const message: SmsMessage = { id: randomUUID(), msisdn, text, sentAt: this.now().toISOString() };
-    await db.update((data) => {
-      const kept = [message, ...(data.outbox[msisdn] ?? [])].slice(0, KEEP_PER_NUMBER);
-      data.outbox[msisdn] = kept;
-    });
+    await outbox.appender.append(message);
+    keep(outbox.byNumber, message);
     const masked = maskMsisdn(msisdn);
     this.logger.info(`sms to ${masked} kept in the dev outbox: GET /dev/sms?msisdn=${masked}`, { msisdn: masked, smsId: message.id });
     return { ...message };
   }
 
   async list(msisdn: string, limit = KEEP_PER_NUMBER): Promise<SmsMessage[]> {
-    const db = await this.db();
-    return (db.data.outbox[msisdn] ?? []).slice(0, Math.max(0, limit)).map((m) => ({ ...m }));
+    const outbox = await this.outbox();
+    return (outbox.byNumber.get(msisdn) ?? []).slice(0, Math.max(0, limit)).map((m) => ({ ...m }));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.opening) {
-      const db = await this.opening.catch(() => undefined);
-      await db?.close();
+      const outbox = await this.opening.catch(() => undefined);
+      if (outbox) {
+        await outbox.appender.flush();
+        releaseLock(outbox.lockFile);
+      }
     }
   }
 
-  private db(): Promise<JsonFileDb<OutboxData>> {
+  private outbox(): Promise<Outbox> {
     if (this.closed) return Promise.reject(new AppError('sms.unavailable', { message: 'the embedded SMS gateway is closed' }));
-    this.opening ??= JsonFileDb.open<OutboxData>(this.options.file, { outbox: {} }).catch((err: unknown) => {
+    this.opening ??= this.open().catch((err: unknown) => {
       this.opening = undefined;
       throw new AppError('sms.unavailable', { cause: err, message: 'cannot open the SMS outbox file' });
     });
     return this.opening;
   }
+
+  private async open(): Promise<Outbox> {
+    const file = this.options.file;
+    mkdirSync(dirname(file), { recursive: true });
+    const lockFile = `${file}.lock`;
+    acquireLock(lockFile, file);
+    const byNumber = new Map<string, SmsMessage[]>();
+    if (existsSync(file)) {
+      for (const line of readFileSync(file, 'utf8').split('\n')) {
+        if (!line) continue;
+        try {
+          keep(byNumber, JSON.parse(line) as SmsMessage);
+        } catch {
+          // A torn last line from a crash mid-write: the message before it are intact.
+        }
+      }
+    }
+    return { byNumber, lockFile, appender: new BatchedAppender<SmsMessage>(file, (batch) => batch.map((m) => `${JSON.stringify(m)}\n`).join('')) };
+  }
+}
+
+function keep(byNumber: Map<string, SmsMessage[]>, message: SmsMessage): void {
+  byNumber.set(message.msisdn, [message, ...(byNumber.get(message.msisdn) ?? [])].slice(0, KEEP_PER_NUMBER));
 }

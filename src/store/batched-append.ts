@@ -22,7 +22,19 @@ export class BatchedAppender<T> {
   append(item: T): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      this.running ??= this.drain().finally(() => { this.running = undefined; });
+      this.kick();
+    });
+  }
+
+  /**
+   * Starts draining unless a drain is running. An item queued after a drain's last look at the
+   * queue but before it finished is picked up by the restart in `finally`.
+   */
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.queue.length > 0) this.kick();
     });
   }
 
