@@ -11,6 +11,9 @@ import type {
  */
 export const MACHINE_VERSION = 1;
 
+/** Below this NLU confidence an apparent request is checked with the user before anything starts. */
+export const CLARIFY_BELOW = 0.6;
+
 /** Wrong SMS codes / secrets allowed before the runtime locks verification. Mirrored in IdentityVerifier. */
 export const MAX_ATTEMPTS = 3;
 
@@ -234,6 +237,7 @@ export const unsubscribeMachine = setup({
     isUndo: isIntent('undo'),
     isReview: isIntent('review'),
     isFeeQuestion: isIntent('fee_question'),
+    unsure: ({ event }) => (utter(event)?.confidence ?? 1) < CLARIFY_BELOW,
     asksDeletion: ({ event }) => utter(event)?.deleteData === true,
     purposeIsDeletion: ({ context }) => context.purpose === 'deleteData',
     isLostPhone: isIntent('lost_phone'),
@@ -367,6 +371,15 @@ export const unsubscribeMachine = setup({
             actions: ['startRequest', { type: 'requestHuman', params: { reason: 'complaint' } }],
           },
           { guard: 'isComplaint', actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'complaint' } }] },
+          {
+            // Not sure it is a request: ask (您是想退订业务吗？) rather than start on a guess.
+            guard: and(['wantsUnsubscribe', 'unsure']),
+            target: 'clarifying',
+            actions: assign(({ context, event }) => {
+              const u = utter(event)!;
+              return { ...endDialog(context), target: u.target, wanted: u.serviceIds, msisdn: context.verified ? context.msisdn : u.msisdn };
+            }),
+          },
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
           {
             // 没订过怎么扣费了: verify, show the subscription record, cancel it and file a refund claim in one confirmation.
@@ -424,6 +437,20 @@ export const unsubscribeMachine = setup({
           {
             actions: { type: 'say', params: ({ event }) => showRequests(event.requests, event.view) },
           },
+        ],
+      },
+    },
+    clarifying: {
+      description: 'The request was unclear: waiting for a yes (start) or a no.',
+      entry: [
+        assign({ prompt: { key: 'clarify.unsubscribe' }, promptChoices: [{ key: 'choice.yes' }, { key: 'choice.no' }] }),
+        { type: 'say', params: ({ context }) => ({ key: 'clarify.unsubscribe', choices: context.promptChoices }) },
+      ],
+      on: {
+        'user.message': [
+          { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
+          { guard: 'isConfirm', target: 'session', actions: assign({ purpose: 'unsubscribe' as const, misses: 0 }) },
+          { guard: 'isDecline', target: 'idle', actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'help.idle' } }] },
         ],
       },
     },

@@ -571,3 +571,21 @@ describe('questions before deciding', () => {
     expect(ofType(r.last, 'say')[0]!.params.choices).toEqual([{ key: 'choice.startUnsubscribe' }]);
   });
 });
+
+describe('unclear requests', () => {
+  it('asks 您是想退订业务吗 when the NLU is unsure, and starts only on a yes', () => {
+    const asked = run([say({ intent: 'unsubscribe', confidence: 0.45, target: 'vas' })]);
+    expect(where(asked.snapshot)).toBe('clarifying');
+    expect(sayKeys(asked.last)).toEqual(['clarify.unsubscribe']);
+    const yes = run([user.confirm()], asked.snapshot);
+    expect(where(yes.snapshot)).toBe('session.askingNumber');
+    expect(yes.snapshot.context.target).toBe('vas');
+    const no = run([user.deny()], asked.snapshot);
+    expect(where(no.snapshot)).toBe('idle');
+    expect(sayKeys(no.last)).toEqual(['help.idle']);
+  });
+
+  it('starts at once when the NLU is confident', () => {
+    expect(where(run([say({ intent: 'unsubscribe', confidence: 0.9, target: 'vas' })]).snapshot)).toBe('session.askingNumber');
+  });
+});
