@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { AppError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { maskMsisdn } from '../privacy/mask.js';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { BatchedAppender } from '../store/batched-append.js';
-import { acquireLock, releaseLock } from '../store/json-file-db.js';
+import { claimDataFile, releaseLock } from '../store/json-file-db.js';
 import type { SmsGateway, SmsMessage, SmsOutbox } from './sms-gateway.js';
 
 export interface EmbeddedSmsGatewayOptions {
@@ -81,9 +80,7 @@ export class EmbeddedSmsGateway implements SmsGateway, SmsOutbox {
 
   private async open(): Promise<Outbox> {
     const file = this.options.file;
-    mkdirSync(dirname(file), { recursive: true });
-    const lockFile = `${file}.lock`;
-    acquireLock(lockFile, file);
+    const lockFile = claimDataFile(file);
     const byNumber = new Map<string, SmsMessage[]>();
     if (existsSync(file)) {
       for (const line of readFileSync(file, 'utf8').split('\n')) {

@@ -65,7 +65,7 @@ function textOf(activity: Activity): string | null {
 /** The bot at the channel edge: adapts activities to the TurnRunner and back. */
 export class TuidingBot extends ActivityHandler {
   constructor(
-    private readonly runner: TurnRunner,
+    runner: TurnRunner,
     private readonly logger: Logger,
     hooks: { onHandoffStatus(conversationId: string, state: 'accepted' | 'failed' | 'completed'): Promise<unknown> },
   ) {

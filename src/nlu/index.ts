@@ -6,7 +6,7 @@ import { loadCorpus, type CorpusExample } from './corpus.js';
 import { createIdentifierExtractor } from './entities.js';
 import { extractFeatures } from './features.js';
 import { loadLexicon, type Lexicon } from './lexicon.js';
-import { INTENTS, type Intent, type Nlu, type NluContext, type NluResult } from './nlu.js';
+import { type Intent, type Nlu, type NluContext, type NluResult } from './nlu.js';
 import { createProductMasker } from './mask.js';
 import { createNormalizer } from './normalize.js';
 import { createRules } from './rules.js';

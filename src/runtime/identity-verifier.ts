@@ -75,7 +75,7 @@ export class IdentityVerifier {
   }
 
   async checkCode(msisdn: string, code: string): Promise<CheckResult> {
-    const { store, now, settings } = this.deps;
+    const { store, now } = this.deps;
     const at = now();
     const rec = (await store.getVerification(msisdn)) ?? blank(msisdn);
     if (rec.lockedUntil > at) return { kind: 'locked', minutes: minutesLeft(rec.lockedUntil, at) };

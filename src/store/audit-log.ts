@@ -42,7 +42,7 @@ export class FileAuditLog implements AuditLog {
   private last: { seq: number; hash: string };
   private readonly appender: BatchedAppender<{ event: AuditEvent; at: string; written?: AuditEntry }>;
 
-  constructor(private readonly file: string, private readonly now: () => number = Date.now) {
+  constructor(file: string, private readonly now: () => number = Date.now) {
     mkdirSync(dirname(file), { recursive: true });
     const result = existsSync(file) ? verifyAuditLog(file) : { ok: true as const, entries: 0, lastHash: '' };
     if (!result.ok) {

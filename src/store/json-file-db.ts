@@ -39,13 +39,7 @@ export class JsonFileDb<T extends object> {
    * 'store.unwritable' when it is locked by another live process or cannot be created.
    */
   static async open<T extends object>(file: string, defaults: T): Promise<JsonFileDb<T>> {
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-    } catch (err) {
-      throw new AppError('store.unwritable', { cause: err, message: `cannot create the folder for ${file}` });
-    }
-    const lockFile = `${file}.lock`;
-    acquireLock(lockFile, file);
+    const lockFile = claimDataFile(file);
     try {
       let data: T;
       if (existsSync(file)) {
@@ -137,6 +131,21 @@ export class JsonFileDb<T extends object> {
  * Throws AppError 'store.unwritable' when another live process holds it or it cannot be created.
  * A lock left by a dead process is taken over.
  */
+/**
+ * Makes the folder of a data file and takes its `.lock` (one process per file); returns the lock
+ * file's path for releaseLock. Throws AppError 'store.unwritable'.
+ */
+export function claimDataFile(file: string): string {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+  } catch (err) {
+    throw new AppError('store.unwritable', { cause: err, message: `cannot create the folder for ${file}` });
+  }
+  const lockFile = `${file}.lock`;
+  acquireLock(lockFile, file);
+  return lockFile;
+}
+
 export function acquireLock(lockFile: string, file: string): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -1,8 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { AppError } from '../errors.js';
-import { acquireLock, releaseLock } from './json-file-db.js';
+import { claimDataFile, releaseLock } from './json-file-db.js';
 
 /**
  * An append-only file of JSON lines, owned by one process (a `.lock` file as JsonFileDb uses).
@@ -18,13 +16,7 @@ export class JsonLinesFile<T> {
   private constructor(readonly file: string, private readonly handle: FileHandle, private readonly lockFile: string, private readonly sync: boolean) {}
 
   static async open<T>(file: string, options: { sync?: boolean } = {}): Promise<JsonLinesFile<T>> {
-    try {
-      mkdirSync(dirname(file), { recursive: true });
-    } catch (err) {
-      throw new AppError('store.unwritable', { cause: err, message: `cannot create the folder for ${file}` });
-    }
-    const lockFile = `${file}.lock`;
-    acquireLock(lockFile, file);
+    const lockFile = claimDataFile(file);
     try {
       const handle = await open(file, 'a+');
       const bytes = await readFile(file);
