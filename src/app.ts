@@ -25,6 +25,7 @@ import { LowdbHandoffStore, type HandoffStore } from './handoff/handoff-store.js
 import { loadHandoffPhrases } from './handoff/phrases.js';
 import { FileTranscriptStore, type TranscriptStore } from './store/transcript-store.js';
 import { FileAuditLog } from './store/audit-log.js';
+import { checkDataDir, recordDataDir } from './store/data-dir.js';
 import { MAX_ATTEMPTS, TurnRunner } from './runtime/turn-runner.js';
 import { LowdbBotStore } from './store/lowdb-bot-store.js';
 import type { BotStore } from './store/stores.js';
@@ -100,6 +101,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sms = new HttpSmsGateway({ url: s.url, apiKey: s.apiKey, timeoutMs: s.timeoutMs, retries: s.retries, backoffMs: 200, logger });
   }
 
+  checkDataDir(config.dataDir);
   // What is opened before start-up fails must be closed again (file handles, data-file locks).
   const opened: { close(): Promise<void> }[] = [];
   const track = <T extends { close(): Promise<void> }>(resource: T): T => { opened.push(resource); return resource; };
@@ -146,6 +148,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       async start() {
         await backend.start();
         const bound = await channel.listen(config.port, config.host);
+      recordDataDir(config.dataDir);
         notifier.start();
         handoff.start();
         watchdog.start();
@@ -165,6 +168,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           await slaStore.close();
           await transcripts.close();
           await audit.close();
+          // Files created during the run (the audit log, the SMS outbox) are expected next time too.
+          recordDataDir(config.dataDir);
         })();
         return stopping;
       },
