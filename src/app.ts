@@ -26,6 +26,7 @@ import { loadHandoffPhrases } from './handoff/phrases.js';
 import { FileTranscriptStore, type TranscriptStore } from './store/transcript-store.js';
 import { FileAuditLog } from './store/audit-log.js';
 import { checkDataDir, recordDataDir } from './store/data-dir.js';
+import { LowdbFilingOutbox } from './store/filing-outbox.js';
 import { MAX_ATTEMPTS, TurnRunner } from './runtime/turn-runner.js';
 import { LowdbBotStore } from './store/lowdb-bot-store.js';
 import type { BotStore } from './store/stores.js';
@@ -115,6 +116,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const transcripts = new FileTranscriptStore(config.dataDir);
     const audit = new FileAuditLog(join(config.dataDir, 'audit.jsonl'), now);
     const handoffStore = track(await LowdbHandoffStore.open(config.dataDir));
+    const outbox = track(await LowdbFilingOutbox.open(config.dataDir));
     // The handoff service and the runner need each other: the port forwards to the runner built next.
     const port: ConversationPort = {
       deliver: (...args) => runner.deliver(...args),
@@ -122,7 +124,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     };
     const handoff = new HandoffService({ store: handoffStore, conversations: port, logger, now, settings: config.handoff, audit });
     const runner: TurnRunner = new TurnRunner({
-      store, transcripts, audit, handoff, phrases: loadHandoffPhrases(), nlu, backend, verifier, i18n, logger, now,
+      store, transcripts, audit, outbox, handoff, phrases: loadHandoffPhrases(), nlu, backend, verifier, i18n, logger, now,
       dialogTimeoutMs: config.dialogTimeoutMinutes * 60_000,
       maxMessageChars: config.maxMessageChars,
       handoffHoursText: config.handoff.hoursText,
@@ -143,12 +145,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs, audit });
 
     let stopping: Promise<void> | undefined;
+    let outboxTimer: NodeJS.Timeout | undefined;
+    let outboxRun: Promise<void> | undefined;
     return {
       config, runner, backend, sms, store, handoff, handoffStore, transcripts, notifier, watchdog, channel, i18n, logger,
       async start() {
         await backend.start();
         const bound = await channel.listen(config.port, config.host);
       recordDataDir(config.dataDir);
+      // The filing outbox worker: confirmed requests the back end has not taken yet (after an outage or a crash).
+      const retry = () => { outboxRun ??= runner.retryPendingFilings().finally(() => { outboxRun = undefined; }); };
+      outboxTimer = setInterval(retry, config.statusPollMs);
+      outboxTimer.unref();
+      retry();
         notifier.start();
         handoff.start();
         watchdog.start();
@@ -157,6 +166,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       stop() {
         stopping ??= (async () => {
           await channel.close(config.shutdownGraceMs);
+          clearInterval(outboxTimer);
+          await outboxRun;
           await notifier.stop();
           await watchdog.stop();
           handoff.stop();
@@ -166,6 +177,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           await directLineStore?.close();
           await handoffStore.close();
           await slaStore.close();
+          await outbox.close();
           await transcripts.close();
           await audit.close();
           // Files created during the run (the audit log, the SMS outbox) are expected next time too.

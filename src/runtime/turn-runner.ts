@@ -13,6 +13,7 @@ import type { HandoffService, ConversationPort } from '../handoff/handoff-servic
 import type { HandoffPhrases } from '../handoff/phrases.js';
 import { maskMsisdn } from '../privacy/mask.js';
 import type { AuditLog } from '../store/audit-log.js';
+import type { FilingOutbox, PendingFiling } from '../store/filing-outbox.js';
 import type { TranscriptEntry, TranscriptStore } from '../store/transcript-store.js';
 import type { IdentityVerifier } from './identity-verifier.js';
 import type { ProactiveSender } from './status-notifier.js';
@@ -63,6 +64,10 @@ type Snapshot = ReturnType<typeof initialTransition<typeof unsubscribeMachine>>[
 /** Replies shown as cards where the channel renders them. */
 const CARD_KINDS: Record<string, 'warning' | 'receipt'> = { 'warn.header': 'warning', 'receipt.header': 'receipt', 'receipt.again': 'receipt' };
 
+/** Backoff of filing retries from the outbox: 5 s doubling up to 10 minutes. */
+const RETRY_BASE_MS = 5_000;
+const RETRY_MAX_MS = 10 * 60_000;
+
 /** Safety net against a machine bug looping between effects and events. */
 const MAX_STEPS_PER_TURN = 32;
 const STATUS_LIST_LIMIT = 5;
@@ -83,6 +88,7 @@ export class TurnRunner implements ConversationPort {
     store: BotStore;
     transcripts: TranscriptStore;
     audit: AuditLog;
+    outbox: FilingOutbox;
     handoff: HandoffService;
     phrases: HandoffPhrases;
     nlu: Nlu;
@@ -204,6 +210,15 @@ export class TurnRunner implements ConversationPort {
   /** The stored conversation reference (for the channel edge). */
   async referenceOf(conversationId: string): Promise<unknown> {
     return (await this.deps.store.getConversation(conversationId))?.reference;
+  }
+
+  /** A rendered reply sent proactively and recorded in the transcript. */
+  private async deliverReply(conversationId: string, reply: Reply): Promise<void> {
+    if (!this.sender) throw new Error('no proactive sender attached');
+    const record = await this.deps.store.getConversation(conversationId);
+    if (!record) throw new AppError('not.found', { message: `no conversation ${conversationId}` });
+    await this.sender.send(conversationId, record.reference, [reply]);
+    await this.deps.transcripts.append(conversationId, { from: 'bot', text: reply.text, at: new Date(this.deps.now()).toISOString() });
   }
 
   /** ConversationPort: a proactive message (agent text or a handoff notice), recorded in the transcript. */
@@ -388,33 +403,27 @@ export class TurnRunner implements ConversationPort {
       }
       case 'fileRequests': {
         const { msisdn, subscriptionIds, filingSeq, dispute } = effect.params;
+        const undoMs = this.deps.undoWindowMinutes * 60_000;
+        const notBefore: Record<string, string> = {};
+        for (const s of snapshot.context.selected) {
+          // Closing a number is irreversible: the operator holds it for the undo window before acting.
+          if (s.target === 'number' && undoMs > 0 && subscriptionIds.includes(s.subscriptionId)) {
+            notBefore[s.subscriptionId] = new Date(this.deps.now() + undoMs).toISOString();
+          }
+        }
+        const at = new Date(this.deps.now()).toISOString();
+        const order: PendingFiling = {
+          id: `${conversationId}:${filingSeq}`, conversationId, msisdn, subscriptionIds, filingSeq, dispute, notBefore,
+          createdAt: at, nextAttemptAt: at, attempts: 0,
+        };
+        // Durable before the back end is called: a crash or an outage cannot lose a confirmed request.
+        await this.deps.outbox.put(order);
         try {
-          const filed: UnsubscribeRequest[] = [];
-          const undoMs = this.deps.undoWindowMinutes * 60_000;
-          for (const subscriptionId of subscriptionIds) {
-            // Deterministic per confirmation: a retry or a replayed turn files nothing twice.
-            const idempotencyKey = `${conversationId}:${filingSeq}:${subscriptionId}`;
-            const closesNumber = snapshot.context.selected.some((s) => s.subscriptionId === subscriptionId && s.target === 'number');
-            // Closing a number is irreversible: the operator holds it for the undo window before acting.
-            const notBefore = closesNumber && undoMs > 0 ? new Date(this.deps.now() + undoMs).toISOString() : undefined;
-            filed.push(await backend.fileUnsubscription({ msisdn, subscriptionId, idempotencyKey, ...(notBefore ? { notBefore } : {}) }));
-          }
-          await store.track(filed.map((r) => ({
-            ticket: r.ticket, conversationId, msisdn, serviceName: r.serviceName, notifiedStatus: 'submitted' as const, createdAt: r.createdAt,
-          })));
-          const disputes: FiledDispute[] = [];
-          if (dispute) {
-            for (const subscriptionId of subscriptionIds) {
-              const d = await backend.fileDispute({ msisdn, subscriptionId, idempotencyKey: `${conversationId}:${filingSeq}:${subscriptionId}:dispute` });
-              disputes.push({ ticket: d.ticket, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt });
-            }
-          }
-          for (const r of filed) await this.deps.audit.append({ type: 'request.filed', ticket: r.ticket, conversationId, msisdn, serviceId: r.serviceId, status: r.status });
-          for (const d of disputes) await this.deps.audit.append({ type: 'dispute.filed', ticket: d.ticket, conversationId, msisdn, claimedFen: d.claimedFen });
-          logger.info('requests filed', { conversationId, tickets: [...filed.map((r) => r.ticket), ...disputes.map((d) => d.ticket)] });
+          const { filed, disputes } = await this.file(order);
           return { type: 'backend.filed', requests: filed.map((r) => this.toFiled(r)), disputes };
         } catch (err) {
-          logger.error('filing failed', { conversationId, code: codeOf(err) });
+          logger.error('filing failed; kept in the outbox for retries', { conversationId, code: codeOf(err) });
+          await this.deps.outbox.put({ ...order, attempts: 1, nextAttemptAt: new Date(this.deps.now() + RETRY_BASE_MS).toISOString() });
           return { type: 'backend.failed' };
         }
       }
@@ -507,6 +516,73 @@ export class TurnRunner implements ConversationPort {
         replies.push(this.render({ key, params: { position: r.position, minutes: r.etaMinutes, hours: this.deps.handoffHoursText } }, locale, [], r.outsideHours ? [] : [{ key: 'choice.leaveQueue' }]));
         return null;
       }
+    }
+  }
+
+  /**
+   * Files one confirmed order: every subscription (and dispute) with keys derived from the order, so
+   * a retry, a replayed turn or the outbox worker never files anything twice; then tracks, audits
+   * and clears the order from the outbox. Throws when the back end fails (the order stays).
+   */
+  private async file(order: PendingFiling): Promise<{ filed: UnsubscribeRequest[]; disputes: FiledDispute[] }> {
+    const { backend, store, audit, logger } = this.deps;
+    const { conversationId, msisdn } = order;
+    const filed: UnsubscribeRequest[] = [];
+    for (const subscriptionId of order.subscriptionIds) {
+      const notBefore = order.notBefore[subscriptionId];
+      filed.push(await backend.fileUnsubscription({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}`, ...(notBefore ? { notBefore } : {}) }));
+    }
+    await store.track(filed.map((r) => ({
+      ticket: r.ticket, conversationId, msisdn, serviceName: r.serviceName, notifiedStatus: 'submitted' as const, createdAt: r.createdAt,
+    })));
+    const disputes: FiledDispute[] = [];
+    if (order.dispute) {
+      for (const subscriptionId of order.subscriptionIds) {
+        const d = await backend.fileDispute({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}:dispute` });
+        disputes.push({ ticket: d.ticket, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt });
+      }
+    }
+    for (const r of filed) await audit.append({ type: 'request.filed', ticket: r.ticket, conversationId, msisdn, serviceId: r.serviceId, status: r.status });
+    for (const d of disputes) await audit.append({ type: 'dispute.filed', ticket: d.ticket, conversationId, msisdn, claimedFen: d.claimedFen });
+    await this.deps.outbox.remove(order.id);
+    logger.info('requests filed', { conversationId, tickets: [...filed.map((r) => r.ticket), ...disputes.map((d) => d.ticket)] });
+    return { filed, disputes };
+  }
+
+  /**
+   * The outbox worker: files confirmed orders the back end did not take (an outage, a crash in the
+   * middle of a turn), with backoff, under the conversation's lock, and sends the receipt into the
+   * conversation once filed. Never throws.
+   */
+  async retryPendingFilings(): Promise<void> {
+    const { outbox, logger, now } = this.deps;
+    let pending: PendingFiling[];
+    try {
+      pending = await outbox.list();
+    } catch (err) {
+      logger.error('filing outbox unreadable', { error: err });
+      return;
+    }
+    for (const order of pending) {
+      if (Date.parse(order.nextAttemptAt) > now()) continue;
+      await this.mutex.run(order.conversationId, async () => {
+        try {
+          const { filed, disputes } = await this.file(order);
+          const record = await this.deps.store.getConversation(order.conversationId);
+          const locale = record?.locale ?? 'zh-CN';
+          const lines: Message[] = [
+            ...filed.map((r): Message => ({ key: 'receipt.item', params: { ticket: r.ticket, name: r.serviceName, createdAt: r.createdAt, effectiveAt: r.effectiveAt, code: receiptCode(r) } })),
+            ...disputes.map((d): Message => ({ key: 'dispute.receipt', params: { ticket: d.ticket, name: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt } })),
+            { key: 'receipt.footer' },
+          ];
+          await this.deliverReply(order.conversationId, this.render({ key: 'receipt.delayed' }, locale, lines));
+        } catch (err) {
+          const attempts = order.attempts + 1;
+          const delay = Math.min(RETRY_BASE_MS * 2 ** Math.min(attempts, 10), RETRY_MAX_MS);
+          logger.warn('filing retry failed', { conversationId: order.conversationId, attempts, code: codeOf(err) });
+          await outbox.put({ ...order, attempts, nextAttemptAt: new Date(now() + delay).toISOString() }).catch(() => undefined);
+        }
+      });
     }
   }
 

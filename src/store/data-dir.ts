@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
 const MANIFEST = 'tuiding-data.json';
 
 /** Data files and folders whose loss must stop start-up rather than be replaced by an empty store. */
-const KNOWN = ['bot', 'operator.json', 'handoff.json', 'sla.json', 'directline.json', 'audit.jsonl', 'sms-outbox.jsonl', 'transcripts'];
+const KNOWN = ['bot', 'operator.json', 'handoff.json', 'sla.json', 'filing-outbox.json', 'directline.json', 'audit.jsonl', 'sms-outbox.jsonl', 'transcripts'];
 
 /**
  * Before opening anything: every data file the last run had must still be there. A missing file

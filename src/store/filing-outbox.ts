@@ -1,0 +1,52 @@
+import { join } from 'node:path';
+import { JsonFileDb } from './json-file-db.js';
+
+/** A confirmed filing, written before the back end is called and removed once it went through. */
+export interface PendingFiling {
+  /** conversationId:filingSeq — the prefix of every idempotency key of this filing. */
+  id: string;
+  conversationId: string;
+  msisdn: string;
+  subscriptionIds: string[];
+  filingSeq: number;
+  dispute: boolean;
+  /** Per subscription: the ISO time before which the operator must not act (closing a number). */
+  notBefore: Record<string, string>;
+  /** ISO timestamps. */
+  createdAt: string;
+  nextAttemptAt: string;
+  attempts: number;
+}
+
+/** The filing outbox: confirmed requests not yet accepted by the back end. Writes resolve once durable. */
+export interface FilingOutbox {
+  put(row: PendingFiling): Promise<void>;
+  remove(id: string): Promise<void>;
+  list(): Promise<PendingFiling[]>;
+  close(): Promise<void>;
+}
+
+/** `filing-outbox.json` under DATA_DIR: small, since rows live only until the back end accepted them. */
+export class LowdbFilingOutbox implements FilingOutbox {
+  private constructor(private readonly db: JsonFileDb<{ pending: Record<string, PendingFiling> }>) {}
+
+  static async open(dataDir: string): Promise<LowdbFilingOutbox> {
+    return new LowdbFilingOutbox(await JsonFileDb.open(join(dataDir, 'filing-outbox.json'), { pending: {} as Record<string, PendingFiling> }));
+  }
+
+  async put(row: PendingFiling): Promise<void> {
+    await this.db.update((d) => { d.pending[row.id] = structuredClone(row); });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.update((d) => { delete d.pending[id]; });
+  }
+
+  async list(): Promise<PendingFiling[]> {
+    return Object.values(this.db.data.pending).map((r) => structuredClone(r));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
