@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
-  CloudAdapter, ConfigurationBotFrameworkAuthentication, EventFactory, TurnContext, type Activity, type ConversationReference,
+  ActivityTypes, CloudAdapter, ConfigurationBotFrameworkAuthentication, EventFactory, TurnContext, type Activity, type ConversationReference,
 } from 'botbuilder';
 import restify from 'restify';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
@@ -252,10 +252,15 @@ export function createChannelServer(deps: {
 }
 
 /** Rejects what CloudAdapter would answer with a 500 or a TypeError. */
+const KNOWN_ACTIVITY_TYPES: ReadonlySet<string> = new Set(Object.values(ActivityTypes) as string[]);
+
 function checkActivity(body: unknown): string | null {
   if (!body || typeof body !== 'object' || Array.isArray(body)) return 'the body must be a JSON activity object';
   const a = body as Record<string, unknown>;
   if (typeof a.type !== 'string' || a.type.length === 0) return 'activity.type is required';
+  // Types of the Bot Framework schema the bot does not handle (typing, messageReaction…) are accepted and ignored;
+  // a type the protocol does not define is a client error.
+  if (!KNOWN_ACTIVITY_TYPES.has(a.type)) return `activity.type "${a.type.slice(0, 40)}" is not a Bot Framework activity type`;
   const conversation = a.conversation as Record<string, unknown> | undefined;
   if (!conversation || typeof conversation.id !== 'string' || conversation.id.length === 0) return 'activity.conversation.id is required';
   if (typeof a.serviceUrl !== 'string' || a.serviceUrl.length === 0) return 'activity.serviceUrl is required';

@@ -128,8 +128,6 @@ describe('activities the bot does not handle are ignored without a reply or a se
     { type: 'conversationUpdate', membersAdded: [{ name: 'no id' }, { id: 42 }] },
     { type: 'conversationUpdate', membersRemoved: [{ id: 'user-9' }] },
     { type: 'message', text: '你好', from: 'not an object', recipient: 42 },
-    { type: 'nonsense-type' },
-    { type: '💥' },
   ]) {
     it(`ignores ${JSON.stringify(extra)}`, async () => {
       const activity = envelope(extra);
@@ -140,6 +138,17 @@ describe('activities the bot does not handle are ignored without a reply or a se
       const replies = channel.received.filter((a) => a.conversation.id === (activity.conversation as { id: string }).id);
       expect(replies.map((r) => r.text)).not.toContain(t('error.turn'));
       await expectAlive(JSON.stringify(extra));
+    });
+  }
+});
+
+describe('activity types the Bot Framework protocol does not define', () => {
+  for (const type of ['nonsense-type', '💥', 'MESSAGE']) {
+    it(`answers 400 to type ${JSON.stringify(type)} and keeps serving`, async () => {
+      const res = await post(JSON.stringify(envelope({ type })));
+      tried.rejected++;
+      expect(res.status).toBe(400);
+      await expectAlive(type);
     });
   }
 });
