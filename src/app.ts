@@ -139,10 +139,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     runner.attachSender(channel.sender);
     const slaStore = track(await LowdbSlaStore.open(config.dataDir));
     const watchdog = new SlaWatchdog({
-      tracking: store, backend, catalogue, handoff, conversations: port, sla: slaStore, logger, now,
-      timeScale: config.slaTimeScale, pollMs: config.statusPollMs,
+      catalogue, handoff, conversations: port, sla: slaStore, logger, now, timeScale: config.slaTimeScale,
     });
-    const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs, audit });
+    const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs, audit, onOpenRequest: (request, conversationId) => watchdog.check(request, conversationId) });
 
     let stopping: Promise<void> | undefined;
     let outboxTimer: NodeJS.Timeout | undefined;
@@ -160,7 +159,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       retry();
         notifier.start();
         handoff.start();
-        watchdog.start();
         return bound;
       },
       stop() {
@@ -169,7 +167,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           clearInterval(outboxTimer);
           await outboxRun;
           await notifier.stop();
-          await watchdog.stop();
           handoff.stop();
           await backend.close();
           await sms.close();

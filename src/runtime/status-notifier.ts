@@ -34,6 +34,8 @@ export class StatusNotifier {
     logger: Logger;
     pollMs: number;
     audit: AuditLog;
+    /** Called for every open request the sweep fetched (after its notification). */
+    onOpenRequest?: (request: UnsubscribeRequest, conversationId: string) => Promise<void>;
   }) {}
 
   start(): void {
@@ -62,6 +64,8 @@ export class StatusNotifier {
           try {
             const request = await this.deps.backend.getRequest(row.ticket);
             await this.deliver(row.ticket, request);
+            // Other checks of open requests (the SLA watchdog) reuse this fetch rather than poll again.
+            await this.deps.onOpenRequest?.(request, row.conversationId);
           } catch (err) {
             if (isAppError(err, 'backend.unknownRequest')) {
               this.deps.logger.warn('tracked request unknown to the back end', { ticket: row.ticket });
