@@ -1,7 +1,7 @@
 import { and, assign, setup } from 'xstate';
 import { matchSubscriptions, pick } from './selection.js';
 import type {
-  DialogContext, DialogEvent, DialogSubscription, FiledRequest, HandoffReason, Message, RequestView, Utterance,
+  DialogContext, DialogEvent, DialogSubscription, FiledDispute, FiledRequest, HandoffReason, Message, RequestView, Utterance,
 } from './unsubscribe.types.js';
 
 /**
@@ -129,6 +129,18 @@ function confirmPrompt(context: DialogContext): Message {
   const names = context.selected.map((s) => s.name).join('、');
   if (closesNumber(context)) return { key: 'confirm.number.prompt', params: { msisdn: context.msisdn ?? '' } };
   return context.purpose === 'unwantedCharge' ? { key: 'dispute.confirm', params: { names } } : { key: 'confirm.prompt', params: { names } };
+}
+
+/**
+ * The lines of the receipt after a filing: each request, each refund claim, and the footer. Also
+ * used by the runtime when the filing outbox files an order later (without the dialog's context).
+ */
+export function filingReceipt(requests: FiledRequest[], disputes: FiledDispute[], context?: DialogContext): Message[] {
+  return [
+    ...receiptLines(requests, context),
+    ...disputes.map((d): Message => ({ key: 'dispute.receipt', params: { ticket: d.ticket, name: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt } })),
+    { key: 'receipt.footer' },
+  ];
 }
 
 /** The receipt: per request what, when, effective date, code; plus the fees and refunds that were disclosed. */
@@ -763,11 +775,7 @@ export const unsubscribeMachine = setup({
                   type: 'say',
                   params: ({ context, event }) => ({
                     key: 'receipt.header',
-                    lines: [
-                      ...receiptLines(event.requests, context),
-                      ...(event.disputes ?? []).map((d): Message => ({ key: 'dispute.receipt', params: { ticket: d.ticket, name: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt } })),
-                      { key: 'receipt.footer' },
-                    ],
+                    lines: filingReceipt(event.requests, event.disputes ?? [], context),
                   }),
                 },
                 assign(({ context, event }) => ({

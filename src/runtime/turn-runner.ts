@@ -1,5 +1,5 @@
 import { initialTransition, transition } from 'xstate';
-import { MACHINE_VERSION, MAX_ATTEMPTS, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
+import { filingReceipt, MACHINE_VERSION, MAX_ATTEMPTS, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
 import type { DialogEffect, DialogEvent, FiledDispute, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
 import { receiptCode } from '../domain/receipt.js';
@@ -570,11 +570,7 @@ export class TurnRunner implements ConversationPort {
           const { filed, disputes } = await this.file(order);
           const record = await this.deps.store.getConversation(order.conversationId);
           const locale = record?.locale ?? 'zh-CN';
-          const lines: Message[] = [
-            ...filed.map((r): Message => ({ key: 'receipt.item', params: { ticket: r.ticket, name: r.serviceName, createdAt: r.createdAt, effectiveAt: r.effectiveAt, code: receiptCode(r) } })),
-            ...disputes.map((d): Message => ({ key: 'dispute.receipt', params: { ticket: d.ticket, name: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt } })),
-            { key: 'receipt.footer' },
-          ];
+          const lines = filingReceipt(filed.map((r) => this.toFiled(r)), disputes);
           await this.deliverReply(order.conversationId, this.render({ key: 'receipt.delayed' }, locale, lines));
         } catch (err) {
           const attempts = order.attempts + 1;
