@@ -63,7 +63,7 @@ export class EmbeddedSmsGateway implements SmsGateway, SmsOutbox {
     if (this.opening) {
       const outbox = await this.opening.catch(() => undefined);
       if (outbox) {
-        await outbox.appender.flush();
+        await outbox.appender.close();
         releaseLock(outbox.lockFile);
       }
     }

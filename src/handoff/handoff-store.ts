@@ -97,11 +97,12 @@ export class LowdbHandoffStore implements HandoffStore {
 
   async updateTicket(id: string, change: (current: HandoffTicket) => HandoffTicket | null): Promise<HandoffTicket> {
     return this.db.update((d) => {
-      const current = d.tickets[id];
+      // Read the plain row: `d` is the store's change-tracking view, which cannot be cloned.
+      const current = this.db.data.tickets[id];
       if (!current) throw new Error(`no handoff ticket ${id}`);
       const next = change(structuredClone(current));
       if (next) d.tickets[id] = structuredClone(next);
-      return structuredClone(d.tickets[id]!);
+      return structuredClone(this.db.data.tickets[id]!);
     });
   }
 

@@ -80,7 +80,7 @@ export class FileAuditLog implements AuditLog {
   }
 
   close(): Promise<void> {
-    return this.appender.flush();
+    return this.appender.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 
@@ -7,11 +7,15 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
  * together by the next write (one append, one fdatasync). Each append() resolves once its item is
  * durable. `render` turns a batch into text at write time, so order-dependent content (a hash
  * chain) is computed in write order; `onWritten` runs after the batch is durable.
+ *
+ * The file stays open between writes (opening and closing it per batch cost more CPU than the
+ * write itself); exclusive() closes it first, so a rewrite that replaces the file is picked up.
  */
 export class BatchedAppender<T> {
   private queue: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private running: Promise<void> | undefined;
   private readonly lock = new KeyedMutex();
+  private handle: FileHandle | undefined;
 
   constructor(
     readonly file: string,
@@ -38,9 +42,24 @@ export class BatchedAppender<T> {
     });
   }
 
-  /** Runs `fn` with no write in flight (e.g. to rewrite the file). */
+  /** Runs `fn` with no write in flight and the file closed (e.g. to rewrite or replace it). */
   exclusive<R>(fn: () => Promise<R>): Promise<R> {
-    return this.lock.run('file', fn);
+    return this.lock.run('file', async () => {
+      await this.release();
+      return fn();
+    });
+  }
+
+  /** Writes everything appended so far, then closes the file (a later append opens it again). */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.lock.run('file', () => this.release());
+  }
+
+  private async release(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => undefined);
   }
 
   /** Resolves when everything appended so far is written. */
@@ -55,12 +74,14 @@ export class BatchedAppender<T> {
         try {
           const items = batch.map((b) => b.item);
           const text = this.render(items);
-          const handle = await open(this.file, 'a');
+          this.handle ??= await open(this.file, 'a');
           try {
-            await handle.appendFile(text, 'utf8');
-            await handle.datasync();
-          } finally {
-            await handle.close();
+            await this.handle.appendFile(text, 'utf8');
+            await this.handle.datasync();
+          } catch (err) {
+            // Reopen on the next batch rather than keep using a handle that failed.
+            await this.release();
+            throw err;
           }
           this.onWritten(items);
           for (const b of batch) b.resolve();

@@ -5,7 +5,9 @@ import { AppError } from '../errors.js';
 const MANIFEST = 'tuiding-data.json';
 
 /** Data files and folders whose loss must stop start-up rather than be replaced by an empty store. */
-const KNOWN = ['bot', 'operator.json', 'handoff.json', 'sla.json', 'filing-outbox.json', 'directline.json', 'audit.jsonl', 'sms-outbox.jsonl', 'transcripts'];
+const JSON_FILES = ['operator.json', 'handoff.json', 'sla.json', 'filing-outbox.json', 'directline.json'];
+/** Each JSON data file comes with its journal (see JsonFileDb): losing either loses data. */
+const KNOWN = ['bot', ...JSON_FILES.flatMap((f) => [f, `${f}.journal`]), 'audit.jsonl', 'sms-outbox.jsonl', 'transcripts'];
 
 /**
  * Before opening anything: every data file the last run had must still be there. A missing file

@@ -1,5 +1,5 @@
 import { mkdirSync, openSync, closeSync, writeSync, readFileSync, unlinkSync, existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
@@ -11,39 +11,87 @@ interface PendingUpdate<T> {
   reject: (reason: unknown) => void;
 }
 
+/** A journal line: set (`v`) or delete (`d`) the value at a path of one or two keys. */
+interface JournalEntry {
+  p: [string] | [string, string];
+  v?: unknown;
+  d?: 1;
+}
+
+/** Options of JsonFileDb.open. */
+export interface JsonFileDbOptions {
+  /**
+   * The journal is folded into the data file once it holds this many bytes, or the data file's
+   * size if that is larger (so rewriting costs at most as many bytes as were appended). Default 1 MiB.
+   */
+  compactBytes?: number;
+}
+
+const DEFAULT_COMPACT_BYTES = 1 << 20;
+
 /**
- * One lowdb JSON file, owned by one process. Updates are serialised, so concurrent callers never
- * lose each other's writes, and each update resolves only after the file was atomically replaced
- * (temp file + rename; no fsync, like lowdb).
+ * One lowdb JSON file, owned by one process, written as a snapshot plus an append-only journal.
  *
- * Group commit: updates that arrive while a write is in flight are applied together, in call
- * order, and written once. Under load this turns N whole-file rewrites into one, without giving up
- * "resolved means written".
+ * Writing the whole file on every change (what lowdb does) costs time in proportion to everything
+ * the file holds: a store that grows with each conversation gets slower with each conversation.
+ * Here an update appends only the top-level entries it changed (`data[key]`, or `data[key][id]`
+ * for a collection) to `<file>.journal`, one JSON line each; once the journal is as large as the
+ * data file, both are folded into a new data file (lowdb's atomic temp file + rename). Opening
+ * replays the journal over the data file; a torn last line (a crash mid-append) is dropped.
+ *
+ * Changes are found by tracking, not by comparing: inside update() the function sees the data
+ * through proxies that record which entries were set or deleted. Mutate only inside update();
+ * `data` is the plain object, to read. Values are JSON (plain objects, arrays, primitives).
+ *
+ * Updates are serialised and group-committed: updates that arrive while a write is in flight are
+ * applied together, in call order, and appended with one write and one fdatasync. Each update
+ * resolves only once its change is durable.
  *
  * A `.lock` file beside the data file keeps a second process from opening it (lowdb has no
  * cross-process locking: two writers lose updates).
  */
 export class JsonFileDb<T extends object> {
   private readonly low: Low<T>;
+  private readonly tracker: ChangeTracker;
+  private readonly compactBytes: number;
   private pending: PendingUpdate<T>[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
 
-  private constructor(readonly file: string, low: Low<T>, private readonly lockFile: string) {
+  private constructor(
+    readonly file: string,
+    low: Low<T>,
+    private readonly lockFile: string,
+    private readonly journal: FileHandle,
+    private journalBytes: number,
+    private snapshotBytes: number,
+    options: JsonFileDbOptions,
+  ) {
     this.low = low;
+    this.tracker = new ChangeTracker(low.data as Record<string, unknown>);
+    this.compactBytes = options.compactBytes ?? DEFAULT_COMPACT_BYTES;
+  }
+
+  /** The journal file of a data file. */
+  static journalOf(file: string): string {
+    return `${file}.journal`;
   }
 
   /**
-   * Opens (or creates with `defaults`) a data file.
-   * Throws AppError 'store.unreadable' when the file exists but is not valid JSON, and
-   * 'store.unwritable' when it is locked by another live process or cannot be created.
+   * Opens (or creates with `defaults`) a data file and replays its journal.
+   * Throws AppError 'store.unreadable' when the file or a journal line before the last is not
+   * valid JSON, and 'store.unwritable' when it is locked by another live process or cannot be created.
    */
-  static async open<T extends object>(file: string, defaults: T): Promise<JsonFileDb<T>> {
+  static async open<T extends object>(file: string, defaults: T, options: JsonFileDbOptions = {}): Promise<JsonFileDb<T>> {
     const lockFile = claimDataFile(file);
+    let journal: FileHandle | undefined;
     try {
       let data: T;
-      if (existsSync(file)) {
+      let snapshotBytes = 0;
+      const existed = existsSync(file);
+      if (existed) {
         const text = await readFile(file, 'utf8');
+        snapshotBytes = Buffer.byteLength(text);
         let parsed: unknown;
         try {
           parsed = JSON.parse(text);
@@ -58,27 +106,50 @@ export class JsonFileDb<T extends object> {
       } else {
         data = structuredClone(defaults);
       }
+      const journalFile = JsonFileDb.journalOf(file);
+      const goodBytes = existsSync(journalFile) ? await replayJournal(journalFile, data as Record<string, unknown>) : 0;
+      journal = await open(journalFile, 'a+');
+      // Drop a torn tail so that the next append starts on a line of its own.
+      if ((await journal.stat()).size !== goodBytes) await journal.truncate(goodBytes);
       // Compact JSON: pretty-printing doubles the time of every rewrite and ~1.5× the bytes.
       const low = new Low<T>(new DataFile<T>(file, { parse: JSON.parse, stringify: (d) => JSON.stringify(d) }), data);
-      const db = new JsonFileDb<T>(file, low, lockFile);
-      if (!existsSync(file)) await db.update(() => undefined);
+      const db = new JsonFileDb<T>(file, low, lockFile, journal, goodBytes, snapshotBytes, options);
+      if (!existed) await db.compact();
       return db;
     } catch (err) {
+      await journal?.close().catch(() => undefined);
       releaseLock(lockFile);
       if (err instanceof AppError) throw err;
       throw new AppError('store.unwritable', { cause: err, message: `cannot open data file ${file}` });
     }
   }
 
-  /** The current data. Treat as read-only: change it only inside update(). */
+  /**
+   * Reads a data file and its journal as the next open() would, without opening or locking it
+   * (for tools and tests). Throws AppError 'store.unreadable'.
+   */
+  static async read<T extends object>(file: string): Promise<T> {
+    let data: Record<string, unknown>;
+    try {
+      data = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new AppError('store.unreadable', { cause: err, message: `cannot read data file ${file}` });
+    }
+    const journalFile = JsonFileDb.journalOf(file);
+    if (existsSync(journalFile)) await replayJournal(journalFile, data);
+    return data as T;
+  }
+
+  /** The current data. Read-only: change it only inside update(). */
   get data(): T {
     return this.low.data;
   }
 
   /**
-   * Applies `fn` to the data and writes the file; resolves with fn's result once the write that
-   * includes it finished. Calls are applied one at a time in call order. A throwing `fn` rejects
-   * only its own call. Throws AppError 'store.unwritable' when the write fails or the file is closed.
+   * Applies `fn` to the data and records what it changed; resolves with fn's result once the
+   * write that includes it is durable. Calls are applied one at a time in call order. A throwing
+   * `fn` rejects only its own call (what it changed before throwing stays changed). Throws
+   * AppError 'store.unwritable' when the write fails or the file is closed.
    */
   update<R>(fn: (data: T) => R): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -99,14 +170,15 @@ export class JsonFileDb<T extends object> {
       const applied: { item: PendingUpdate<T>; result: unknown }[] = [];
       for (const item of batch) {
         try {
-          applied.push({ item, result: item.fn(this.low.data) });
+          applied.push({ item, result: this.tracker.run(item.fn as (data: Record<string, unknown>) => unknown) });
         } catch (err) {
           item.reject(err);
         }
       }
-      if (applied.length === 0) continue;
+      if (applied.length === 0 && !this.tracker.dirty()) continue;
       try {
-        await this.low.write();
+        await this.append(this.tracker.take());
+        if (this.journalBytes >= Math.max(this.compactBytes, this.snapshotBytes)) await this.compact();
       } catch (err) {
         const failure = new AppError('store.unwritable', { cause: err, message: `cannot write data file ${this.file}` });
         for (const { item } of applied) item.reject(failure);
@@ -117,13 +189,201 @@ export class JsonFileDb<T extends object> {
     this.flushing = undefined;
   }
 
+  private async append(entries: JournalEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const text = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
+    await this.journal.appendFile(text, 'utf8');
+    await this.journal.datasync();
+    this.journalBytes += Buffer.byteLength(text);
+  }
+
+  /** Writes the whole data to the data file (durably), then empties the journal. */
+  private async compact(): Promise<void> {
+    await this.low.write();
+    const handle = await open(this.file, 'r');
+    try {
+      await handle.datasync();
+      this.snapshotBytes = (await handle.stat()).size;
+    } finally {
+      await handle.close();
+    }
+    await this.journal.truncate(0);
+    await this.journal.datasync();
+    this.journalBytes = 0;
+  }
+
   /** Waits for pending writes, then releases the file. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
+    await this.journal.close().catch(() => undefined);
     releaseLock(this.lockFile);
   }
+}
+
+/**
+ * Applies a journal to freshly read data; returns the length in bytes of its valid part.
+ * Throws AppError 'store.unreadable' for an invalid line that is not the last (a torn last line
+ * is what a crash mid-append leaves, and is dropped).
+ */
+async function replayJournal(journalFile: string, data: Record<string, unknown>): Promise<number> {
+  const text = await readFile(journalFile, 'utf8');
+  let offset = 0;
+  let good = 0;
+  while (offset < text.length) {
+    const end = text.indexOf('\n', offset);
+    const line = text.slice(offset, end < 0 ? text.length : end);
+    const last = end < 0 || end === text.length - 1;
+    let entry: JournalEntry;
+    try {
+      entry = JSON.parse(line) as JournalEntry;
+      if (!Array.isArray(entry.p) || entry.p.length < 1 || entry.p.length > 2) throw new Error('not a journal entry');
+    } catch (err) {
+      if (last) break;
+      throw new AppError('store.unreadable', { cause: err, message: `journal ${journalFile} has an invalid line after byte ${Buffer.byteLength(text.slice(0, offset))}; fix or move it away (it was left untouched)` });
+    }
+    if (end < 0) break; // a complete JSON value without its newline is still a torn write
+    applyEntry(data, entry);
+    offset = end + 1;
+    good = Buffer.byteLength(text.slice(0, offset));
+  }
+  return good;
+}
+
+function applyEntry(data: Record<string, unknown>, entry: JournalEntry): void {
+  const [key, id] = entry.p;
+  if (id === undefined) {
+    if (entry.d) delete data[key];
+    else data[key] = entry.v;
+    return;
+  }
+  let collection = data[key] as Record<string, unknown> | undefined;
+  if (collection === null || typeof collection !== 'object') {
+    collection = {};
+    data[key] = collection;
+  }
+  if (entry.d) delete collection[id];
+  else collection[id] = entry.v;
+}
+
+const TARGET = Symbol('json-file-db.target');
+
+/**
+ * Records which top-level entries an update function sets or deletes. Within a collection
+ * (a top-level object or array) the unit is one member, `data[key][id]`, whatever depth the change
+ * was made at; shrinking a top-level array marks the whole array.
+ */
+class ChangeTracker {
+  /** key → 'all', or the ids changed within that collection. */
+  private changed = new Map<string, 'all' | Set<string>>();
+  private readonly proxies = new WeakMap<object, object>();
+
+  constructor(private readonly root: Record<string, unknown>) {}
+
+  run<R>(fn: (data: Record<string, unknown>) => R): R {
+    return unwrap(fn(this.wrap(this.root, undefined, undefined)));
+  }
+
+  dirty(): boolean {
+    return this.changed.size > 0;
+  }
+
+  /** The journal entries for everything changed since the last take(). */
+  take(): JournalEntry[] {
+    const entries: JournalEntry[] = [];
+    for (const [key, ids] of this.changed) {
+      if (ids === 'all') {
+        entries.push(key in this.root ? { p: [key], v: this.root[key] } : { p: [key], d: 1 });
+        continue;
+      }
+      const collection = this.root[key] as Record<string, unknown> | undefined;
+      if (collection === null || typeof collection !== 'object') {
+        entries.push(collection === undefined ? { p: [key], d: 1 } : { p: [key], v: collection });
+        continue;
+      }
+      for (const id of ids) entries.push(id in collection ? { p: [key, id], v: collection[id] } : { p: [key, id], d: 1 });
+    }
+    this.changed = new Map();
+    return entries;
+  }
+
+  private mark(key: string, id: string | undefined): void {
+    if (id === undefined) {
+      this.changed.set(key, 'all');
+      return;
+    }
+    const ids = this.changed.get(key);
+    if (ids === 'all') return;
+    if (ids) ids.add(id);
+    else this.changed.set(key, new Set([id]));
+  }
+
+  /** A proxy of `target`, which lives at depth 0 (root), 1 (data[key]) or below (data[key][id]…). */
+  private wrap<O extends object>(target: O, key: string | undefined, id: string | undefined): O {
+    const known = this.proxies.get(target);
+    if (known) return known as O;
+    const depth = key === undefined ? 0 : id === undefined ? 1 : 2;
+    const child = (prop: string): [string | undefined, string | undefined] => (depth === 0 ? [prop, undefined] : depth === 1 ? [key, prop] : [key, id]);
+    const changedBy = (prop: string): void => {
+      if (depth === 0) this.mark(prop, undefined);
+      else if (depth === 1) this.mark(key!, prop);
+      else this.mark(key!, id);
+    };
+    const proxy = new Proxy(target, {
+      get: (t, prop, receiver) => {
+        if (prop === TARGET) return t;
+        const value = Reflect.get(t, prop, receiver) as unknown;
+        if (typeof prop !== 'string' || !isTracked(value)) return value;
+        const [k, i] = child(prop);
+        return this.wrap(value, k, i);
+      },
+      set: (t, prop, value) => {
+        if (typeof prop !== 'string') return Reflect.set(t, prop, value);
+        if (prop === 'length' && Array.isArray(t)) {
+          // Growing follows the index writes already recorded; shrinking drops members.
+          if (depth === 1 && (value as number) < t.length) this.mark(key!, undefined);
+          else if (depth !== 1) changedBy(prop);
+          return Reflect.set(t, prop, value);
+        }
+        changedBy(prop);
+        return Reflect.set(t, prop, unwrap(value));
+      },
+      deleteProperty: (t, prop) => {
+        if (typeof prop === 'string') changedBy(prop);
+        return Reflect.deleteProperty(t, prop);
+      },
+      defineProperty: (t, prop, descriptor) => {
+        if (typeof prop === 'string') changedBy(prop);
+        return Reflect.defineProperty(t, prop, 'value' in descriptor ? { ...descriptor, value: unwrap(descriptor.value) } : descriptor);
+      },
+    });
+    this.proxies.set(target, proxy);
+    return proxy;
+  }
+}
+
+function isTracked(value: unknown): value is object {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return Array.isArray(value) || proto === Object.prototype || proto === null;
+}
+
+/** Replaces tracking proxies (at any depth of a new value) by the objects they stand for. */
+function unwrap<V>(value: V): V {
+  if (value === null || typeof value !== 'object') return value;
+  const target = (value as { [TARGET]?: object })[TARGET];
+  if (target) return target as V;
+  if (!isTracked(value)) return value;
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (v !== null && typeof v === 'object') {
+      const u = unwrap(v);
+      if (u !== v) obj[k] = u;
+    }
+  }
+  return value;
 }
 
 /**

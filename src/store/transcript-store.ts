@@ -125,6 +125,6 @@ export class FileTranscriptStore implements TranscriptStore {
   }
 
   async close(): Promise<void> {
-    for (const shard of this.shards.values()) await shard.flush();
+    for (const shard of this.shards.values()) await shard.close();
   }
 }
