@@ -115,6 +115,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
     const transcripts = new FileTranscriptStore(config.dataDir);
     const audit = new FileAuditLog(join(config.dataDir, 'audit.jsonl'), now);
+    // The self-hosted Direct Line channel is off with a MicrosoftAppId: Azure Bot Service provides one (docs/directline.md).
+    const directLineStore = config.bot.appId ? undefined : track(await JsonDirectLineStore.open(join(config.dataDir, 'directline.json')));
     const handoffStore = track(await LowdbHandoffStore.open(config.dataDir));
     const outbox = track(await LowdbFilingOutbox.open(config.dataDir));
     // The handoff service and the runner need each other: the port forwards to the runner built next.
@@ -130,9 +132,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       handoffHoursText: config.handoff.hoursText,
       undoWindowMinutes: config.undoWindowMinutes,
       localeRequest: loadLocaleRequests(),
+      channelHistory: directLineStore,
     });
-    // The self-hosted Direct Line channel is off with a MicrosoftAppId: Azure Bot Service provides one (docs/directline.md).
-    const directLineStore = config.bot.appId ? undefined : track(await JsonDirectLineStore.open(join(config.dataDir, 'directline.json')));
     if (!directLineStore) logger.info('Direct Line channel and web chat page are off because MicrosoftAppId is set');
     const directLine = directLineStore && { store: directLineStore, secret: config.directLine.secret };
     const channel = createChannelServer({ config, runner, backend, i18n, logger, dev, handoff, handoffStore, transcripts, directLine });

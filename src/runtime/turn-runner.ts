@@ -72,6 +72,12 @@ const RETRY_MAX_MS = 10 * 60_000;
 const MAX_STEPS_PER_TURN = 32;
 const STATUS_LIST_LIMIT = 5;
 
+/** A channel's stored messages of a conversation. */
+export interface ChannelHistory {
+  /** Drops the stored messages of a conversation; resolves how many. Throws AppError 'store.unwritable'. */
+  forget(conversationId: string): Promise<number>;
+}
+
 /**
  * Runs one user turn: restore the conversation's snapshot → understand the text → feed the machine
  * → carry out its effects (feeding results back as events) → save → return the replies.
@@ -105,6 +111,8 @@ export class TurnRunner implements ConversationPort {
     undoWindowMinutes: number;
     /** The locale a short message asks to switch to (English please / 请用繁体), or null. */
     localeRequest: (normalized: string) => string | null;
+    /** The channel's own copy of the messages (self-hosted Direct Line), cleared on data deletion. */
+    channelHistory?: ChannelHistory;
   }) {}
 
   /** The channel's proactive sender (created after the runner, at the edge). */
@@ -440,6 +448,7 @@ export class TurnRunner implements ConversationPort {
         try {
           const removed = await this.deps.transcripts.deleteConversation(conversationId);
           await this.deps.handoff.forgetMessages(conversationId);
+          await this.deps.channelHistory?.forget(conversationId);
           const rec = await store.getVerification(effect.params.msisdn);
           // Send times and an active lockout stay (they stop SMS flooding and guessing, and expire on their own); the rest goes.
           if (rec) await store.putVerification({ ...rec, codeHash: null, salt: null, expiresAt: 0 });

@@ -44,6 +44,11 @@ export interface DirectLineStore {
   append(id: string, activity: WireActivity): Promise<StoredActivity | undefined>;
   /** Stored activities after `watermark` (at most `limit`, oldest first); undefined for an unknown conversation. */
   since(id: string, watermark: number, limit?: number): StoredActivity[] | undefined;
+  /**
+   * Drops the stored activities of a conversation (data deletion on request); the conversation
+   * and its sequence stay, so the chat goes on and watermarks stay valid. Resolves how many were dropped.
+   */
+  forget(id: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -138,6 +143,16 @@ export class JsonDirectLineStore implements DirectLineStore {
     const c = this.db.data.conversations[id];
     if (!c) return undefined;
     return structuredClone(c.activities.filter((a) => a.seq > watermark).slice(0, limit));
+  }
+
+  async forget(id: string): Promise<number> {
+    return this.db.update((d) => {
+      const c = d.conversations[id];
+      if (!c) return 0;
+      const dropped = c.activities.length;
+      c.activities = [];
+      return dropped;
+    });
   }
 
   close(): Promise<void> {

@@ -224,6 +224,26 @@ describe('the WebSocket stream', () => {
   });
 });
 
+describe('deleting personal data', () => {
+  it('also drops the channel\'s stored copy of the messages, so a reloaded page shows none of them', async () => {
+    const client = await started();
+    await client.say('退订来电提醒');
+    await client.say('13900139000');
+    await client.say(await lastCode(app, '13900139000'));
+    const before = texts((await client.activities()).body.activities);
+    expect(before).toContain('13900139000');
+    await client.say('算了，先不退了');
+    await client.say('删除我的个人信息');
+    await client.say(t('choice.confirm'));
+    const after = (await client.activities()).body.activities;
+    const shown = texts(after);
+    expect(shown).not.toContain('13900139000');
+    expect(shown).toContain(t('privacy.done'));
+    // Only what came after the deletion is left: the bot's confirmation and nothing earlier.
+    expect(after.every((a) => a.from.role === 'bot' || a.text === t('choice.confirm'))).toBe(true);
+  });
+});
+
 describe('serving the page', () => {
   it('serves the chat page, the Web Chat bundle from node_modules and page tokens', async () => {
     const page = await fetch(`${base}/`);
