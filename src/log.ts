@@ -13,6 +13,8 @@ export interface Logger {
 class MaskingLogger implements Logger {
   constructor(private readonly inner: PinoLogger) {}
   private write(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void {
+    // Masking walks every field: skip it for a level that would be dropped anyway (debug, per turn).
+    if (!this.inner.isLevelEnabled(level)) return;
     if (fields) this.inner[level](maskValue(serialiseErrors(fields)) as object, maskText(msg));
     else this.inner[level](maskText(msg));
   }

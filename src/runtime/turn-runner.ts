@@ -541,9 +541,6 @@ export class TurnRunner implements ConversationPort {
       const notBefore = order.notBefore[subscriptionId];
       filed.push(await backend.fileUnsubscription({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}`, ...(notBefore ? { notBefore } : {}) }));
     }
-    await store.track(filed.map((r) => ({
-      ticket: r.ticket, conversationId, msisdn, serviceName: r.serviceName, notifiedStatus: 'submitted' as const, createdAt: r.createdAt,
-    })));
     const disputes: FiledDispute[] = [];
     if (order.dispute) {
       for (const subscriptionId of order.subscriptionIds) {
@@ -551,8 +548,15 @@ export class TurnRunner implements ConversationPort {
         disputes.push({ ticket: d.ticket, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt });
       }
     }
-    for (const r of filed) await audit.append({ type: 'request.filed', ticket: r.ticket, conversationId, msisdn, serviceId: r.serviceId, status: r.status });
-    for (const d of disputes) await audit.append({ type: 'dispute.filed', ticket: d.ticket, conversationId, msisdn, claimedFen: d.claimedFen });
+    // Tracking and the audit entries are independent writes: together they share one group commit
+    // each instead of waiting for one fdatasync after another. The order leaves the outbox only after both.
+    await Promise.all([
+      store.track(filed.map((r) => ({
+        ticket: r.ticket, conversationId, msisdn, serviceName: r.serviceName, notifiedStatus: 'submitted' as const, createdAt: r.createdAt,
+      }))),
+      ...filed.map((r) => audit.append({ type: 'request.filed', ticket: r.ticket, conversationId, msisdn, serviceId: r.serviceId, status: r.status })),
+      ...disputes.map((d) => audit.append({ type: 'dispute.filed', ticket: d.ticket, conversationId, msisdn, claimedFen: d.claimedFen })),
+    ]);
     await this.deps.outbox.remove(order.id);
     logger.info('requests filed', { conversationId, tickets: [...filed.map((r) => r.ticket), ...disputes.map((d) => d.ticket)] });
     return { filed, disputes };

@@ -5,8 +5,9 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 /**
  * Appends to one file with group commit: items that arrive while a write is in flight are written
  * together by the next write (one append, one fdatasync). Each append() resolves once its item is
- * durable. `render` turns a batch into text at write time, so order-dependent content (a hash
- * chain) is computed in write order; `onWritten` runs after the batch is durable.
+ * durable (with `sync` false: once it is in the file). `render` turns a batch into text at write
+ * time, so order-dependent content (a hash chain) is computed in write order; `onWritten` runs
+ * after the batch is written.
  *
  * The file stays open between writes (opening and closing it per batch cost more CPU than the
  * write itself); exclusive() closes it first, so a rewrite that replaces the file is picked up.
@@ -21,6 +22,8 @@ export class BatchedAppender<T> {
     readonly file: string,
     private readonly render: (batch: T[]) => string,
     private readonly onWritten: (batch: T[]) => void = () => {},
+    /** fdatasync each batch (survives a power loss); false: written to the file only (survives a crash of the process). */
+    private readonly sync = true,
   ) {}
 
   append(item: T): Promise<void> {
@@ -77,7 +80,7 @@ export class BatchedAppender<T> {
           this.handle ??= await open(this.file, 'a');
           try {
             await this.handle.appendFile(text, 'utf8');
-            await this.handle.datasync();
+            if (this.sync) await this.handle.datasync();
           } catch (err) {
             // Reopen on the next batch rather than keep using a handle that failed.
             await this.release();

@@ -55,7 +55,9 @@ export class FileTranscriptStore implements TranscriptStore {
     const file = join(this.dir, `${String(n).padStart(2, '0')}.jsonl`);
     let shard = this.shards.get(file);
     if (!shard) {
-      shard = new BatchedAppender<string>(file, (lines) => lines.join(''));
+      // Like dialog snapshots, transcripts reach the file before the reply but are not fdatasync'd:
+      // a power loss may cost their last lines, never a filed request (outbox, tickets and audit are synced).
+      shard = new BatchedAppender<string>(file, (lines) => lines.join(''), undefined, false);
       this.shards.set(file, shard);
     }
     return shard;
