@@ -4,7 +4,7 @@
  * accuracy, the confusion matrix, misclassified utterances and parse speed.
  * With `--file <jsonl>`, also scores the model trained on the whole corpus (what ships) on that
  * file, counting only utterances the corpus does not contain.
- * Run: npm run nlu:eval [-- --json] [-- --bayes] [-- --file data/nlu/blind.jsonl]
+ * Run: npm run nlu:eval [-- --json] [-- --logistic] [-- --file data/nlu/fresh.jsonl]
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -122,7 +122,7 @@ function main(): void {
   const catalogue = loadCatalogue(join(DATA_ASSETS_DIR, 'catalogue.json'));
   const { train, test } = splitCorpus(loadCorpus());
   const t0 = performance.now();
-  const model = process.argv.includes('--bayes') ? 'bayes' : 'logistic';
+  const model = process.argv.includes('--logistic') ? 'logistic' : 'bayes';
   const nlu = createNlu(catalogue, { examples: train, model });
   const buildMs = performance.now() - t0;
   const report = evaluate(nlu, test);
@@ -141,10 +141,12 @@ function main(): void {
   }
   const speed = measureSpeed(nlu, test.map((e) => e.text));
   if (json) {
-    process.stdout.write(JSON.stringify({ train: train.length, test: report, challenge, file: extra, utterancesPerSecond: speed, buildMs, temperature: nlu.classifier.temperature }) + '\n');
+    process.stdout.write(JSON.stringify({ train: train.length, test: report, challenge, file: extra, utterancesPerSecond: speed, buildMs, temperature: nlu.classifier.temperature, lengthPower: nlu.classifier.lengthPower }) + '\n');
     return;
   }
-  process.stdout.write(`${model} model trained on ${train.length} utterances; built in ${buildMs.toFixed(0)} ms (temperature ${nlu.classifier.temperature})\n`);
+  const name = model === 'bayes' ? "natural's naive Bayes" : 'logistic regression (comparison)';
+  const { temperature, lengthPower } = nlu.classifier;
+  process.stdout.write(`${name} trained on ${train.length} utterances; built in ${buildMs.toFixed(0)} ms; confidence = softmax(score / (${temperature} × known features^${lengthPower}))\n`);
   printReport('held-out test split', report);
   if (challenge) printReport('hand-written challenge set (never trained on)', challenge);
   if (extra) printReport(`${extraFile} (model trained on the whole corpus; corpus texts left out)`, extra);
