@@ -74,13 +74,14 @@ export interface LinearModel {
 }
 
 /**
- * What natural's Bayes is trained on: words, character bigrams and the length bucket. Character
+ * What natural's Bayes is trained on: words, character bigrams, the length bucket and short
+ * messages whole. Character
  * unigrams are left out: they repeat the evidence of the words and bigrams that contain them, and
  * naive Bayes, which counts every feature as independent evidence, then grows overconfident and
  * leans towards the small intents with short stock phrases (held-out unsubscribe recall 0.970
  * with them, 0.979 without, at the same smoothing).
  */
-const BAYES_FEATURE = /^(?:w|b|len):/;
+const BAYES_FEATURE = /^(?:w|b|len|u):/;
 const BAYES_SMOOTHING = 0.01;
 
 /**
