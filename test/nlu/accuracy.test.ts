@@ -4,7 +4,7 @@ import { createNlu } from '../../src/nlu/index.js';
 import { loadCorpus, splitCorpus, isTestText } from '../../src/nlu/corpus.js';
 import { NLU_DATA_DIR } from '../../src/nlu/lexicon.js';
 import { evaluate } from '../../src/nlu/eval.js';
-import { catalogue } from './nlu-fixture.js';
+import { catalogue, productionNlu } from './nlu-fixture.js';
 
 const corpus = loadCorpus();
 const { train, test } = splitCorpus(corpus);
@@ -52,6 +52,10 @@ describe('accuracy on the held-out split', () => {
   it('is calibrated: expected calibration error under 0.05', () => {
     expect(report.ece).toBeLessThan(0.05);
   });
+
+  it('is sure of nearly all its right answers (confidence 0.6 or more, where the dialog stops asking)', () => {
+    expect(report.rightButUnsure).toBeLessThan(0.03);
+  });
 });
 
 describe('accuracy on the hand-written challenge set', () => {
@@ -85,6 +89,29 @@ describe('accuracy on the blind set', () => {
   it('keeps macro-F1 at 0.95 or more and target accuracy at 0.95 or more', () => {
     expect(blind.macroF1).toBeGreaterThanOrEqual(0.95);
     expect(blind.targetAccuracy).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+// Written without looking at the templates, scored (0.946 macro-F1 with the logistic model, 0.912
+// with Bayes) before the corpus was touched; its misses then guided template changes, so it is a
+// regression set now. Scored like `npm run nlu:eval -- --file`: the shipped model, corpus texts left out.
+describe('accuracy on the fresh set', () => {
+  const inCorpus = new Set(corpus.map((e) => e.text));
+  const fresh = evaluate(productionNlu(), loadCorpus(join(NLU_DATA_DIR, 'fresh.jsonl')).filter((e) => !inCorpus.has(e.text)));
+  const unsub = fresh.perIntent.find((s) => s.intent === 'unsubscribe')!;
+
+  it('keeps unsubscribe precision and recall at 0.97 or more', () => {
+    expect(unsub.precision).toBeGreaterThanOrEqual(0.97);
+    expect(unsub.recall).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it('keeps macro-F1 at 0.95 or more and target accuracy at 0.97 or more', () => {
+    expect(fresh.macroF1).toBeGreaterThanOrEqual(0.95);
+    expect(fresh.targetAccuracy).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it('asks to clarify on few of its right answers', () => {
+    expect(fresh.rightButUnsure).toBeLessThan(0.05);
   });
 });
 
