@@ -4,7 +4,7 @@
  * accuracy, the confusion matrix, misclassified utterances and parse speed.
  * With `--file <jsonl>`, also scores the model trained on the whole corpus (what ships) on that
  * file, counting only utterances the corpus does not contain.
- * Run: npm run nlu:eval [-- --json] [-- --bayes] [-- --file data/nlu/blind.jsonl]
+ * Run: npm run nlu:eval [-- --json] [-- --logistic] [-- --file data/nlu/fresh.jsonl]
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,7 +35,16 @@ export interface EvalReport {
   errors: { text: string; expected: string; got: string; confidence: number }[];
   /** Expected calibration error over 10 confidence bins. */
   ece: number;
+  /** Per confidence bin (0–0.1 … 0.9–1): utterances, mean confidence, accuracy. */
+  reliability: { n: number; confidence: number; accuracy: number }[];
+  /** Share of right answers the dialog would still question (confidence below CLARIFY_AT). */
+  rightButUnsure: number;
+  /** Share of wrong answers confident enough to be acted on (confidence at CLARIFY_AT or above). */
+  wrongButSure: number;
 }
+
+/** The dialog asks 您是想退订业务吗？ below this confidence (CLARIFY_BELOW in the unsubscribe machine). */
+export const CLARIFY_AT = 0.6;
 
 /** Scores an NLU on labelled examples. */
 export function evaluate(nlu: TrainedNlu, examples: readonly CorpusExample[]): EvalReport {
@@ -45,6 +54,8 @@ export function evaluate(nlu: TrainedNlu, examples: readonly CorpusExample[]): E
   let targetHits = 0;
   let targetSupport = 0;
   const bins = Array.from({ length: 10 }, () => ({ n: 0, conf: 0, hits: 0 }));
+  let rightButUnsure = 0;
+  let wrongButSure = 0;
   for (const ex of examples) {
     const r = nlu.parse(ex.text);
     confusion[ex.intent][r.intent]++;
@@ -55,6 +66,8 @@ export function evaluate(nlu: TrainedNlu, examples: readonly CorpusExample[]): E
     bin.n++;
     bin.conf += r.confidence;
     if (ok) bin.hits++;
+    if (ok && r.confidence < CLARIFY_AT) rightButUnsure++;
+    if (!ok && r.confidence >= CLARIFY_AT) wrongButSure++;
     if (ex.intent === 'unsubscribe' && ex.target) {
       targetSupport++;
       const got = r.target ?? 'unknown';
@@ -83,6 +96,9 @@ export function evaluate(nlu: TrainedNlu, examples: readonly CorpusExample[]): E
     confusion,
     errors,
     ece,
+    reliability: bins.map((b) => ({ n: b.n, confidence: b.n === 0 ? 0 : b.conf / b.n, accuracy: b.n === 0 ? 0 : b.hits / b.n })),
+    rightButUnsure: rightButUnsure / Math.max(1, correct),
+    wrongButSure: wrongButSure / Math.max(1, examples.length - correct),
   };
 }
 
@@ -112,6 +128,9 @@ function printReport(title: string, r: EvalReport): void {
   out.push('confusion (rows: expected, columns: predicted)');
   out.push(' '.repeat(14) + INTENTS.map(abbrev).join(''));
   for (const a of INTENTS) out.push(a.padEnd(14) + INTENTS.map((b) => String(r.confusion[a][b]).padStart(7)).join(''));
+  out.push('reliability (confidence bin: utterances, mean confidence → accuracy)');
+  out.push(r.reliability.map((b, i) => (b.n === 0 ? null : `  ${(i / 10).toFixed(1)}–${((i + 1) / 10).toFixed(1)}: ${String(b.n).padStart(4)}, ${b.confidence.toFixed(2)} → ${b.accuracy.toFixed(2)}`)).filter((x) => x !== null).join('\n'));
+  out.push(`below ${CLARIFY_AT} (the dialog asks to clarify): ${pct(r.rightButUnsure)}% of right answers; at ${CLARIFY_AT} or above: ${pct(r.wrongButSure)}% of wrong answers`);
   out.push(`errors (${r.errors.length}):`);
   for (const e of r.errors) out.push(`  ${e.expected.padEnd(16)} → ${e.got.padEnd(16)} ${e.confidence.toFixed(2)}  ${e.text}`);
   process.stdout.write(out.join('\n') + '\n');
@@ -122,7 +141,7 @@ function main(): void {
   const catalogue = loadCatalogue(join(DATA_ASSETS_DIR, 'catalogue.json'));
   const { train, test } = splitCorpus(loadCorpus());
   const t0 = performance.now();
-  const model = process.argv.includes('--bayes') ? 'bayes' : 'logistic';
+  const model = process.argv.includes('--logistic') ? 'logistic' : 'bayes';
   const nlu = createNlu(catalogue, { examples: train, model });
   const buildMs = performance.now() - t0;
   const report = evaluate(nlu, test);
@@ -141,10 +160,12 @@ function main(): void {
   }
   const speed = measureSpeed(nlu, test.map((e) => e.text));
   if (json) {
-    process.stdout.write(JSON.stringify({ train: train.length, test: report, challenge, file: extra, utterancesPerSecond: speed, buildMs, temperature: nlu.classifier.temperature }) + '\n');
+    process.stdout.write(JSON.stringify({ train: train.length, test: report, challenge, file: extra, utterancesPerSecond: speed, buildMs, temperature: nlu.classifier.temperature, lengthPower: nlu.classifier.lengthPower }) + '\n');
     return;
   }
-  process.stdout.write(`${model} model trained on ${train.length} utterances; built in ${buildMs.toFixed(0)} ms (temperature ${nlu.classifier.temperature})\n`);
+  const name = model === 'bayes' ? "natural's naive Bayes" : 'logistic regression (comparison)';
+  const { temperature, lengthPower } = nlu.classifier;
+  process.stdout.write(`${name} trained on ${train.length} utterances; built in ${buildMs.toFixed(0)} ms; confidence = softmax(score / (${temperature} × known features^${lengthPower}))\n`);
   printReport('held-out test split', report);
   if (challenge) printReport('hand-written challenge set (never trained on)', challenge);
   if (extra) printReport(`${extraFile} (model trained on the whole corpus; corpus texts left out)`, extra);

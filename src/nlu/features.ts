@@ -1,11 +1,15 @@
 /**
  * Turns a normalised utterance and its words into the sparse feature names the classifier sees:
- * words, character unigrams and bigrams (with start/end markers), and a length bucket. Digit runs
+ * words, character unigrams and bigrams (with start/end markers), a length bucket and, for short
+ * messages, the whole message. Digit runs
  * are reduced to their length class so that "123456" and "654321" look alike.
  */
 
 const DIGIT_RUN = /\d+/g;
 const SKIPPED = /[\s!-/:-@[-`{-~，。！？、；：“”‘’（）《》【】…—·~～]/;
+
+/** Longest message (in characters) that is also a feature as a whole. */
+const WHOLE_MAX = 4;
 
 function digitClass(run: string): string {
   const n = run.length;
@@ -40,6 +44,9 @@ export function extractFeatures(normalized: string, words: readonly string[]): s
     prev = ch;
   }
   if (chars.length > 0) out.add('b:' + prev + '$');
+  // A short message is a stock phrase as a whole (退订, 不是, 算了): naive Bayes otherwise reads it
+  // only through words it shares with longer sentences of other intents (撤销退订).
+  if (chars.length > 0 && chars.length <= WHOLE_MAX) out.add('u:' + chars.join(''));
   out.add(lengthBucket(chars.length));
   return [...out];
 }

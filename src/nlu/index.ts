@@ -25,7 +25,7 @@ export interface NluOptions {
   lexicon?: Lexicon;
   /** Domain words for jieba; default: data/nlu/user-dict.txt. */
   userDictFile?: string;
-  /** Intent model; default 'logistic'. 'bayes' is natural's naive Bayes, kept for comparison. */
+  /** Intent model; default 'bayes' (natural's naive Bayes). 'logistic' is kept for comparison. */
   model?: ModelKind;
   /**
    * Where trained models are cached (keyed by a hash of the training features, so a changed
@@ -103,7 +103,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   const examples = options.examples ?? loadCorpus(options.corpusFile);
   const classifier = trainIntentClassifier(
     examples.map((ex) => ({ features: featuresOfNormalized(normalize(ex.text)), label: ex.intent })),
-    { model: options.model ?? 'logistic', ...(options.cacheDir === null ? {} : { cacheDir: options.cacheDir ?? MODEL_CACHE_DIR }) },
+    { model: options.model ?? 'bayes', ...(options.cacheDir === null ? {} : { cacheDir: options.cacheDir ?? MODEL_CACHE_DIR }) },
   );
 
   /** The most probable label outside `excluded`, its probability renormalised over the labels left. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LabeledFeatures, LogisticModel } from './classifier.js';
+import type { Calibration, LabeledFeatures, LinearModel } from './classifier.js';
 
 /**
  * A small on-disk cache of trained intent models. Training is deterministic in its examples and
@@ -10,7 +10,7 @@ import type { LabeledFeatures, LogisticModel } from './classifier.js';
  */
 
 /** Bump when the training algorithm or the file layout changes in a way the key does not capture. */
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 const MAGIC = 'tuiding-nlu-model';
 /** Files kept per folder; older ones are removed when a new model is written. */
 const KEEP = 8;
@@ -21,6 +21,7 @@ interface Header {
   labels: string[];
   features: string[];
   temperature: number;
+  lengthPower: number;
 }
 
 /** Hash of everything training depends on: the examples in order and the hyper-parameters. */
@@ -32,7 +33,7 @@ export function trainingKey(examples: readonly LabeledFeatures[], params: Record
 }
 
 /** The model stored under `key`, or null when there is none or it cannot be read. */
-export function readModel(dir: string, key: string): { model: LogisticModel; temperature: number } | null {
+export function readModel(dir: string, key: string): { model: LinearModel; calibration: Calibration } | null {
   try {
     const buf = readFileSync(join(dir, `${key}.bin`));
     const headerLength = buf.readUInt32LE(0);
@@ -46,17 +47,18 @@ export function readModel(dir: string, key: string): { model: LogisticModel; tem
     const values = new Float64Array(buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + start + count * 8));
     const weights = values.subarray(0, header.features.length * k);
     const intercept = values.subarray(header.features.length * k);
-    return { model: { labels: header.labels, features: header.features, weights, intercept }, temperature: header.temperature };
+    const calibration = { temperature: header.temperature, lengthPower: header.lengthPower };
+    return { model: { labels: header.labels, features: header.features, weights, intercept }, calibration };
   } catch {
     return null;
   }
 }
 
 /** Stores a model under `key` (atomically, by rename) and trims the folder; best effort. */
-export function writeModel(dir: string, key: string, model: LogisticModel, temperature: number): void {
+export function writeModel(dir: string, key: string, model: LinearModel, calibration: Calibration): void {
   try {
     mkdirSync(dir, { recursive: true });
-    const header = Buffer.from(JSON.stringify({ magic: MAGIC, version: FORMAT_VERSION, labels: model.labels, features: model.features, temperature } satisfies Header), 'utf8');
+    const header = Buffer.from(JSON.stringify({ magic: MAGIC, version: FORMAT_VERSION, labels: model.labels, features: model.features, ...calibration } satisfies Header), 'utf8');
     const values = new Float64Array(model.weights.length + model.intercept.length);
     values.set(model.weights);
     values.set(model.intercept, model.weights.length);

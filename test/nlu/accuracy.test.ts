@@ -4,7 +4,7 @@ import { createNlu } from '../../src/nlu/index.js';
 import { loadCorpus, splitCorpus, isTestText } from '../../src/nlu/corpus.js';
 import { NLU_DATA_DIR } from '../../src/nlu/lexicon.js';
 import { evaluate } from '../../src/nlu/eval.js';
-import { catalogue } from './nlu-fixture.js';
+import { catalogue, productionNlu } from './nlu-fixture.js';
 
 const corpus = loadCorpus();
 const { train, test } = splitCorpus(corpus);
@@ -32,9 +32,13 @@ describe('corpus', () => {
 });
 
 describe('accuracy on the held-out split', () => {
-  it('finds unsubscribe requests with precision and recall of at least 0.98', () => {
-    expect(unsubscribe.precision).toBeGreaterThanOrEqual(0.98);
-    expect(unsubscribe.recall).toBeGreaterThanOrEqual(0.98);
+  it("uses natural's naive Bayes unless told otherwise", () => {
+    expect(nlu.classifier.kind).toBe('bayes');
+  });
+
+  it('finds unsubscribe requests with precision and recall of at least 0.97', () => {
+    expect(unsubscribe.precision).toBeGreaterThanOrEqual(0.97);
+    expect(unsubscribe.recall).toBeGreaterThanOrEqual(0.97);
   });
 
   it('reaches a macro-F1 of at least 0.97', () => {
@@ -47,6 +51,10 @@ describe('accuracy on the held-out split', () => {
 
   it('is calibrated: expected calibration error under 0.05', () => {
     expect(report.ece).toBeLessThan(0.05);
+  });
+
+  it('is sure of nearly all its right answers (confidence 0.6 or more, where the dialog stops asking)', () => {
+    expect(report.rightButUnsure).toBeLessThan(0.03);
   });
 });
 
@@ -84,10 +92,33 @@ describe('accuracy on the blind set', () => {
   });
 });
 
-describe("natural's naive Bayes, kept for comparison", () => {
+// Written without looking at the templates, scored (0.946 macro-F1 with the logistic model, 0.912
+// with Bayes) before the corpus was touched; its misses then guided template changes, so it is a
+// regression set now. Scored like `npm run nlu:eval -- --file`: the shipped model, corpus texts left out.
+describe('accuracy on the fresh set', () => {
+  const inCorpus = new Set(corpus.map((e) => e.text));
+  const fresh = evaluate(productionNlu(), loadCorpus(join(NLU_DATA_DIR, 'fresh.jsonl')).filter((e) => !inCorpus.has(e.text)));
+  const unsub = fresh.perIntent.find((s) => s.intent === 'unsubscribe')!;
+
+  it('keeps unsubscribe precision and recall at 0.97 or more', () => {
+    expect(unsub.precision).toBeGreaterThanOrEqual(0.97);
+    expect(unsub.recall).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it('keeps macro-F1 at 0.95 or more and target accuracy at 0.97 or more', () => {
+    expect(fresh.macroF1).toBeGreaterThanOrEqual(0.95);
+    expect(fresh.targetAccuracy).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it('asks to clarify on few of its right answers', () => {
+    expect(fresh.rightButUnsure).toBeLessThan(0.05);
+  });
+});
+
+describe('the logistic regression, kept for comparison', () => {
   it('still trains from the same features and clears a lower floor', () => {
-    const bayes = evaluate(createNlu(catalogue, { examples: train, model: 'bayes' }), test);
-    expect(bayes.macroF1).toBeGreaterThanOrEqual(0.85);
-    expect(bayes.perIntent.find((s) => s.intent === 'unsubscribe')!.precision).toBeGreaterThanOrEqual(0.95);
+    const logistic = evaluate(createNlu(catalogue, { examples: train, model: 'logistic' }), test);
+    expect(logistic.macroF1).toBeGreaterThanOrEqual(0.95);
+    expect(logistic.perIntent.find((s) => s.intent === 'unsubscribe')!.precision).toBeGreaterThanOrEqual(0.97);
   });
 });
