@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import Negotiator from 'negotiator';
 import type restify from 'restify';
 import { DEFAULT_LOCALE, type I18n } from '../../i18n/i18n.js';
 import type { Logger } from '../../log.js';
@@ -28,7 +29,9 @@ interface Asset {
 }
 
 /**
- * The web chat page: GET / (the official Web Chat in the default locale, talking to this server's Direct Line),
+ * The web chat page: GET / (the official Web Chat, talking to this server's Direct Line) in the
+ * locale of `?locale=`, else of the browser's Accept-Language (zh-HK/zh-Hant → zh-TW, any English →
+ * en-US), else the default;
  * its static files under /webchat/, the Web Chat bundle served from node_modules (no CDN), and
  * POST /webchat/token, which mints a token for a new conversation, or, given the token of a
  * conversation that still exists (Authorization: Bearer), a fresh one for it (a reloaded page resumes).
@@ -73,15 +76,14 @@ export function mountWebChat(server: restify.Server, deps: { channel: DirectLine
       res.sendRaw(200, gzipOk ? found.gzipped : found.body, headers);
     };
 
-  const locale = DEFAULT_LOCALE;
-  const renderPage = async () => {
+  const renderPage = (locale: string) => async () => {
     const template = await readFile(join(ASSETS_DIR, 'index.html'), 'utf8');
     return Buffer.from(template.replace(/\{\{([\w.]+)\}\}/g, (_m, key: string) => escapeHtml(key === 'locale' ? locale : i18n.t(key, {}, locale))));
   };
-  const page = serve('index.html', renderPage, 'text/html; charset=utf-8', 'no-cache', {
-    'Content-Security-Policy': PAGE_CSP, 'Referrer-Policy': 'no-referrer',
-  });
-  server.get('/', page);
+  const pages = new Map(i18n.locales.map((locale) => [locale, serve(`index.${locale}.html`, renderPage(locale), 'text/html; charset=utf-8', 'no-cache', {
+    'Content-Security-Policy': PAGE_CSP, 'Referrer-Policy': 'no-referrer', 'Content-Language': locale, Vary: 'Accept-Encoding, Accept-Language',
+  })]));
+  server.get('/', async (req: restify.Request, res: restify.Response) => pages.get(pageLocale(req, i18n))!(req, res));
   server.get('/webchat/chat.js', serve('chat.js', fileAt(() => join(ASSETS_DIR, 'chat.js')), 'text/javascript; charset=utf-8', 'no-cache'));
   server.get('/webchat/chat.css', serve('chat.css', fileAt(() => join(ASSETS_DIR, 'chat.css')), 'text/css; charset=utf-8', 'no-cache'));
   server.get('/webchat/webchat.js', serve('webchat.js', fileAt(webChatBundle), 'text/javascript; charset=utf-8', 'public, max-age=86400'));
@@ -100,6 +102,15 @@ function fileAt(locate: () => string | undefined): () => Promise<Buffer | undefi
     const path = locate();
     return path && existsSync(path) ? readFile(path) : undefined;
   };
+}
+
+/** The page's locale: `?locale=`, else the most preferred Chinese or English language the browser accepts, else the default. */
+function pageLocale(req: restify.Request, i18n: I18n): string {
+  const asked = new URL(req.url ?? '/', 'http://page').searchParams.get('locale');
+  if (asked) return i18n.resolve(asked);
+  const preferred = new Negotiator({ headers: { 'accept-language': req.header('accept-language') ?? '' } }).languages();
+  const usable = preferred.find((tag) => /^(zh|en)\b/i.test(tag));
+  return usable ? i18n.resolve(usable) : DEFAULT_LOCALE;
 }
 
 function escapeHtml(s: string): string {

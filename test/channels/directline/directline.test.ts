@@ -22,6 +22,7 @@ afterAll(async () => {
 });
 
 const t = (key: string, params?: Record<string, string | number>) => app.i18n.t(key, params, 'zh-CN');
+const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 const texts = (activities: DlActivity[]) => activities.map((a) => a.text ?? '').join('\n');
 
 async function started(): Promise<DirectLineClient> {
@@ -260,6 +261,19 @@ describe('serving the page', () => {
     const cached = await fetch(`${base}/webchat/webchat.js`, { headers: { 'if-none-match': bundle.headers.get('etag')! } });
     expect(cached.status).toBe(304);
     expect((await fetch(`${base}/webchat/chat.js`)).status).toBe(200);
+  });
+
+  it('serves the page in the browser\'s language, or the one asked for, and Simplified Chinese otherwise', async () => {
+    const pageIn = async (headers: Record<string, string>, query = '') => {
+      const res = await fetch(`${base}/${query}`, { headers });
+      return { lang: /<html lang="([^"]+)"/.exec(await res.text())?.[1], contentLanguage: res.headers.get('content-language'), vary: res.headers.get('vary') };
+    };
+    expect(await pageIn({ 'accept-language': 'zh-HK,zh;q=0.9,en;q=0.8' })).toEqual({ lang: 'zh-TW', contentLanguage: 'zh-TW', vary: 'Accept-Encoding, Accept-Language' });
+    expect((await pageIn({ 'accept-language': 'fr-FR,en-GB;q=0.7' })).lang).toBe('en-US');
+    expect((await pageIn({ 'accept-language': 'ja-JP' })).lang).toBe('zh-CN');
+    expect((await pageIn({ 'accept-language': 'en-US' }, '?locale=zh-TW')).lang).toBe('zh-TW');
+    const english = await (await fetch(`${base}/`, { headers: { 'accept-language': 'en' } })).text();
+    expect(english).toContain(escape(app.i18n.t('webchat.brand.tagline', {}, 'en-US')));
   });
 
   it('resumes a started conversation for a reloaded page, and starts afresh otherwise', async () => {
