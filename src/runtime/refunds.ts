@@ -1,6 +1,7 @@
 import type { FiledDispute, FiledRequest } from '../../dialogs/unsubscribe.types.js';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
 import { kindOf, type Charge, type UnsubscribeRequest } from '../domain/types.js';
+import { isAppError } from '../errors.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { TrackedRequest, TrackingStore } from '../store/stores.js';
 
@@ -8,6 +9,16 @@ import type { TrackedRequest, TrackingStore } from '../store/stores.js';
  * Refunds around a cancellation: charges booked after a cancellation took effect (which the
  * subscriber does not owe), and the tracking rows of every ticket a filing opened, refunds included.
  */
+
+/** A number's charges; none for a number that is no longer ours (closed): its bill is settled at the store. */
+async function chargesOf(backend: OperatorBackend, msisdn: string): Promise<Charge[]> {
+  try {
+    return await backend.listCharges(msisdn);
+  } catch (err) {
+    if (isAppError(err, 'backend.unknownSubscriber')) return [];
+    throw err;
+  }
+}
 
 /** Charges of a completed cancellation's subscription booked after its effective date, newest first. */
 export function chargesAfter(request: UnsubscribeRequest, charges: Charge[]): Charge[] {
@@ -26,7 +37,7 @@ export async function withStrayCharges(backend: OperatorBackend, requests: Unsub
       out.push(f);
       continue;
     }
-    if (!bills.has(r.msisdn)) bills.set(r.msisdn, await backend.listCharges(r.msisdn));
+    if (!bills.has(r.msisdn)) bills.set(r.msisdn, await chargesOf(backend, r.msisdn));
     const stray = chargesAfter(r, bills.get(r.msisdn)!);
     out.push(stray.length > 0 ? { ...f, strayCharge: { amountFen: stray.reduce((sum, c) => sum + c.amountFen, 0), chargedAt: stray[0]!.chargedAt } } : f);
   }

@@ -171,6 +171,11 @@ describe('closing a number', () => {
     expect(again).toContain(t('receipt.again'));
     expect(again).toContain(receiptCode(await bot.app.backend.getRequest(closure)));
     expect(again).toContain(t('receipt.balanceRefund.item', { ticket: refund, amountFen: 8800, channelKey: 'refund.channel.original' }));
+
+    // The number is no longer ours, yet 退订了还在扣钱 still gets an answer.
+    const charged = textOf(await user.say('退订了还在扣钱'));
+    expect(charged).toContain(t('charges.header'));
+    expect(charged).not.toContain(t('status.failed'));
   });
 });
 
