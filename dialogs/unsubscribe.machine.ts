@@ -1,4 +1,5 @@
 import { and, assign, setup } from 'xstate';
+import { isWeakPassword } from './password.js';
 import { matchSubscriptions, pick } from './selection.js';
 import type {
   DialogContext, DialogEvent, DialogSubscription, FiledDispute, FiledRequest, HandoffReason, Message, RequestView, Utterance,
@@ -21,6 +22,12 @@ type UserMessage = Extract<DialogEvent, { type: 'user.message' }>;
 
 function utter(event: DialogEvent): Utterance | null {
   return event.type === 'user.message' ? (event as UserMessage).utterance : null;
+}
+
+/** The 6 digits of a message that answers "your new service password?". */
+function newPasswordOf(event: DialogEvent): string {
+  const u = utter(event);
+  return u?.code ?? u?.idTail ?? '';
 }
 
 const isIntent = (...intents: Utterance['intent'][]) =>
@@ -147,6 +154,14 @@ export function filingReceipt(requests: FiledRequest[], disputes: FiledDispute[]
 function receiptLines(requests: FiledRequest[], context?: DialogContext): Message[] {
   const lines: Message[] = [];
   for (const r of requests) {
+    if (r.kind === 'dispute') {
+      lines.push({ key: 'dispute.receipt', params: { ticket: r.ticket, name: r.serviceName, claimedFen: r.amountFen ?? 0, dueAt: r.dueAt ?? r.createdAt } });
+      continue;
+    }
+    if (r.kind === 'balanceRefund') {
+      lines.push({ key: 'receipt.balanceRefund.item', params: { ticket: r.ticket, amountFen: r.amountFen ?? 0, channelKey: `refund.channel.${r.refundChannel ?? 'original'}` } });
+      continue;
+    }
     lines.push({ key: 'receipt.item', params: { ticket: r.ticket, name: r.serviceName, createdAt: r.createdAt, effectiveAt: r.effectiveAt, code: r.receiptCode } });
     if (r.undoUntil && (r.status === 'submitted' || r.status === 'processing')) lines.push({ key: r.target === 'number' ? 'receipt.undo.held' : 'receipt.undo', params: { undoUntil: r.undoUntil } });
     const sub = context?.selected.find((s) => s.subscriptionId === r.subscriptionId);
@@ -154,28 +169,42 @@ function receiptLines(requests: FiledRequest[], context?: DialogContext): Messag
     if (sub.target !== 'number') lines.push({ key: sub.refundThisMonth ? 'receipt.fee.refund' : 'receipt.fee.noRefund', params: { feeFen: sub.monthlyFeeFen } });
     if (sub.penaltyFen > 0 && sub.contractEndsAt) lines.push({ key: 'receipt.penalty', params: { penaltyFen: sub.penaltyFen } });
     if (sub.target === 'number' && context?.profile && context.profile.balanceFen > 0) {
-      lines.push({ key: 'receipt.balance', params: { amountFen: context.profile.balanceFen } });
+      lines.push(r.refundTicket
+        ? { key: 'receipt.balanceRefund', params: { amountFen: context.profile.balanceFen, ticket: r.refundTicket } }
+        : { key: 'receipt.balance', params: { amountFen: context.profile.balanceFen } });
     }
   }
   return lines;
 }
 
-function showRequests(requests: FiledRequest[], view: RequestView): { key: string; lines: Message[] } {
+const isCancellation = (r: FiledRequest) => (r.kind ?? 'unsubscription') === 'unsubscription';
+
+function showRequests(all: FiledRequest[], view: RequestView): { key: string; lines: Message[] } {
+  // Charges are explained per cancellation; refunds are not cancellations.
+  const requests = view === 'charges' ? all.filter(isCancellation) : all;
   if (requests.length === 0) return { key: 'status.none', lines: [] };
   if (view === 'receipt') return { key: 'receipt.again', lines: receiptLines(requests) };
   if (view === 'charges') return { key: 'charges.header', lines: chargeLines(requests) };
   return { key: 'status.header', lines: statusLines(requests) };
 }
 
+/** Completed cancellations that were still charged after their effective date: a refund is owed. */
+const strayCharged = (requests: FiledRequest[]) => requests.filter((r) => isCancellation(r) && r.status === 'completed' && r.strayCharge);
+
 /**
  * 退订了还在扣钱: for each cancellation, when charging stops and why a charge may still appear.
  * Monthly fees are billed per calendar month, so a charge in the month of cancelling is expected.
  */
 function chargeLines(requests: FiledRequest[]): Message[] {
-  return requests.map((r) => ({
-    key: r.status === 'completed' ? 'charges.completed' : r.status === 'submitted' || r.status === 'processing' ? 'charges.pending' : 'charges.notCancelled',
-    params: { name: r.serviceName, ticket: r.ticket, effectiveAt: r.effectiveAt },
-  }));
+  return requests.map((r): Message => {
+    if (r.status === 'completed' && r.strayCharge) {
+      return { key: 'charges.chargedAfter', params: { name: r.serviceName, ticket: r.ticket, effectiveAt: r.effectiveAt, amountFen: r.strayCharge.amountFen, chargedAt: r.strayCharge.chargedAt } };
+    }
+    return {
+      key: r.status === 'completed' ? 'charges.completed' : r.status === 'submitted' || r.status === 'processing' ? 'charges.pending' : 'charges.notCancelled',
+      params: { name: r.serviceName, ticket: r.ticket, effectiveAt: r.effectiveAt },
+    };
+  });
 }
 
 function viewOf(intent: Utterance['intent'] | undefined): RequestView {
@@ -188,13 +217,61 @@ function isRequestView(purpose: DialogContext['purpose']): purpose is RequestVie
 
 const viewOfPurpose = (purpose: DialogContext['purpose']): RequestView => (isRequestView(purpose) ? purpose : 'status');
 
-const hasPendingCancellation = (requests: FiledRequest[]) => requests.some((r) => r.status === 'submitted' || r.status === 'processing');
+const hasPendingCancellation = (requests: FiledRequest[]) => requests.some((r) => isCancellation(r) && (r.status === 'submitted' || r.status === 'processing'));
 
 function statusLines(requests: FiledRequest[]): Message[] {
-  return requests.map((r) => ({
-    key: `status.item.${r.status}`,
-    params: { ticket: r.ticket, name: r.serviceName, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey ?? 'status.reason.none' },
-  }));
+  return requests.map((r) => {
+    const params = {
+      ticket: r.ticket, name: r.serviceName, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey ?? 'status.reason.none',
+      amountFen: r.amountFen ?? 0, dueAt: r.dueAt ?? r.createdAt, channelKey: `refund.channel.${r.refundChannel ?? 'original'}`,
+    };
+    if (r.kind === 'dispute') return { key: `status.dispute.${r.status}`, params };
+    if (r.kind === 'balanceRefund') return { key: `status.balanceRefund.${r.status}`, params };
+    return { key: `status.item.${r.status}`, params };
+  });
+}
+
+/**
+ * What a status answer does: show the requests; for 退订了还在扣钱, also claim back charges booked
+ * after a completed cancellation took effect, and have a human chase a cancellation still pending.
+ */
+const statusLoaded = [
+  {
+    guard: ({ event }: { event: DialogEvent }) => event.type === 'status.loaded' && event.view === 'charges' && strayCharged(event.requests).length > 0 && hasPendingCancellation(event.requests),
+    actions: [
+      { type: 'say' as const, params: ({ event }: { event: DialogEvent }) => showLoaded(event) },
+      { type: 'fileRefunds' as const, params: ({ event }: { event: DialogEvent }) => ({ tickets: strayCharged(loaded(event)).map((r) => r.ticket) }) },
+      { type: 'requestHuman' as const, params: { reason: 'stillCharged' as const } },
+    ],
+  },
+  {
+    guard: ({ event }: { event: DialogEvent }) => event.type === 'status.loaded' && event.view === 'charges' && strayCharged(event.requests).length > 0,
+    actions: [
+      { type: 'say' as const, params: ({ event }: { event: DialogEvent }) => showLoaded(event) },
+      { type: 'fileRefunds' as const, params: ({ event }: { event: DialogEvent }) => ({ tickets: strayCharged(loaded(event)).map((r) => r.ticket) }) },
+    ],
+  },
+  {
+    // Still charged while a cancellation has not gone through: a human looks into it.
+    guard: ({ event }: { event: DialogEvent }) => event.type === 'status.loaded' && event.view === 'charges' && hasPendingCancellation(event.requests),
+    actions: [
+      { type: 'say' as const, params: ({ event }: { event: DialogEvent }) => showLoaded(event) },
+      { type: 'requestHuman' as const, params: { reason: 'stillCharged' as const } },
+    ],
+  },
+  { actions: { type: 'say' as const, params: ({ event }: { event: DialogEvent }) => showLoaded(event) } },
+];
+
+function autoRefundLine(d: FiledDispute): Message {
+  return { key: 'refund.auto.item', params: { ticket: d.ticket, name: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt } };
+}
+
+function loaded(event: DialogEvent): FiledRequest[] {
+  return event.type === 'status.loaded' ? event.requests : [];
+}
+
+function showLoaded(event: DialogEvent): { key: string; lines: Message[] } {
+  return event.type === 'status.loaded' ? showRequests(event.requests, event.view) : { key: 'status.none', lines: [] };
 }
 
 export const unsubscribeMachine = setup({
@@ -215,6 +292,8 @@ export const unsubscribeMachine = setup({
     withdrawRequests: (_: unknown, _params: { tickets: string[] }) => {},
     suspendLine: (_: unknown, _params: { msisdn: string }) => {},
     deleteMyData: (_: unknown, _params: { msisdn: string }) => {},
+    fileRefunds: (_: unknown, _params: { tickets: string[] }) => {},
+    changeServicePassword: (_: unknown, _params: { msisdn: string; newSecret: string }) => {},
     /** Each confirmation gets its own number (part of the idempotency key); a retry keeps it. */
     nextFiling: assign(({ context }) => ({ filingSeq: context.filingSeq + 1 })),
     /** A new request from idle: keep what was verified, take the target and services named. */
@@ -252,6 +331,11 @@ export const unsubscribeMachine = setup({
     unsure: ({ event }) => (utter(event)?.confidence ?? 1) < CLARIFY_BELOW,
     asksDeletion: ({ event }) => utter(event)?.deleteData === true,
     purposeIsDeletion: ({ context }) => context.purpose === 'deleteData',
+    asksPasswordChange: ({ event }) => utter(event)?.changePassword === true && utter(event)?.negated !== true,
+    purposeIsPasswordChange: ({ context }) => context.purpose === 'changePassword',
+    // Only the digits typed now are looked at; they are never kept in the context.
+    hasNewPassword: ({ event }) => /^\d{6}$/.test(newPasswordOf(event)),
+    weakPassword: ({ context, event }) => isWeakPassword(newPasswordOf(event), context.msisdn),
     isLostPhone: isIntent('lost_phone'),
     isUnwantedCharge: isIntent('unwanted_charge'),
     purposeIsLostPhone: ({ context }) => context.purpose === 'lostPhone',
@@ -345,15 +429,15 @@ export const unsubscribeMachine = setup({
         ],
       },
     ],
-    'status.loaded': [
-      {
-        // Still charged while a cancellation has not gone through: a human looks into it.
-        guard: ({ event }) => event.view === 'charges' && hasPendingCancellation(event.requests),
-        actions: [{ type: 'say', params: ({ event }) => showRequests(event.requests, event.view) }, { type: 'requestHuman', params: { reason: 'stillCharged' } }],
-      },
-      { actions: { type: 'say', params: ({ event }) => showRequests(event.requests, event.view) } },
-    ],
+    'status.loaded': statusLoaded,
     'status.failed': { actions: { type: 'say', params: { key: 'status.failed' } } },
+    'refunds.filed': {
+      actions: [
+        { type: 'say', params: ({ event }) => ({ key: 'refund.auto.header', lines: [...event.disputes.map(autoRefundLine), { key: 'refund.auto.footer' }] }) },
+        assign(({ context, event }) => ({ tickets: [...context.tickets, ...event.disputes.map((d) => d.ticket).filter((t) => !context.tickets.includes(t))] })),
+      ],
+    },
+    'refunds.failed': { actions: [{ type: 'say', params: { key: 'refund.auto.failed' } }, { type: 'requestHuman', params: { reason: 'stillCharged' } }] },
     'backend.withdrawn': {
       actions: [
         assign(({ context, event }) => ({ lastTickets: context.lastTickets.filter((t) => !event.withdrawn.some((w) => w.ticket === t)) })),
@@ -375,6 +459,12 @@ export const unsubscribeMachine = setup({
             guard: 'asksDeletion',
             target: 'session',
             actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'deleteData' as const, msisdn: context.verified ? context.msisdn : utter(event)!.msisdn })),
+          },
+          {
+            // 改服务密码: an SMS code and the old password or ID digits first (just the latter when the phone is lost).
+            guard: 'asksPasswordChange',
+            target: 'session',
+            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'changePassword' as const, msisdn: context.verified ? context.msisdn : utter(event)!.msisdn })),
           },
           {
             // A complaint that also asks to cancel: queue for a human and start on the cancellation meanwhile.
@@ -442,13 +532,7 @@ export const unsubscribeMachine = setup({
             target: 'session',
             actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: event.view })),
           },
-          {
-            guard: ({ event }) => event.view === 'charges' && hasPendingCancellation(event.requests),
-            actions: [{ type: 'say', params: ({ event }) => showRequests(event.requests, event.view) }, { type: 'requestHuman', params: { reason: 'stillCharged' } }],
-          },
-          {
-            actions: { type: 'say', params: ({ event }) => showRequests(event.requests, event.view) },
-          },
+          ...statusLoaded,
         ],
       },
     },
@@ -507,6 +591,8 @@ export const unsubscribeMachine = setup({
             { guard: ({ context }) => context.purpose === 'lostPhone' && context.strongVerified, target: 'awaitingSuspension' },
             { guard: ({ context }) => context.purpose === 'lostPhone' && context.msisdn !== null, target: 'awaitingSecret', actions: { type: 'say', params: { key: 'lost.secret.prompt' } } },
             { guard: ({ context }) => context.verified && context.purpose === 'deleteData', target: 'awaitingDeletion' },
+            { guard: ({ context }) => context.purpose === 'changePassword' && context.strongVerified, target: 'awaitingNewPassword' },
+            { guard: ({ context }) => context.purpose === 'changePassword' && context.verified, target: 'awaitingSecret', actions: { type: 'say', params: { key: 'password.secret.prompt' } } },
             { guard: 'isVerified', target: 'loadingSubscriptions' },
             { guard: ({ context }) => context.msisdn !== null, target: 'sendingCode' },
             { target: 'askingNumber' },
@@ -558,6 +644,7 @@ export const unsubscribeMachine = setup({
             'identity.verified': [
               { guard: 'purposeIsStatus', target: '#tuiding.idle', actions: [{ type: 'loadStatus', params: ({ context }) => ({ msisdn: context.msisdn, ticket: null, tickets: context.tickets, view: viewOfPurpose(context.purpose) }) }, assign(({ context }) => endDialog({ ...context, verified: true }))] },
               { guard: 'purposeIsDeletion', target: 'awaitingDeletion', actions: assign({ verified: true }) },
+              { guard: 'purposeIsPasswordChange', target: 'routing', actions: assign({ verified: true }) },
               { target: 'loadingSubscriptions', actions: assign({ verified: true }) },
             ],
             'identity.failed': {
@@ -655,6 +742,7 @@ export const unsubscribeMachine = setup({
           on: {
             'secret.verified': [
               { guard: 'purposeIsLostPhone', target: 'awaitingSuspension', actions: assign({ strongVerified: true }) },
+              { guard: 'purposeIsPasswordChange', target: 'awaitingNewPassword', actions: assign({ strongVerified: true }) },
               { target: 'awaitingConfirmation', actions: assign({ strongVerified: true }) },
             ],
             'secret.failed': {
@@ -739,10 +827,11 @@ export const unsubscribeMachine = setup({
           on: {
             'user.message': whileBusy,
             'line.suspended': {
-              target: '#tuiding.idle',
+              // Whoever has the phone may know the service password too: offer to change it now.
+              target: 'offeringPasswordChange',
               actions: [
                 { type: 'say', params: ({ event }) => ({ key: 'lost.done', params: { ticket: event.ticket, at: event.suspendedAt } }) },
-                assign(({ context }) => endDialog(context)),
+                assign({ purpose: 'changePassword' as const }),
               ],
             },
             'line.suspendFailed': {
@@ -750,6 +839,57 @@ export const unsubscribeMachine = setup({
               actions: [
                 assign(({ context }) => endDialog(context)),
                 { type: 'say', params: { key: 'lost.failed' } },
+                { type: 'requestHuman', params: { reason: 'backendFailed' } },
+              ],
+            },
+          },
+        },
+        offeringPasswordChange: {
+          description: 'Line suspended: offering to change the service password, identity already checked strongly.',
+          entry: [
+            assign({ prompt: { key: 'password.offer' }, promptChoices: [{ key: 'choice.changePassword' }, { key: 'choice.notNow' }] }),
+            { type: 'say', params: ({ context }) => ({ key: 'password.offer', choices: context.promptChoices }) },
+          ],
+          on: {
+            'user.message': [
+              { guard: 'asksPasswordChange', target: 'awaitingNewPassword' },
+              { guard: 'isConfirm', target: 'awaitingNewPassword' },
+              {
+                guard: 'isDecline',
+                target: '#tuiding.idle',
+                actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'password.later' } }],
+              },
+            ],
+          },
+        },
+        awaitingNewPassword: {
+          description: 'Identity checked strongly: waiting for the new 6-digit service password (never echoed, never stored here).',
+          entry: [
+            assign({ prompt: { key: 'password.prompt' }, promptChoices: [] }),
+            { type: 'say', params: { key: 'password.prompt' } },
+          ],
+          on: {
+            'user.message': [
+              { guard: and(['hasNewPassword', 'weakPassword']), actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'password.weak' } }] },
+              { guard: 'hasNewPassword', target: 'changingPassword', actions: [assign({ misses: 0 }), 'nextFiling'] },
+            ],
+          },
+        },
+        changingPassword: {
+          description: 'Asking the back end to set the new service password.',
+          entry: { type: 'changeServicePassword', params: ({ context, event }) => ({ msisdn: context.msisdn!, newSecret: newPasswordOf(event) }) },
+          on: {
+            'user.message': whileBusy,
+            'password.changed': {
+              target: '#tuiding.idle',
+              actions: [{ type: 'say', params: ({ event }) => ({ key: 'password.done', params: { at: event.changedAt } }) }, assign(({ context }) => endDialog(context))],
+            },
+            'password.rejected': { target: 'awaitingNewPassword', actions: { type: 'say', params: { key: 'password.rejected' } } },
+            'password.changeFailed': {
+              target: '#tuiding.idle',
+              actions: [
+                assign(({ context }) => endDialog(context)),
+                { type: 'say', params: { key: 'password.failed' } },
                 { type: 'requestHuman', params: { reason: 'backendFailed' } },
               ],
             },

@@ -29,6 +29,8 @@ export interface Utterance {
   complaint: boolean;
   /** 删除我的个人信息: delete what the bot stored about the user. */
   deleteData?: boolean;
+  /** 改服务密码: change the service password. */
+  changePassword?: boolean;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */
   confirmsNumberClosure: boolean;
 }
@@ -73,6 +75,18 @@ export interface FiledRequest {
   receiptCode: string;
   /** Until when the user may undo (撤销) it, if processing has not started; null: no undo. */
   undoUntil: string | null;
+  /** Absent: a cancellation. */
+  kind?: 'unsubscription' | 'dispute' | 'balanceRefund';
+  /** Refunds: the amount in fen. */
+  amountFen?: number;
+  /** Balance refunds: 'original' (back along the payment channel) or 'store'. */
+  refundChannel?: 'original' | 'store';
+  /** Refund claims: ISO timestamp of the promised answer. */
+  dueAt?: string;
+  /** A number closure with a balance: the ticket of its balance refund. */
+  refundTicket?: string;
+  /** A completed cancellation charged after its effective date: what was charged and when (the latest charge). */
+  strayCharge?: { amountFen: number; chargedAt: string };
 }
 
 /** A refund claim filed for a charge the user never agreed to. */
@@ -93,7 +107,7 @@ export interface Message {
 /** How a list of filed requests is shown: progress, receipts, or an explanation of charges after cancelling. */
 export type RequestView = 'status' | 'receipt' | 'charges';
 
-export type Purpose = 'unsubscribe' | RequestView | 'review' | 'lostPhone' | 'unwantedCharge' | 'deleteData';
+export type Purpose = 'unsubscribe' | RequestView | 'review' | 'lostPhone' | 'unwantedCharge' | 'deleteData' | 'changePassword';
 
 export type HandoffReason = 'user' | 'misunderstood' | 'identityLocked' | 'backendFailed' | 'complaint' | 'stillCharged';
 
@@ -147,7 +161,12 @@ export type DialogEvent =
   | { type: 'line.suspended'; ticket: string; suspendedAt: string }
   | { type: 'line.suspendFailed' }
   | { type: 'data.deleted' }
-  | { type: 'data.deleteFailed' };
+  | { type: 'data.deleteFailed' }
+  | { type: 'refunds.filed'; disputes: FiledDispute[] }
+  | { type: 'refunds.failed' }
+  | { type: 'password.changed'; changedAt: string }
+  | { type: 'password.rejected' }
+  | { type: 'password.changeFailed' };
 
 /** Effects the runtime carries out; each result comes back as one of the events above. */
 export type DialogEffect =
@@ -161,4 +180,8 @@ export type DialogEffect =
   | { type: 'requestHuman'; params: { reason: HandoffReason } }
   | { type: 'withdrawRequests'; params: { tickets: string[] } }
   | { type: 'suspendLine'; params: { msisdn: string } }
-  | { type: 'deleteMyData'; params: { msisdn: string } };
+  | { type: 'deleteMyData'; params: { msisdn: string } }
+  /** Refund claims for the charges booked after these completed cancellations took effect. */
+  | { type: 'fileRefunds'; params: { tickets: string[] } }
+  /** The new password travels only in this effect: never in the context, the snapshot or a message. */
+  | { type: 'changeServicePassword'; params: { msisdn: string; newSecret: string } };

@@ -4,16 +4,21 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { JsonFileDb } from '../store/json-file-db.js';
+import { kindOf } from '../domain/types.js';
 import type {
   Catalogue,
   CatalogueService,
+  Charge,
   Effective,
+  RefundChannel,
   RequestStatus,
   SubscriberProfile,
   Subscription,
   UnsubscribeRequest,
 } from '../domain/types.js';
-import type { ChargeDispute, FileUnsubscriptionInput, LineSuspension, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
+import type {
+  ChargeDispute, FileDisputeInput, FileUnsubscriptionInput, LineSuspension, OperatorBackend, PasswordChange, RequestQuery, SecretKind,
+} from './operator-backend.js';
 
 export interface EmbeddedOperatorBackendOptions {
   /** The lowdb data file (created and seeded on first use). */
@@ -51,6 +56,8 @@ const seedSubscriptionSchema = z.object({
   penaltyFen: z.number().int().nonnegative().optional(),
   /** Demo usage: days before seeding that the service was last used; absent or null: never used. */
   lastUsedDaysAgo: z.number().int().nonnegative().nullable().optional(),
+  /** Demo billing fault: one more monthly fee is charged after the cancellation took effect. */
+  billedAfterCancel: z.boolean().optional(),
 });
 
 const seedSubscriberSchema = z.object({
@@ -60,6 +67,8 @@ const seedSubscriberSchema = z.object({
   arrearsFen: z.number().int().nonnegative(),
   balanceFen: z.number().int().nonnegative(),
   boundAccounts: z.array(z.string()),
+  /** Where the balance goes when the number is closed; default 'original'. */
+  refundChannel: z.enum(['original', 'store']).optional(),
   subscriptions: z.array(seedSubscriptionSchema),
 });
 
@@ -77,6 +86,7 @@ interface StoredSubscription {
   /** Set when a cancellation completed; the subscription is then no longer listed. */
   endedAt: string | null;
   lastUsedAt?: string | null;
+  billedAfterCancel?: boolean;
 }
 
 interface StoredSubscriber {
@@ -86,23 +96,28 @@ interface StoredSubscriber {
   arrearsFen: number;
   balanceFen: number;
   boundAccounts: string[];
+  refundChannel?: RefundChannel;
   /** Set when the number itself was closed (销户); the number then no longer counts as ours. */
   closedAt: string | null;
   /** Set while the line is suspended as lost or stolen (挂失停机). */
   suspension?: { ticket: string; suspendedAt: string; idempotencyKey: string } | null;
+  /** Idempotency keys of service password changes already made, with when. */
+  passwordChanges?: { idempotencyKey: string; changedAt: string }[];
   subscriptions: StoredSubscription[];
 }
 
 interface StoredRequest extends UnsubscribeRequest {
-  /** When the next processing step is due (ISO); null once the request is final. */
+  /** When the next processing step is due (ISO); null once the request is final, or while a balance refund waits for its closure. */
   nextStepAt: string | null;
 }
 
 interface BackendData {
   subscribers: StoredSubscriber[];
   requests: StoredRequest[];
-  /** Refund claims for unwanted charges (absent in files written before they existed). */
+  /** Refund claims filed before they became requests of kind 'dispute' (read for idempotency only). */
   disputes?: (ChargeDispute & { idempotencyKey: string })[];
+  /** Billing records (absent in files written before they existed). */
+  charges?: Charge[];
   /** Ticket sequence per Beijing calendar day: TD + yyyyMMdd + 6 digits. */
   ticketDay: string;
   ticketSeq: number;
@@ -122,6 +137,16 @@ const AFTER_VISIT_MS = 3 * 24 * 3_600_000;
  *   - closing a number (target 'number') that owes money → 'status.reason.arrears'.
  * A completed cancellation removes the subscription from the active list; a completed number
  * closure ends every subscription and the number stops being ours (hasSubscriber → false).
+ *
+ * Refunds are requests too, moved on by the same sweep:
+ *   - a refund claim (fileDispute, ticket TS…): submitted → processing → completed (refunded); its
+ *     answer date is the catalogue's dispute deadline after filing;
+ *   - the balance refund of a closed number (ticket TK…, opened with the closure when the balance is
+ *     positive): waits while the closure does, processing once the closure completed (the balance is
+ *     then 0 on the closed number), completed after another step; withdrawn with its closure.
+ * Stalled catalogue ids (stallServiceIds) stall their refund claims as well.
+ * Demo billing fault: a subscription seeded with billedAfterCancel is charged one more monthly fee,
+ * dated after the effective date, when its cancellation completes (listCharges shows it).
  *
  * fileUnsubscription, beyond the interface contract:
  *   - unknown number → 'backend.unknownSubscriber'; a subscription the number does not have
@@ -202,7 +227,8 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       const stored = sub.subscriptions.find((s) => s.subscriptionId === input.subscriptionId && s.endedAt === null);
       if (!stored) throw new AppError('backend.unknownSubscription', { message: `no active subscription ${input.subscriptionId} on this number` });
       const open = data.requests.find(
-        (r) => r.msisdn === sub.msisdn && r.subscriptionId === stored.subscriptionId && (r.status === 'submitted' || r.status === 'processing'),
+        (r) => r.msisdn === sub.msisdn && r.subscriptionId === stored.subscriptionId && kindOf(r) === 'unsubscription'
+          && (r.status === 'submitted' || r.status === 'processing'),
       );
       if (open) return open;
       const service = this.service(stored.serviceId);
@@ -222,6 +248,21 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         effectiveAt: effectiveAt(service.effective, now),
         nextStepAt: new Date(Math.max(now.getTime() + this.options.statusDelayMs, input.notBefore ? Date.parse(input.notBefore) : 0)).toISOString(),
       };
+      if (service.target === 'number' && sub.balanceFen > 0) {
+        // The balance is refunded as its own step once the closure went through.
+        const refund: StoredRequest = {
+          ...created,
+          ticket: dailyTicket(data, 'TK', now),
+          idempotencyKey: `${input.idempotencyKey}:balance-refund`,
+          kind: 'balanceRefund',
+          amountFen: sub.balanceFen,
+          refundChannel: sub.refundChannel ?? 'original',
+          parentTicket: created.ticket,
+          nextStepAt: null,
+        };
+        created.refundTicket = refund.ticket;
+        data.requests.push(refund);
+      }
       data.requests.push(created);
       return created;
     });
@@ -234,52 +275,96 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
     const changed = await db.update((data) => {
       const found = data.requests.find((r) => r.ticket === ticket);
       if (!found) throw new AppError('backend.unknownRequest', { message: `no request with ticket ${ticket}` });
+      if (kindOf(found) !== 'unsubscription') throw new AppError('backend.rejected', { message: `request ${ticket} is not a cancellation` });
       if (found.status === 'withdrawn') return null;
       if (found.status !== 'submitted') throw new AppError('backend.rejected', { message: `request ${ticket} is already ${found.status}` });
+      const at = this.now().toISOString();
       found.status = 'withdrawn';
       found.nextStepAt = null;
-      found.updatedAt = this.now().toISOString();
-      return toPublic(found);
+      found.updatedAt = at;
+      const refund = withdrawRefundOf(data, found, at);
+      return [toPublic(found), ...(refund ? [refund] : [])];
     });
     if (changed) {
       this.logger.info('unsubscription withdrawn', { ticket });
-      this.emit([changed]);
+      this.emit(changed);
     }
     return this.getRequest(ticket);
   }
 
-  async fileDispute(input: { msisdn: string; subscriptionId: string; idempotencyKey: string }): Promise<ChargeDispute> {
+  async fileDispute(input: FileDisputeInput): Promise<ChargeDispute> {
     const db = await this.db();
     const dispute = await db.update((data) => {
-      data.disputes ??= [];
-      const existing = data.disputes.find((d) => d.idempotencyKey === input.idempotencyKey);
-      if (existing) return existing;
+      const legacy = data.disputes?.find((d) => d.idempotencyKey === input.idempotencyKey);
+      if (legacy) return { ...legacy, status: 'submitted' as const, legacy: true };
+      const existing = data.requests.find((r) => r.idempotencyKey === input.idempotencyKey && kindOf(r) === 'dispute');
+      if (existing) return toDispute(existing);
       const sub = this.requireSubscriber(data, input.msisdn);
       const stored = sub.subscriptions.find((x) => x.subscriptionId === input.subscriptionId);
       if (!stored) throw new AppError('backend.unknownSubscription', { message: `no subscription ${input.subscriptionId} on this number` });
       const service = this.service(stored.serviceId);
       const now = this.now();
-      const day = beijingDate(now).replaceAll('-', '');
-      const seq = data.disputes.filter((d) => d.ticket.startsWith(`TS${day}`)).length + 1;
-      // The demo operator claims back up to three months of fees and answers within 3 days.
-      const months = Math.max(1, Math.min(3, Math.ceil((now.getTime() - Date.parse(stored.since)) / (30 * 86_400_000))));
-      const created = {
-        ticket: `TS${day}${String(seq).padStart(6, '0')}`,
+      let claimedFen: number;
+      if (input.chargeIds && input.chargeIds.length > 0) {
+        const charges = input.chargeIds.map((id) => (data.charges ?? []).find((c) => c.chargeId === id && c.subscriptionId === stored.subscriptionId && c.msisdn === sub.msisdn));
+        if (charges.some((c) => c === undefined)) throw new AppError('backend.rejected', { message: 'a claimed charge is not a charge of this subscription' });
+        claimedFen = charges.reduce((sum, c) => sum + c!.amountFen, 0);
+      } else {
+        // The demo operator claims back up to three months of fees of an unwanted subscription.
+        const months = Math.max(1, Math.min(3, Math.ceil((now.getTime() - Date.parse(stored.since)) / (30 * 86_400_000))));
+        claimedFen = service.monthlyFeeFen * months;
+      }
+      const created: StoredRequest = {
+        ticket: dailyTicket(data, 'TS', now),
         msisdn: sub.msisdn,
         subscriptionId: stored.subscriptionId,
+        serviceId: service.id,
         serviceName: service.name,
-        claimedFen: service.monthlyFeeFen * months,
-        status: 'submitted' as const,
-        createdAt: now.toISOString(),
-        dueAt: new Date(now.getTime() + 3 * 86_400_000).toISOString(),
+        target: service.target,
+        status: 'submitted',
+        reasonKey: null,
         idempotencyKey: input.idempotencyKey,
+        createdAt: now.toISOString(),
+        updatedAt: now.toISOString(),
+        effectiveAt: now.toISOString(),
+        kind: 'dispute',
+        amountFen: claimedFen,
+        dueAt: new Date(now.getTime() + this.options.catalogue.requestTypes.dispute.slaHours * 3_600_000).toISOString(),
+        ...(input.parentTicket ? { parentTicket: input.parentTicket } : {}),
+        nextStepAt: new Date(now.getTime() + this.options.statusDelayMs).toISOString(),
       };
-      data.disputes.push(created);
-      return created;
+      data.requests.push(created);
+      return toDispute(created);
     });
-    const { idempotencyKey: _key, ...publicDispute } = dispute;
+    const { legacy: _legacy, idempotencyKey: _key, ...publicDispute } = dispute as ChargeDispute & { legacy?: boolean; idempotencyKey?: string };
     this.logger.info('charge dispute filed', { ticket: dispute.ticket });
     return publicDispute;
+  }
+
+  async listCharges(msisdn: string): Promise<Charge[]> {
+    const data = (await this.db()).data;
+    this.requireSubscriber(data, msisdn);
+    return (data.charges ?? []).filter((c) => c.msisdn === msisdn).sort((a, b) => b.chargedAt.localeCompare(a.chargedAt)).map((c) => ({ ...c }));
+  }
+
+  async changeServicePassword(input: { msisdn: string; newSecret: string; idempotencyKey: string }): Promise<PasswordChange> {
+    const db = await this.db();
+    const change = await db.update((data) => {
+      const sub = this.requireSubscriber(data, input.msisdn);
+      sub.passwordChanges ??= [];
+      const done = sub.passwordChanges.find((c) => c.idempotencyKey === input.idempotencyKey);
+      if (done) return done;
+      // The operator's own rules, whatever the caller checked: 6 digits, not all one digit, not the old one.
+      if (!/^\d{6}$/.test(input.newSecret) || /^(\d)\1{5}$/.test(input.newSecret) || constantTimeEquals(sub.servicePassword, input.newSecret)) {
+        throw new AppError('backend.rejected', { message: 'the new service password was refused' });
+      }
+      sub.servicePassword = input.newSecret;
+      const made = { idempotencyKey: input.idempotencyKey, changedAt: this.now().toISOString() };
+      sub.passwordChanges.push(made);
+      return made;
+    });
+    this.logger.info('service password changed');
+    return { msisdn: input.msisdn, changedAt: change.changedAt };
   }
 
   async suspendLine(msisdn: string, idempotencyKey: string): Promise<LineSuspension> {
@@ -368,35 +453,66 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
 
   private advanceDue(data: BackendData): UnsubscribeRequest[] {
     const now = this.now();
+    const at = now.toISOString();
     const changed: UnsubscribeRequest[] = [];
     for (const request of data.requests) {
       if (request.nextStepAt === null || Date.parse(request.nextStepAt) > now.getTime()) continue;
+      // A closure's balance refund changes with it and is reported after it.
+      let follows: UnsubscribeRequest | null = null;
       if (request.status === 'submitted') {
         request.status = 'processing';
         request.nextStepAt = new Date(now.getTime() + this.options.statusDelayMs).toISOString();
       } else if (request.status === 'processing') {
-        if (this.options.stallServiceIds?.includes(request.serviceId)) {
+        if (kindOf(request) !== 'balanceRefund' && this.options.stallServiceIds?.includes(request.serviceId)) {
           // A stalled back-end job: it stays 'processing' until someone intervenes.
           request.nextStepAt = null;
           continue;
         }
-        const reasonKey = rejectionReason(data, request);
-        if (reasonKey) {
-          request.status = 'rejected';
-          request.reasonKey = reasonKey;
-        } else {
-          request.status = 'completed';
-          endSubscription(data, request, now);
-        }
         request.nextStepAt = null;
+        if (kindOf(request) === 'unsubscription') {
+          const reasonKey = rejectionReason(data, request);
+          if (reasonKey) {
+            request.status = 'rejected';
+            request.reasonKey = reasonKey;
+            follows = withdrawRefundOf(data, request, at);
+          } else {
+            request.status = 'completed';
+            endSubscription(data, request, now);
+            follows = startRefundOf(data, request, now, this.options.statusDelayMs);
+            this.billAfterCancel(data, request, now);
+          }
+        } else {
+          // Refund claims are granted and balance refunds paid (the demo operator refuses none).
+          request.status = 'completed';
+        }
       } else {
         request.nextStepAt = null;
         continue;
       }
-      request.updatedAt = now.toISOString();
+      request.updatedAt = at;
       changed.push(toPublic(request));
+      if (follows) changed.push(follows);
     }
     return changed;
+  }
+
+  /** The demo billing fault: one more monthly fee, booked after the effective date. */
+  private billAfterCancel(data: BackendData, request: StoredRequest, now: Date): void {
+    const stored = data.subscribers.find((s) => s.msisdn === request.msisdn)?.subscriptions.find((s) => s.subscriptionId === request.subscriptionId);
+    const service = this.services.get(request.serviceId);
+    if (!stored?.billedAfterCancel || !service || service.monthlyFeeFen === 0) return;
+    const effective = Date.parse(request.effectiveAt);
+    const chargedAt = new Date(now.getTime() > effective ? now.getTime() : effective + 3_600_000).toISOString();
+    data.charges ??= [];
+    data.charges.push({
+      chargeId: `CH-${request.ticket}`,
+      msisdn: request.msisdn,
+      subscriptionId: request.subscriptionId,
+      serviceId: service.id,
+      serviceName: service.name,
+      amountFen: service.monthlyFeeFen,
+      chargedAt,
+    });
   }
 
   private db(): Promise<JsonFileDb<BackendData>> {
@@ -478,6 +594,7 @@ function toStoredSubscriber(s: SeedSubscriber, seededAt: Date): StoredSubscriber
     arrearsFen: s.arrearsFen,
     balanceFen: s.balanceFen,
     boundAccounts: s.boundAccounts,
+    ...(s.refundChannel ? { refundChannel: s.refundChannel } : {}),
     closedAt: null,
     subscriptions: s.subscriptions.map((x) => ({
       subscriptionId: x.subscriptionId,
@@ -488,6 +605,7 @@ function toStoredSubscriber(s: SeedSubscriber, seededAt: Date): StoredSubscriber
       penaltyFen: x.penaltyFen ?? 0,
       endedAt: null,
       lastUsedAt: x.lastUsedDaysAgo == null ? null : new Date(seededAt.getTime() - x.lastUsedDaysAgo * 86_400_000).toISOString(),
+      ...(x.billedAfterCancel ? { billedAfterCancel: true } : {}),
     })),
   };
 }
@@ -515,6 +633,51 @@ function endSubscription(data: BackendData, request: StoredRequest, now: Date): 
   }
   const s = sub.subscriptions.find((x) => x.subscriptionId === request.subscriptionId);
   if (s) s.endedAt ??= endedAt;
+}
+
+/** The balance refund waiting on a closure that will not happen (withdrawn or rejected): withdrawn too. */
+function withdrawRefundOf(data: BackendData, closure: StoredRequest, at: string): UnsubscribeRequest | null {
+  const refund = data.requests.find((r) => r.parentTicket === closure.ticket && kindOf(r) === 'balanceRefund');
+  if (!refund || refund.status !== 'submitted') return null;
+  refund.status = 'withdrawn';
+  refund.nextStepAt = null;
+  refund.updatedAt = at;
+  return toPublic(refund);
+}
+
+/** A closure went through: its balance refund starts, for the balance the number has now. */
+function startRefundOf(data: BackendData, closure: StoredRequest, now: Date, stepMs: number): UnsubscribeRequest | null {
+  const refund = data.requests.find((r) => r.parentTicket === closure.ticket && kindOf(r) === 'balanceRefund');
+  if (!refund || refund.status !== 'submitted') return null;
+  const sub = data.subscribers.find((s) => s.msisdn === closure.msisdn);
+  if (sub) {
+    refund.amountFen = sub.balanceFen;
+    sub.balanceFen = 0;
+  }
+  refund.status = 'processing';
+  refund.nextStepAt = new Date(now.getTime() + stepMs).toISOString();
+  refund.updatedAt = now.toISOString();
+  return toPublic(refund);
+}
+
+/** Tickets of refund claims (TS) and balance refunds (TK): prefix + Beijing yyyyMMdd + 6 digits. */
+function dailyTicket(data: BackendData, prefix: 'TS' | 'TK', now: Date): string {
+  const head = `${prefix}${beijingDate(now).replaceAll('-', '')}`;
+  const used = data.requests.filter((r) => r.ticket.startsWith(head)).length + (data.disputes ?? []).filter((d) => d.ticket.startsWith(head)).length;
+  return `${head}${String(used + 1).padStart(6, '0')}`;
+}
+
+function toDispute(r: StoredRequest): ChargeDispute {
+  return {
+    ticket: r.ticket,
+    msisdn: r.msisdn,
+    subscriptionId: r.subscriptionId,
+    serviceName: r.serviceName,
+    claimedFen: r.amountFen ?? 0,
+    status: r.status === 'withdrawn' ? 'rejected' : r.status,
+    createdAt: r.createdAt,
+    dueAt: r.dueAt ?? r.createdAt,
+  };
 }
 
 function nextTicket(data: BackendData, now: Date): string {
@@ -565,6 +728,12 @@ function toPublic(r: StoredRequest | UnsubscribeRequest): UnsubscribeRequest {
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
     effectiveAt: r.effectiveAt,
+    ...(r.kind ? { kind: r.kind } : {}),
+    ...(r.amountFen !== undefined ? { amountFen: r.amountFen } : {}),
+    ...(r.refundChannel ? { refundChannel: r.refundChannel } : {}),
+    ...(r.dueAt ? { dueAt: r.dueAt } : {}),
+    ...(r.refundTicket ? { refundTicket: r.refundTicket } : {}),
+    ...(r.parentTicket ? { parentTicket: r.parentTicket } : {}),
   };
 }
 

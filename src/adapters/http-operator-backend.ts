@@ -17,16 +17,22 @@
  *        200/201 UnsubscribeRequest  (the same request for a key already seen, whatever the body says)
  *        404 { error: { code: 'unknownSubscriber' | 'unknownSubscription' } }
  *        notBefore (ISO): the operator must not start processing before then (the undo window)
- *   POST /disputes    header Idempotency-Key: <key>    body { msisdn, subscriptionId }   (未经同意订购: refund claim)
+ *   POST /disputes    header Idempotency-Key: <key>    body { msisdn, subscriptionId, chargeIds?, parentTicket? }
+ *        (refund claim: 未经同意订购, or exactly chargeIds, billed after the cancellation parentTicket took effect)
  *        200/201 { ticket, msisdn, subscriptionId, serviceName, claimedFen, status, createdAt, dueAt }
- *        404 { error: { code: 'unknownSubscriber' | 'unknownSubscription' } }
+ *        404 { error: { code: 'unknownSubscriber' | 'unknownSubscription' } };  422 a charge id that is not that subscription's
+ *   GET  /subscribers/{msisdn}/charges
+ *        200 { charges: Charge[] }  newest first: { chargeId, msisdn, subscriptionId, serviceId, serviceName, amountFen, chargedAt }
+ *   POST /subscribers/{msisdn}/service-password    header Idempotency-Key: <key>    body { newSecret }
+ *        200 { msisdn, changedAt };  422 a password the operator refuses;  404 unknown number
  *   POST /subscribers/{msisdn}/suspension    header Idempotency-Key: <key>   (挂失停机, lost or stolen phone)
  *        200/201 { ticket, msisdn, suspendedAt };  404 unknown number
  *   POST /unsubscriptions/{ticket}/withdraw
  *        200 UnsubscribeRequest with status 'withdrawn' (also when it already was)
  *        409 processing has started or the request is final;  404 unknown ticket
- *   GET  /unsubscriptions/{ticket}
- *        200 UnsubscribeRequest;  404 unknown ticket
+ *   GET  /unsubscriptions/{ticket}    (any ticket: cancellations, refund claims, balance refunds)
+ *        200 UnsubscribeRequest, with kind 'dispute' | 'balanceRefund' and amountFen, dueAt, refundChannel,
+ *            refundTicket, parentTicket where they apply;  404 unknown ticket
  *   GET  /unsubscriptions?msisdn=&status=        (both optional)
  *        200 { requests: UnsubscribeRequest[] }  newest first
  *   Webhook (operator → bot): POST of one UnsubscribeRequest whenever its status changes; the bot's
@@ -43,8 +49,10 @@
 import { z } from 'zod';
 import { AppError, type ErrorCode } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import type { SubscriberProfile, Subscription, UnsubscribeRequest } from '../domain/types.js';
-import type { ChargeDispute, FileUnsubscriptionInput, LineSuspension, OperatorBackend, RequestQuery, SecretKind } from './operator-backend.js';
+import type { Charge, SubscriberProfile, Subscription, UnsubscribeRequest } from '../domain/types.js';
+import type {
+  ChargeDispute, FileDisputeInput, FileUnsubscriptionInput, LineSuspension, OperatorBackend, PasswordChange, RequestQuery, SecretKind,
+} from './operator-backend.js';
 import { callWithRetries, TransportFailure, type HttpCall } from './http-transport.js';
 
 export interface HttpOperatorBackendOptions {
@@ -92,10 +100,24 @@ const disputeSchema = z.object({
   subscriptionId: z.string(),
   serviceName: z.string(),
   claimedFen: z.number().int().nonnegative(),
-  status: z.enum(['submitted', 'investigating', 'refunded', 'rejected']),
+  status: z.enum(['submitted', 'processing', 'completed', 'rejected']),
   createdAt: z.string(),
   dueAt: z.string(),
 });
+
+const chargeSchema = z.object({
+  chargeId: z.string().min(1),
+  msisdn: z.string(),
+  subscriptionId: z.string(),
+  serviceId: z.string(),
+  serviceName: z.string(),
+  amountFen: z.number().int(),
+  chargedAt: z.string(),
+});
+
+const chargesReplySchema = z.object({ charges: z.array(chargeSchema) });
+
+const passwordChangeSchema = z.object({ msisdn: z.string(), changedAt: z.string() });
 
 const suspensionSchema = z.object({ ticket: z.string().min(1), msisdn: z.string(), suspendedAt: z.string() });
 
@@ -112,6 +134,12 @@ export const unsubscribeRequestSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   effectiveAt: z.string(),
+  kind: z.enum(['unsubscription', 'dispute', 'balanceRefund']).optional(),
+  amountFen: z.number().int().nonnegative().optional(),
+  refundChannel: z.enum(['original', 'store']).optional(),
+  dueAt: z.string().optional(),
+  refundTicket: z.string().optional(),
+  parentTicket: z.string().optional(),
 });
 
 const subscriptionsReplySchema = z.object({ subscriptions: z.array(subscriptionSchema) });
@@ -201,17 +229,44 @@ export class HttpOperatorBackend implements OperatorBackend {
     );
   }
 
-  fileDispute(input: { msisdn: string; subscriptionId: string; idempotencyKey: string }): Promise<ChargeDispute> {
+  fileDispute(input: FileDisputeInput): Promise<ChargeDispute> {
     return this.json(
       {
         method: 'POST',
         url: '/disputes',
         route: 'POST /disputes',
         headers: { 'idempotency-key': input.idempotencyKey },
-        body: { msisdn: input.msisdn, subscriptionId: input.subscriptionId },
+        body: {
+          msisdn: input.msisdn, subscriptionId: input.subscriptionId,
+          ...(input.chargeIds ? { chargeIds: input.chargeIds } : {}), ...(input.parentTicket ? { parentTicket: input.parentTicket } : {}),
+        },
       },
       'backend.unknownSubscription',
       disputeSchema,
+    );
+  }
+
+  async listCharges(msisdn: string): Promise<Charge[]> {
+    const reply = await this.json(
+      { method: 'GET', url: `/subscribers/${seg(msisdn)}/charges`, route: 'GET /subscribers/{msisdn}/charges' },
+      'backend.unknownSubscriber',
+      chargesReplySchema,
+    );
+    return reply.charges;
+  }
+
+  changeServicePassword(input: { msisdn: string; newSecret: string; idempotencyKey: string }): Promise<PasswordChange> {
+    // The route label, not the body, is what reaches logs and error messages.
+    return this.json(
+      {
+        method: 'POST',
+        url: `/subscribers/${seg(input.msisdn)}/service-password`,
+        route: 'POST /subscribers/{msisdn}/service-password',
+        headers: { 'idempotency-key': input.idempotencyKey },
+        body: { newSecret: input.newSecret },
+      },
+      'backend.unknownSubscriber',
+      passwordChangeSchema,
     );
   }
 

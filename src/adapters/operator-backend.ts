@@ -1,4 +1,4 @@
-import type { SubscriberProfile, Subscription, UnsubscribeRequest, RequestStatus } from '../domain/types.js';
+import type { Charge, SubscriberProfile, Subscription, UnsubscribeRequest, RequestStatus } from '../domain/types.js';
 
 export type SecretKind = 'servicePassword' | 'idLast6';
 
@@ -17,19 +17,40 @@ export interface FileUnsubscriptionInput {
   notBefore?: string;
 }
 
-/** A refund claim for a charge the subscriber says they never agreed to (its own ticket and status). */
+/**
+ * A refund claim for charges the subscriber did not owe (its own ticket and status). getRequest on
+ * its ticket returns it as a request of kind 'dispute' (amountFen = claimedFen, dueAt), moving
+ * submitted → processing (under investigation) → completed (refunded) | rejected.
+ */
 export interface ChargeDispute {
   /** Ticket, e.g. TS20261124000001. */
   ticket: string;
   msisdn: string;
   subscriptionId: string;
   serviceName: string;
-  /** Months of fees claimed back, in fen. */
+  /** What is claimed back, in fen: the named charges, or months of fees for an unwanted subscription. */
   claimedFen: number;
-  status: 'submitted' | 'investigating' | 'refunded' | 'rejected';
+  status: 'submitted' | 'processing' | 'completed' | 'rejected';
   /** ISO timestamps: filed, and when the operator promises an answer. */
   createdAt: string;
   dueAt: string;
+}
+
+export interface FileDisputeInput {
+  msisdn: string;
+  subscriptionId: string;
+  idempotencyKey: string;
+  /** Claim exactly these charges (of that subscription); omitted: an unwanted subscription's fees. */
+  chargeIds?: string[];
+  /** The cancellation after whose effective date the charges were booked. */
+  parentTicket?: string;
+}
+
+/** A service password change. */
+export interface PasswordChange {
+  msisdn: string;
+  /** ISO timestamp. */
+  changedAt: string;
 }
 
 /** A line suspended because the phone was lost or stolen. */
@@ -63,7 +84,12 @@ export interface OperatorBackend {
   listSubscriptions(msisdn: string): Promise<Subscription[]>;
   /** Checks a 服务密码 or the last 6 ID digits. Returns false for a wrong value; throws only for failures. */
   verifySecret(msisdn: string, kind: SecretKind, value: string): Promise<boolean>;
-  /** Files one cancellation. Idempotent by idempotencyKey. */
+  /**
+   * Files one cancellation. Idempotent by idempotencyKey. Closing a number that has a balance also
+   * opens its balance refund (its own request, named by refundTicket): it waits while the closure
+   * does, moves to processing when the closure completes and to completed once the money is paid,
+   * and is withdrawn when the closure is withdrawn or rejected.
+   */
   fileUnsubscription(input: FileUnsubscriptionInput): Promise<UnsubscribeRequest>;
   /**
    * Withdraws (undoes) a request that processing has not started on: status becomes 'withdrawn'
@@ -77,16 +103,28 @@ export interface OperatorBackend {
    */
   suspendLine(msisdn: string, idempotencyKey: string): Promise<LineSuspension>;
   /**
-   * Files a refund claim for an unwanted subscription (未经同意订购). Idempotent by key.
-   * Throws 'backend.unknownSubscriber', 'backend.unknownSubscription'.
+   * Files a refund claim: for an unwanted subscription (未经同意订购: the operator decides how many
+   * months of fees), or, with chargeIds, for exactly those charges (billed after a cancellation took
+   * effect; parentTicket names that cancellation). Idempotent by key.
+   * Throws 'backend.unknownSubscriber', 'backend.unknownSubscription', 'backend.rejected' (a charge
+   * id that is not a charge of that subscription).
    */
-  fileDispute(input: { msisdn: string; subscriptionId: string; idempotencyKey: string }): Promise<ChargeDispute>;
-  /** Throws 'backend.unknownRequest' for an unknown ticket. */
+  fileDispute(input: FileDisputeInput): Promise<ChargeDispute>;
+  /** The number's charges, newest first (cancelled subscriptions included). Throws 'backend.unknownSubscriber'. */
+  listCharges(msisdn: string): Promise<Charge[]>;
+  /**
+   * Sets a new 6-digit service password (服务密码). The caller has verified the subscriber with a
+   * strong check. Idempotent by key (a replay with the same key changes nothing again).
+   * Throws 'backend.rejected' for a password the operator refuses (not 6 digits, weak, the same as
+   * before), 'backend.unknownSubscriber'. The password never appears in a log or an error message.
+   */
+  changeServicePassword(input: { msisdn: string; newSecret: string; idempotencyKey: string }): Promise<PasswordChange>;
+  /** Any request by ticket (cancellation, refund claim, balance refund). Throws 'backend.unknownRequest' for an unknown ticket. */
   getRequest(ticket: string): Promise<UnsubscribeRequest>;
-  /** Newest first. */
+  /** Every kind of request, newest first. */
   listRequests(query: RequestQuery): Promise<UnsubscribeRequest[]>;
   /**
-   * Calls listener whenever a request changes status. Push is a hint, not a guarantee:
+   * Calls listener whenever a request (of any kind) changes status. Push is a hint, not a guarantee:
    * callers that must not miss a change also poll getRequest (see RequestTracker).
    * Returns an unsubscribe function.
    */

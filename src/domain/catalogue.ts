@@ -16,7 +16,12 @@ const serviceSchema = z.object({
   notes: z.array(z.string()),
 });
 
-const catalogueSchema = z.object({ services: z.array(serviceSchema).min(1) });
+const requestTypeSchema = z.object({ slaHours: z.number().positive() });
+
+const catalogueSchema = z.object({
+  services: z.array(serviceSchema).min(1),
+  requestTypes: z.object({ dispute: requestTypeSchema, balanceRefund: requestTypeSchema }),
+});
 
 /** Reads and validates the service catalogue. Throws AppError 'config.invalid' naming the file. */
 export function loadCatalogue(file: string): Catalogue {

@@ -31,6 +31,11 @@ export interface CatalogueService {
 
 export interface Catalogue {
   services: CatalogueService[];
+  /**
+   * Deadlines of the requests that are not cancellations: refund claims (dispute) and the balance
+   * refund after closing a number (balanceRefund), in hours from filing.
+   */
+  requestTypes: Record<Exclude<RequestKind, 'unsubscription'>, { slaHours: number }>;
 }
 
 /** A service a subscriber actually has. */
@@ -71,7 +76,31 @@ export interface SubscriberProfile {
 export type RequestStatus = 'submitted' | 'processing' | 'completed' | 'rejected' | 'withdrawn';
 export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'rejected', 'withdrawn'];
 
-/** A cancellation filed with the operator back end. */
+/**
+ * What a request is: a cancellation; a refund claim for charges the subscriber did not owe
+ * (未经同意订购, or billed after a cancellation took effect); or the refund of the balance of a
+ * closed number. All three share the status vocabulary: for refunds 'processing' means under
+ * investigation / being paid and 'completed' means refunded.
+ */
+export type RequestKind = 'unsubscription' | 'dispute' | 'balanceRefund';
+export const REQUEST_KINDS: readonly RequestKind[] = ['unsubscription', 'dispute', 'balanceRefund'];
+
+/** Where a refund goes: back along the original payment channel, or collected at a store with ID. */
+export type RefundChannel = 'original' | 'store';
+
+/** A charge on a number's bill (the back end's billing record). */
+export interface Charge {
+  chargeId: string;
+  msisdn: string;
+  subscriptionId: string;
+  serviceId: string;
+  serviceName: string;
+  amountFen: number;
+  /** ISO timestamp the charge was booked. */
+  chargedAt: string;
+}
+
+/** A request filed with the operator back end: a cancellation, a refund claim or a balance refund (see kind). */
 export interface UnsubscribeRequest {
   /** Ticket number the user is given, e.g. TD20261124000123. */
   ticket: string;
@@ -87,6 +116,23 @@ export interface UnsubscribeRequest {
   /** ISO timestamps. */
   createdAt: string;
   updatedAt: string;
-  /** ISO date the cancellation takes effect. */
+  /** ISO date the cancellation takes effect (refunds: when filed). */
   effectiveAt: string;
+  /** Absent: 'unsubscription' (records written before refunds were requests). */
+  kind?: RequestKind;
+  /** Refund claims and balance refunds: the amount, in fen. */
+  amountFen?: number;
+  /** Balance refunds: where the money goes. */
+  refundChannel?: RefundChannel;
+  /** Refund claims: ISO timestamp the operator promises an answer by. */
+  dueAt?: string;
+  /** A number closure with a balance: the ticket of its balance refund (its own request). */
+  refundTicket?: string;
+  /** A balance refund: its number closure; a refund claim for charges after a cancellation: that cancellation. */
+  parentTicket?: string;
+}
+
+/** The kind of a request record, 'unsubscription' when the record does not say. */
+export function kindOf(request: Pick<UnsubscribeRequest, 'kind'>): RequestKind {
+  return request.kind ?? 'unsubscription';
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATA_ASSETS_DIR } from '../paths.js';
 
-/** Phrases that leave the human queue or chat, complaint words (data/handoff-phrases.json) and deletion requests (data/privacy-phrases.json). */
+/** Phrases that leave the human queue or chat, complaint words (data/handoff-phrases.json), deletion and password-change requests (data/privacy-phrases.json). */
 export interface HandoffPhrases {
   /** 取消转人工, 结束人工…: stop waiting for, or leave, the agent. */
   leaves(normalized: string): boolean;
@@ -10,14 +10,17 @@ export interface HandoffPhrases {
   complains(normalized: string): boolean;
   /** 删除我的个人信息, 删除聊天记录…: the user asks to delete what the bot stored about them. */
   asksDeletion(normalized: string): boolean;
+  /** 改服务密码, 忘记服务密码…: the user wants a new service password. */
+  asksPasswordChange(normalized: string): boolean;
 }
 
 export function loadHandoffPhrases(file = join(DATA_ASSETS_DIR, 'handoff-phrases.json')): HandoffPhrases {
   const data = JSON.parse(readFileSync(file, 'utf8')) as { leave: string[]; complaint: string[] };
   const compact = (s: string) => s.replace(/\s+/g, '');
-  const privacy = JSON.parse(readFileSync(join(DATA_ASSETS_DIR, 'privacy-phrases.json'), 'utf8')) as { deleteData: string[] };
+  const privacy = JSON.parse(readFileSync(join(DATA_ASSETS_DIR, 'privacy-phrases.json'), 'utf8')) as { deleteData: string[]; changePassword: string[] };
   return {
     asksDeletion: (text) => privacy.deleteData.some((p) => compact(text).includes(p)),
+    asksPasswordChange: (text) => privacy.changePassword.some((p) => compact(text).includes(p)),
     leaves: (text) => data.leave.some((p) => compact(text).includes(p)),
     complains: (text) => data.complaint.some((p) => compact(text).includes(p)),
   };

@@ -1,5 +1,5 @@
 import type { Catalogue, UnsubscribeRequest } from '../domain/types.js';
-import { FINAL_STATUSES } from '../domain/types.js';
+import { FINAL_STATUSES, kindOf } from '../domain/types.js';
 import type { ConversationPort, HandoffService } from '../handoff/handoff-service.js';
 import type { Logger } from '../log.js';
 import { maskMsisdn } from '../privacy/mask.js';
@@ -10,7 +10,8 @@ const HOUR_MS = 3_600_000;
 const DEFAULT_SLA_HOURS = 48;
 
 /**
- * No filed request is left without news: every request type has a deadline (catalogue slaHours);
+ * No filed request is left without news: every request type has a deadline (catalogue slaHours per
+ * service for cancellations, requestTypes for refund claims and balance refunds);
  * a request that has not reached a final status by then is escalated to the agents' queue (reason
  * slaBreach) and the subscriber is told, unprompted, with a new expected date. Deadlines are
  * derived from stored data; the status notifier's durable sweep hands every open request it
@@ -32,12 +33,19 @@ export class SlaWatchdog {
     this.slaHours = new Map(deps.catalogue.services.map((s) => [s.id, s.slaHours]));
   }
 
+  /** A cancellation's deadline is its service's; a refund's is its request type's. */
+  private hoursFor(request: UnsubscribeRequest): number {
+    const kind = kindOf(request);
+    if (kind !== 'unsubscription') return this.deps.catalogue.requestTypes[kind].slaHours;
+    return this.slaHours.get(request.serviceId) ?? DEFAULT_SLA_HOURS;
+  }
+
   /** Escalates `request` once if it is past its deadline without a final status. Throws on I/O failures. */
   async check(request: UnsubscribeRequest, conversationId: string): Promise<void> {
     const { sla, handoff, conversations, now, timeScale, logger } = this.deps;
     const ticket = request.ticket;
     if (FINAL_STATUSES.includes(request.status)) return;
-    const span = ((this.slaHours.get(request.serviceId) ?? DEFAULT_SLA_HOURS) * HOUR_MS) / timeScale;
+    const span = (this.hoursFor(request) * HOUR_MS) / timeScale;
     const at = now();
     if (at < Date.parse(request.createdAt) + span || (await sla.wasEscalated(ticket))) return;
     const newDueAt = new Date(at + span).toISOString();
@@ -48,7 +56,8 @@ export class SlaWatchdog {
       target: request.target,
       msisdnMasked: maskMsisdn(request.msisdn),
     });
-    await conversations.deliver(conversationId, { key: 'sla.breached', params: { name: request.serviceName, ticket, newDueAt } }, 'bot');
+    const key = kindOf(request) === 'unsubscription' ? 'sla.breached' : `sla.breached.${kindOf(request)}`;
+    await conversations.deliver(conversationId, { key, params: { name: request.serviceName, ticket, newDueAt } }, 'bot');
     await sla.markEscalated(ticket, new Date(at).toISOString(), newDueAt);
     logger.warn('request missed its deadline: escalated', { ticket, conversationId, status: request.status });
   }

@@ -1,5 +1,5 @@
 import type { OperatorBackend } from '../adapters/operator-backend.js';
-import type { UnsubscribeRequest } from '../domain/types.js';
+import { kindOf, type UnsubscribeRequest } from '../domain/types.js';
 import { isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
@@ -103,14 +103,26 @@ export class StatusNotifier {
         this.deps.logger.warn('no conversation for tracked request', { ticket });
         return;
       }
-      const { i18n } = this.deps;
-      const text = i18n.t(`notify.status.${request.status}`, {
-        name: request.serviceName, ticket: request.ticket, effectiveAt: request.effectiveAt, reasonKey: request.reasonKey ?? 'status.reason.unknown',
-      }, conversation.locale);
-      await this.deps.sender.send(row.conversationId, conversation.reference, [{ text, choices: [] }]);
+      const key = notificationKey(request);
+      // A balance refund withdrawn with its closure is no news: the user undid the closure or heard why it failed.
+      if (key !== null) {
+        const text = this.deps.i18n.t(key, {
+          name: request.serviceName, ticket: request.ticket, effectiveAt: request.effectiveAt, reasonKey: request.reasonKey ?? 'status.reason.unknown',
+          amountFen: request.amountFen ?? 0, dueAt: request.dueAt ?? request.updatedAt, channelKey: `refund.channel.${request.refundChannel ?? 'original'}`,
+        }, conversation.locale);
+        await this.deps.sender.send(row.conversationId, conversation.reference, [{ text, choices: [] }]);
+      }
       await this.deps.store.markNotified(ticket, request.status);
       await this.deps.audit.append({ type: 'request.status', ticket, status: request.status, conversationId: row.conversationId });
       this.deps.logger.info('status notified', { ticket, status: request.status, conversationId: row.conversationId });
     });
   }
+}
+
+/** The message for a request's new status, by kind: cancellations, refund claims and balance refunds each say it their way. */
+function notificationKey(request: UnsubscribeRequest): string | null {
+  const kind = kindOf(request);
+  if (kind === 'dispute') return `notify.dispute.${request.status}`;
+  if (kind === 'balanceRefund') return request.status === 'withdrawn' ? null : `notify.balanceRefund.${request.status}`;
+  return `notify.status.${request.status}`;
 }

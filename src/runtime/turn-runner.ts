@@ -3,7 +3,7 @@ import { filingReceipt, MACHINE_VERSION, MAX_ATTEMPTS, unsubscribeMachine } from
 import type { DialogEffect, DialogEvent, FiledDispute, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
 import { receiptCode } from '../domain/receipt.js';
-import type { UnsubscribeRequest } from '../domain/types.js';
+import { kindOf, type UnsubscribeRequest } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
@@ -16,6 +16,7 @@ import type { AuditLog } from '../store/audit-log.js';
 import type { FilingOutbox, PendingFiling } from '../store/filing-outbox.js';
 import type { TranscriptEntry, TranscriptStore } from '../store/transcript-store.js';
 import type { IdentityVerifier } from './identity-verifier.js';
+import { claimStrayCharges, trackingRows, withStrayCharges } from './refunds.js';
 import type { ProactiveSender } from './status-notifier.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 
@@ -317,6 +318,7 @@ export class TurnRunner implements ConversationPort {
       ticket: parsed.ticket,
       complaint: this.deps.phrases.complains(parsed.normalized),
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
+      changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),
       confirmsNumberClosure: !parsed.negated && (compact(parsed.normalized).includes(compact(phrase)) || compact(text).includes(compact(phrase))),
     };
   }
@@ -437,8 +439,10 @@ export class TurnRunner implements ConversationPort {
       }
       case 'loadStatus': {
         try {
-          const requests = await this.lookUpStatus(effect.params, conversationId);
-          return { type: 'status.loaded', requests: requests.slice(0, STATUS_LIST_LIMIT).map((r) => this.toFiled(r)), view: effect.params.view };
+          const requests = (await this.lookUpStatus(effect.params, conversationId)).slice(0, STATUS_LIST_LIMIT);
+          const filed = requests.map((r) => this.toFiled(r));
+          // 退订了还在扣钱: the bill says whether a completed cancellation was charged after it took effect.
+          return { type: 'status.loaded', requests: effect.params.view === 'charges' ? await withStrayCharges(backend, requests, filed) : filed, view: effect.params.view };
         } catch (err) {
           logger.warn('status lookup failed', { conversationId, code: codeOf(err) });
           return { type: 'status.failed' };
@@ -459,6 +463,29 @@ export class TurnRunner implements ConversationPort {
         } catch (err) {
           logger.error('data deletion failed', { conversationId, code: codeOf(err) });
           return { type: 'data.deleteFailed' };
+        }
+      }
+      case 'fileRefunds': {
+        try {
+          const disputes = await claimStrayCharges({ backend, store, audit: this.deps.audit }, effect.params.tickets, conversationId);
+          logger.info('refunds claimed for charges after cancelling', { conversationId, tickets: disputes.map((d) => d.ticket) });
+          return { type: 'refunds.filed', disputes };
+        } catch (err) {
+          logger.error('refund claim failed', { conversationId, code: codeOf(err) });
+          return { type: 'refunds.failed' };
+        }
+      }
+      case 'changeServicePassword': {
+        const { msisdn, newSecret } = effect.params;
+        try {
+          // Each attempt has its own number (filingSeq); a replayed attempt sends the same key.
+          const r = await backend.changeServicePassword({ msisdn, newSecret, idempotencyKey: `${conversationId}:password:${snapshot.context.filingSeq}` });
+          await this.deps.audit.append({ type: 'password.changed', conversationId, msisdn });
+          logger.info('service password changed', { conversationId });
+          return { type: 'password.changed', changedAt: r.changedAt };
+        } catch (err) {
+          logger.warn('service password change failed', { conversationId, code: codeOf(err) });
+          return isAppError(err, 'backend.rejected') ? { type: 'password.rejected' } : { type: 'password.changeFailed' };
         }
       }
       case 'suspendLine': {
@@ -541,19 +568,17 @@ export class TurnRunner implements ConversationPort {
       const notBefore = order.notBefore[subscriptionId];
       filed.push(await backend.fileUnsubscription({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}`, ...(notBefore ? { notBefore } : {}) }));
     }
-    const disputes: FiledDispute[] = [];
+    const claims: Awaited<ReturnType<OperatorBackend['fileDispute']>>[] = [];
     if (order.dispute) {
       for (const subscriptionId of order.subscriptionIds) {
-        const d = await backend.fileDispute({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}:dispute` });
-        disputes.push({ ticket: d.ticket, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt });
+        claims.push(await backend.fileDispute({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}:dispute` }));
       }
     }
+    const disputes: FiledDispute[] = claims.map((d) => ({ ticket: d.ticket, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt }));
     // Tracking and the audit entries are independent writes: together they share one group commit
     // each instead of waiting for one fdatasync after another. The order leaves the outbox only after both.
     await Promise.all([
-      store.track(filed.map((r) => ({
-        ticket: r.ticket, conversationId, msisdn, serviceName: r.serviceName, notifiedStatus: 'submitted' as const, createdAt: r.createdAt,
-      }))),
+      store.track(trackingRows(filed, claims, conversationId, msisdn)),
       ...filed.map((r) => audit.append({ type: 'request.filed', ticket: r.ticket, conversationId, msisdn, serviceId: r.serviceId, status: r.status })),
       ...disputes.map((d) => audit.append({ type: 'dispute.filed', ticket: d.ticket, conversationId, msisdn, claimedFen: d.claimedFen })),
     ]);
@@ -627,7 +652,14 @@ export class TurnRunner implements ConversationPort {
   private toFiled(r: UnsubscribeRequest): FiledRequest {
     return {
       ticket: r.ticket, subscriptionId: r.subscriptionId, serviceName: r.serviceName, target: r.target, status: r.status,
-      createdAt: r.createdAt, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey, receiptCode: receiptCode(r), undoUntil: this.undoUntil(r),
+      createdAt: r.createdAt, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey, receiptCode: receiptCode(r),
+      // Only cancellations can be undone; refunds follow them.
+      undoUntil: kindOf(r) === 'unsubscription' ? this.undoUntil(r) : null,
+      ...(r.kind ? { kind: r.kind } : {}),
+      ...(r.amountFen !== undefined ? { amountFen: r.amountFen } : {}),
+      ...(r.refundChannel ? { refundChannel: r.refundChannel } : {}),
+      ...(r.dueAt ? { dueAt: r.dueAt } : {}),
+      ...(r.refundTicket ? { refundTicket: r.refundTicket } : {}),
     };
   }
 

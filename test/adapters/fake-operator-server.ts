@@ -53,6 +53,20 @@ async function route(backend: OperatorBackend, call: RecordedCall, apiKey: strin
       if (call.method === 'GET' && parts[2] === 'subscriptions') {
         return { status: 200, body: { subscriptions: await backend.listSubscriptions(msisdn) } };
       }
+      if (call.method === 'GET' && parts[2] === 'charges' && parts.length === 3) {
+        return { status: 200, body: { charges: await backend.listCharges(msisdn) } };
+      }
+      if (call.method === 'POST' && parts[2] === 'service-password' && parts.length === 3) {
+        const key = call.headers['idempotency-key'];
+        const body = call.body as { newSecret?: unknown } | undefined;
+        if (typeof key !== 'string' || typeof body?.newSecret !== 'string') return { status: 400, body: { error: { code: 'invalidBody' } } };
+        try {
+          return { status: 200, body: await backend.changeServicePassword({ msisdn, newSecret: body.newSecret, idempotencyKey: key }) };
+        } catch (err) {
+          if (isAppError(err, 'backend.rejected')) return { status: 422, body: { error: { code: 'weakPassword' } } };
+          throw err;
+        }
+      }
       if (call.method === 'POST' && parts[2] === 'suspension' && parts.length === 3) {
         const key = call.headers['idempotency-key'];
         if (typeof key !== 'string') return { status: 400, body: { error: { code: 'invalidBody' } } };
@@ -68,9 +82,20 @@ async function route(backend: OperatorBackend, call: RecordedCall, apiKey: strin
     }
     if (parts[0] === 'disputes' && call.method === 'POST' && parts.length === 1) {
       const key = call.headers['idempotency-key'];
-      const body = call.body as { msisdn?: string; subscriptionId?: string } | undefined;
+      const body = call.body as { msisdn?: string; subscriptionId?: string; chargeIds?: string[]; parentTicket?: string } | undefined;
       if (typeof key !== 'string' || !body?.msisdn || !body.subscriptionId) return { status: 400, body: { error: { code: 'invalidBody' } } };
-      return { status: 201, body: await backend.fileDispute({ msisdn: body.msisdn, subscriptionId: body.subscriptionId, idempotencyKey: key }) };
+      try {
+        return {
+          status: 201,
+          body: await backend.fileDispute({
+            msisdn: body.msisdn, subscriptionId: body.subscriptionId, idempotencyKey: key,
+            ...(body.chargeIds ? { chargeIds: body.chargeIds } : {}), ...(body.parentTicket ? { parentTicket: body.parentTicket } : {}),
+          }),
+        };
+      } catch (err) {
+        if (isAppError(err, 'backend.rejected')) return { status: 422, body: { error: { code: 'unknownCharge' } } };
+        throw err;
+      }
     }
     if (parts[0] === 'unsubscriptions') {
       if (call.method === 'POST' && parts.length === 1) {

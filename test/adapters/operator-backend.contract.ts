@@ -188,6 +188,93 @@ export function describeOperatorBackendContract(name: string, create: (options: 
       });
     });
 
+    describe('refunds as requests', () => {
+      it('moves a refund claim through its own statuses and reports each change', async () => {
+        const seen: UnsubscribeRequest[] = [];
+        backend.onStatusChange((r) => seen.push(r));
+        const subscriptionId = await subscriptionIdOf('13800138000', 'vas-video-ringback');
+        const claim = await backend.fileDispute({ msisdn: '13800138000', subscriptionId, idempotencyKey: 'k-claim-progress' });
+        const filed = await backend.getRequest(claim.ticket);
+        expect(filed).toMatchObject({ ticket: claim.ticket, kind: 'dispute', status: 'submitted', amountFen: claim.claimedFen, dueAt: claim.dueAt, serviceName: '视频彩铃' });
+        await expect.poll(() => statusOf(claim.ticket), STATUS_TIMEOUT).toBe('completed');
+        await expect.poll(() => seen.filter((r) => r.ticket === claim.ticket).map((r) => r.status), STATUS_TIMEOUT).toEqual(['processing', 'completed']);
+        expect((await backend.listRequests({ msisdn: '13800138000' })).map((r) => r.ticket)).toContain(claim.ticket);
+        // A refund claim is not a cancellation: the subscription stays until it is cancelled, and it cannot be withdrawn.
+        expect((await backend.listSubscriptions('13800138000')).map((s) => s.subscriptionId)).toContain(subscriptionId);
+      });
+
+      it('books the demo charge after the effective date and claims exactly that charge back', async () => {
+        const subscriptionId = await subscriptionIdOf('13900139000', 'vas-mobile-news');
+        const cancelled = await backend.fileUnsubscription({ msisdn: '13900139000', subscriptionId, idempotencyKey: 'k-billed-after' });
+        await expect.poll(() => statusOf(cancelled.ticket), STATUS_TIMEOUT).toBe('completed');
+        const charges = (await backend.listCharges('13900139000')).filter((c) => c.subscriptionId === subscriptionId);
+        expect(charges).toHaveLength(1);
+        expect(Date.parse(charges[0]!.chargedAt)).toBeGreaterThan(Date.parse(cancelled.effectiveAt));
+        const claim = await backend.fileDispute({
+          msisdn: '13900139000', subscriptionId, idempotencyKey: 'k-billed-claim', chargeIds: [charges[0]!.chargeId], parentTicket: cancelled.ticket,
+        });
+        expect(claim.claimedFen).toBe(charges[0]!.amountFen);
+        expect(await backend.getRequest(claim.ticket)).toMatchObject({ kind: 'dispute', parentTicket: cancelled.ticket, amountFen: charges[0]!.amountFen });
+        await expect(backend.fileDispute({ msisdn: '13900139000', subscriptionId, idempotencyKey: 'k-billed-bad', chargeIds: ['CH-nope'] }))
+          .rejects.toMatchObject({ code: 'backend.rejected' });
+        await expect(backend.listCharges('13000000000')).rejects.toMatchObject({ code: 'backend.unknownSubscriber' });
+      });
+
+      it('refunds the balance of a closed number as its own step after the closure', async () => {
+        const seen: UnsubscribeRequest[] = [];
+        backend.onStatusChange((r) => seen.push(r));
+        const { balanceFen } = await backend.getSubscriber('18612345678');
+        const subscriptionId = await subscriptionIdOf('18612345678', 'number-line');
+        const closure = await backend.fileUnsubscription({ msisdn: '18612345678', subscriptionId, idempotencyKey: 'k-close-refund' });
+        expect(closure.refundTicket).toMatch(/^TK\d{14}$/);
+        const refundTicket = closure.refundTicket!;
+        expect(await backend.getRequest(refundTicket)).toMatchObject({
+          kind: 'balanceRefund', status: 'submitted', amountFen: balanceFen, refundChannel: 'original', parentTicket: closure.ticket,
+        });
+        await expect.poll(() => statusOf(refundTicket), STATUS_TIMEOUT).toBe('completed');
+        expect(await statusOf(closure.ticket)).toBe('completed');
+        const order = () => seen.filter((r) => r.ticket === closure.ticket || r.ticket === refundTicket).map((r) => `${r.kind ?? 'unsubscription'}:${r.status}`);
+        await expect.poll(order, STATUS_TIMEOUT).toEqual(['unsubscription:processing', 'unsubscription:completed', 'balanceRefund:processing', 'balanceRefund:completed']);
+        expect((await backend.getRequest(refundTicket)).amountFen).toBe(balanceFen);
+      });
+
+      it('withdraws the balance refund with its closure', async () => {
+        const subscriptionId = await subscriptionIdOf('18612345678', 'number-line');
+        const notBefore = new Date(Date.now() + 60_000).toISOString();
+        const closure = await backend.fileUnsubscription({ msisdn: '18612345678', subscriptionId, idempotencyKey: 'k-close-undo', notBefore });
+        await backend.withdrawUnsubscription(closure.ticket);
+        expect(await statusOf(closure.refundTicket!)).toBe('withdrawn');
+        await expect(backend.withdrawUnsubscription(closure.refundTicket!)).rejects.toMatchObject({ code: 'backend.rejected' });
+      });
+
+      it('opens no balance refund for a number without a balance', async () => {
+        const subscriptionId = await subscriptionIdOf('13700137000', 'number-line');
+        const closure = await backend.fileUnsubscription({ msisdn: '13700137000', subscriptionId, idempotencyKey: 'k-close-nothing' });
+        expect(closure.refundTicket).toBeUndefined();
+      });
+    });
+
+    describe('service password', () => {
+      it('changes the password once per key, after which only the new one is accepted', async () => {
+        const change = await backend.changeServicePassword({ msisdn: '13800138000', newSecret: '390571', idempotencyKey: 'k-pw' });
+        expect(Number.isNaN(Date.parse(change.changedAt))).toBe(false);
+        expect(await backend.verifySecret('13800138000', 'servicePassword', '390571')).toBe(true);
+        expect(await backend.verifySecret('13800138000', 'servicePassword', '246810')).toBe(false);
+        expect(await backend.changeServicePassword({ msisdn: '13800138000', newSecret: '390571', idempotencyKey: 'k-pw' })).toEqual(change);
+      });
+
+      it('refuses a weak or unchanged password and an unknown number, naming no password in the error', async () => {
+        for (const [newSecret, key] of [['111111', 'k-pw-same'], ['246810', 'k-pw-old'], ['12345', 'k-pw-short']] as const) {
+          const err = await backend.changeServicePassword({ msisdn: '13800138000', newSecret, idempotencyKey: key }).catch((e: unknown) => e);
+          expect(err).toMatchObject({ code: 'backend.rejected' });
+          expect(String((err as Error).message)).not.toContain(newSecret);
+        }
+        expect(await backend.verifySecret('13800138000', 'servicePassword', '246810')).toBe(true);
+        await expect(backend.changeServicePassword({ msisdn: '13000000000', newSecret: '390571', idempotencyKey: 'k-pw-nobody' }))
+          .rejects.toMatchObject({ code: 'backend.unknownSubscriber' });
+      });
+    });
+
     describe('lost phone', () => {
       it('suspends a line once per key and keeps its subscriptions', async () => {
         const first = await backend.suspendLine('13800138000', 'k-lost');

@@ -294,7 +294,7 @@ describe('EmbeddedOperatorBackend on a fake clock', () => {
   it('refuses a seed file that names a service missing from the catalogue', async () => {
     const broken = new EmbeddedOperatorBackend({
       file: join(dir, 'other.json'),
-      catalogue: { services: catalogue.services.filter((s) => s.id !== 'vas-ringback') },
+      catalogue: { ...catalogue, services: catalogue.services.filter((s) => s.id !== 'vas-ringback') },
       seedFile,
       statusDelayMs: 1,
     });

@@ -506,6 +506,50 @@ describe('still charged after cancelling', () => {
     expect(lineKeys(stuck.last)).toEqual(['charges.pending']);
     expect(ofType(stuck.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'stillCharged' } }]);
   });
+
+  it('claims back a charge booked after a completed cancellation took effect, and says what, which ticket and by when', () => {
+    const vas = SUBS.videoRingback;
+    const charged = { ...filedRequest(vas), status: 'completed' as const, strayCharge: { amountFen: 1000, chargedAt: '2026-01-02T00:00:00.000Z' } };
+    const done = run([say({ intent: 'still_charged' }), result.status([charged, { ...filedRequest(SUBS.musicMember), status: 'completed' }], 'charges')]);
+    expect(lineKeys(done.last)).toEqual(['charges.chargedAfter', 'charges.completed']);
+    expect(ofType(done.last, 'fileRefunds')).toEqual([{ type: 'fileRefunds', params: { tickets: [charged.ticket] } }]);
+    expect(ofType(done.last, 'requestHuman')).toEqual([]);
+    const told = run([{ type: 'refunds.filed', disputes: [{ ticket: 'TS1', serviceName: vas.name, claimedFen: 1000, dueAt: '2026-01-05T00:00:00.000Z' }] }], done.snapshot);
+    expect(sayKeys(told.last)).toEqual(['refund.auto.header']);
+    expect(lineKeys(told.last)).toEqual(['refund.auto.item', 'refund.auto.footer']);
+    expect(told.snapshot.context.tickets).toContain('TS1');
+    const failed = run([{ type: 'refunds.failed' }], done.snapshot);
+    expect(ofType(failed.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'stillCharged' } }]);
+  });
+
+  it('leaves refund claims out of the charge explanation', () => {
+    const claim = { ...filedRequest(SUBS.videoRingback, 'TS1'), kind: 'dispute' as const, status: 'processing' as const };
+    const r = run([say({ intent: 'still_charged' }), result.status([claim, { ...filedRequest(SUBS.musicMember), status: 'completed' }], 'charges')]);
+    expect(lineKeys(r.last)).toEqual(['charges.completed']);
+    expect(ofType(r.last, 'requestHuman')).toEqual([]);
+  });
+});
+
+describe('refunds in status answers and receipts', () => {
+  it('reports refund claims and a closed number\'s balance refund as their own steps', () => {
+    const claim = { ...filedRequest(SUBS.videoRingback, 'TS1'), kind: 'dispute' as const, status: 'processing' as const, amountFen: 3000, dueAt: '2026-01-05T00:00:00.000Z' };
+    const refund = { ...filedRequest(SUBS.numberLine, 'TK1'), kind: 'balanceRefund' as const, status: 'completed' as const, amountFen: 8800, refundChannel: 'original' as const };
+    const closure = { ...filedRequest(SUBS.numberLine, 'TD1'), status: 'completed' as const, refundTicket: 'TK1' };
+    const r = run([user.status(), result.status([refund, closure, claim])]);
+    const lines = ofType(r.last, 'say')[0]!.params.lines!;
+    expect(lines.map((l) => l.key)).toEqual(['status.balanceRefund.completed', 'status.item.completed', 'status.dispute.processing']);
+    expect(lines[0]!.params).toMatchObject({ ticket: 'TK1', amountFen: 8800, channelKey: 'refund.channel.original' });
+    expect(lines[2]!.params).toMatchObject({ ticket: 'TS1', amountFen: 3000, dueAt: '2026-01-05T00:00:00.000Z' });
+
+    const receipts = run([say({ intent: 'receipt' }), result.status([refund, claim], 'receipt')]);
+    expect(lineKeys(receipts.last)).toEqual(['receipt.balanceRefund.item', 'dispute.receipt']);
+  });
+
+  it('the receipt of a number closure names the balance refund ticket', () => {
+    const r = run([...numberAtConfirmation(), user.closeNumber(), { type: 'backend.filed', requests: [{ ...filedRequest(SUBS.numberLine), refundTicket: 'TK1' }] }]);
+    const receipt = ofType(r.last, 'say').find((e) => e.params.key === 'receipt.header')!;
+    expect(receipt.params.lines!.find((l) => l.key === 'receipt.balanceRefund')!.params).toMatchObject({ ticket: 'TK1', amountFen: RICH_PROFILE.balanceFen });
+  });
 });
 
 describe('lost phone', () => {
@@ -523,8 +567,68 @@ describe('lost phone', () => {
     const yes = run([user.confirm()], verified.snapshot);
     expect(ofType(yes.last, 'suspendLine')).toEqual([{ type: 'suspendLine', params: { msisdn: MSISDN } }]);
     const done = run([{ type: 'line.suspended', ticket: 'GS20261124000001', suspendedAt: '2026-11-24T12:00:00.000Z' }], yes.snapshot);
+    expect(where(done.snapshot)).toBe('session.offeringPasswordChange');
+    expect(sayKeys(done.last)).toEqual(['lost.done', 'password.offer']);
+    const later = run([say({ intent: 'deny' })], done.snapshot);
+    expect(where(later.snapshot)).toBe('idle');
+    expect(sayKeys(later.last)).toEqual(['password.later']);
+  });
+
+  it('after the suspension, changes the service password without asking for another check', () => {
+    const suspended = run([
+      say({ intent: 'lost_phone', msisdn: MSISDN }), user.secret(), result.secretVerified(), user.confirm(),
+      { type: 'line.suspended', ticket: 'GS1', suspendedAt: '2026-11-24T12:00:00.000Z' },
+    ]);
+    const asked = run([say({ intent: 'other', changePassword: true })], suspended.snapshot);
+    expect(where(asked.snapshot)).toBe('session.awaitingNewPassword');
+    expect(sayKeys(asked.last)).toEqual(['password.prompt']);
+    const changing = run([say({ code: '390571' })], asked.snapshot);
+    expect(ofType(changing.last, 'changeServicePassword')).toEqual([{ type: 'changeServicePassword', params: { msisdn: MSISDN, newSecret: '390571' } }]);
+    const done = run([{ type: 'password.changed', changedAt: '2026-11-24T12:01:00.000Z' }], changing.snapshot);
     expect(where(done.snapshot)).toBe('idle');
-    expect(sayKeys(done.last)).toEqual(['lost.done']);
+    expect(sayKeys(done.last)).toEqual(['password.done']);
+    expect(JSON.stringify(done.snapshot.context)).not.toContain('390571');
+  });
+});
+
+describe('service password change', () => {
+  const atNewPassword = () => run([
+    say({ intent: 'other', changePassword: true, msisdn: MSISDN }), result.codeSent(), user.code(), result.verified(), user.secret(), result.secretVerified(),
+  ]);
+
+  it('asks for an SMS code and then the old password or ID digits before the new password', () => {
+    const start = run([say({ intent: 'other', changePassword: true })]);
+    expect(sayKeys(start.last)).toEqual(['identity.number.prompt']);
+    const coded = run([user.number(), result.codeSent(), user.code()], start.snapshot);
+    expect(ofType(coded.last, 'checkCode')).toHaveLength(1);
+    const verified = run([result.verified()], coded.snapshot);
+    expect(where(verified.snapshot)).toBe('session.awaitingSecret');
+    expect(sayKeys(verified.last)).toEqual(['password.secret.prompt']);
+    expect(ofType(verified.last, 'changeServicePassword')).toEqual([]);
+    const strong = run([user.secret(), result.secretVerified()], verified.snapshot);
+    expect(where(strong.snapshot)).toBe('session.awaitingNewPassword');
+  });
+
+  it('refuses easy passwords politely without echoing them, and sends a good one once', () => {
+    for (const weak of ['123456', '111111', '654321', '121212', '138001', '013800']) {
+      const r = run([say({ code: weak })], atNewPassword().snapshot);
+      expect(sayKeys(r.last)).toEqual(['password.weak']);
+      expect(where(r.snapshot)).toBe('session.awaitingNewPassword');
+      expect(JSON.stringify(r.last)).not.toContain(weak);
+    }
+    const good = run([say({ code: '390571' })], atNewPassword().snapshot);
+    expect(where(good.snapshot)).toBe('session.changingPassword');
+    expect(ofType(good.last, 'changeServicePassword')).toHaveLength(1);
+  });
+
+  it('asks again when the back end refuses, and hands over to a human when it fails', () => {
+    const changing = run([say({ code: '390571' })], atNewPassword().snapshot);
+    const refused = run([{ type: 'password.rejected' }], changing.snapshot);
+    expect(where(refused.snapshot)).toBe('session.awaitingNewPassword');
+    expect(sayKeys(refused.last)).toEqual(['password.rejected', 'password.prompt']);
+    const failed = run([{ type: 'password.changeFailed' }], changing.snapshot);
+    expect(where(failed.snapshot)).toBe('idle');
+    expect(ofType(failed.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'backendFailed' } }]);
   });
 });
 

@@ -9,7 +9,7 @@ import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
 import type { DialogEffect, DialogEvent, DialogSubscription } from '../../dialogs/unsubscribe.types.js';
 import {
-  MSISDN, OTHER_MSISDN, SUBS, filedRequest, initial, ofType, result, run, say, sayKeys, step, user, where,
+  CODE, MSISDN, OTHER_MSISDN, SUBS, filedRequest, initial, ofType, result, run, say, sayKeys, step, user, where,
   type Run, type Snapshot,
 } from './helpers.js';
 
@@ -47,6 +47,9 @@ const USER_MESSAGES: DialogEvent[] = [
   say({ intent: 'still_charged' }),
   say({ intent: 'lost_phone' }),
   say({ intent: 'other', deleteData: true }),
+  say({ intent: 'other', changePassword: true }),
+  // A new service password that is easy to guess.
+  say({ code: '123456' }),
   say({ intent: 'unsubscribe', confidence: 0.4, target: 'addon' }),
 ];
 
@@ -78,6 +81,12 @@ const ADAPTER_RESULTS: DialogEvent[] = [
   { type: 'line.suspendFailed' },
   { type: 'data.deleted' },
   { type: 'data.deleteFailed' },
+  result.status([{ ...filedRequest(SUBS.videoRingback, 'TD-1'), status: 'completed', strayCharge: { amountFen: 1000, chargedAt: '2026-01-02T00:00:00.000Z' } }], 'charges'),
+  { type: 'refunds.filed', disputes: [{ ticket: 'TS-1', serviceName: '视频彩铃', claimedFen: 1000, dueAt: '2026-01-05T00:00:00.000Z' }] },
+  { type: 'refunds.failed' },
+  { type: 'password.changed', changedAt: '2026-11-24T12:00:00.000Z' },
+  { type: 'password.rejected' },
+  { type: 'password.changeFailed' },
 ];
 
 const ALPHABET: DialogEvent[] = [...USER_MESSAGES, ...ADAPTER_RESULTS];
@@ -241,9 +250,29 @@ describe('unsubscribe dialog paths', () => {
       if (ofType(effects, 'fileRequests').length > 0) stuck.push(`${from}: filed on cancel`);
       if (sayKeys(effects).length === 0) stuck.push(`${from}: said nothing`);
       // A request already sent to the back end (a filing, a suspension) cannot be taken back by a cancel.
-      if (!['session.filing', 'session.suspending', 'session.deleting'].includes(from) && where(snapshot) !== 'idle') stuck.push(`${from}: stayed in ${where(snapshot)}`);
+      if (!['session.filing', 'session.suspending', 'session.deleting', 'session.changingPassword'].includes(from) && where(snapshot) !== 'idle') stuck.push(`${from}: stayed in ${where(snapshot)}`);
     }
     expect(stuck).toEqual([]);
+  });
+
+  it('changes the service password only after the strong check, and never keeps the new one in the dialog', () => {
+    const problems: string[] = [];
+    for (const { events, replay } of reachable()) {
+      if (JSON.stringify(replay.snapshot.context).includes('123456') || JSON.stringify(replay.snapshot.context).includes(CODE)) {
+        problems.push(`${where(replay.snapshot)}: a typed secret is in the context`);
+      }
+      for (const event of ALPHABET) {
+        const { effects } = step(replay.snapshot, event);
+        for (const change of ofType(effects, 'changeServicePassword')) {
+          const lastIdle = replay.steps.findLastIndex((s) => where(s.snapshot) === 'idle');
+          const dialog = replay.steps.slice(lastIdle + 1);
+          if (!dialog.some((s) => s.event.type === 'secret.verified')) problems.push(`${events.map(describeEvent).join(' → ')}: password change without secret.verified`);
+          if (change.params.newSecret === '123456') problems.push('sent a weak password to the back end');
+          if (change.params.msisdn !== replay.snapshot.context.msisdn) problems.push('changed the password of another number');
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('every reachable state can reach a human', () => {

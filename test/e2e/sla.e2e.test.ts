@@ -32,4 +32,19 @@ describe('the SLA watchdog', () => {
     await new Promise((r) => setTimeout(r, 600));
     expect(user.unprompted().filter((a) => (a.text ?? '').includes(ticket) && (a.text ?? '').startsWith(breach))).toHaveLength(1);
   });
+
+  it('watches a refund claim against its own deadline (72 hours, one request type of the catalogue)', async () => {
+    const user = bot.client();
+    await user.say('我没订过音乐会员，怎么扣费了');
+    await user.say('13800138000');
+    await user.say(await lastCode(bot.app, '13800138000'));
+    const receipt = await user.say('确认');
+    const claim = /TS\d{14}/.exec(receipt.map((r) => r.text).join('\n'))![0];
+
+    const breach = bot.app.i18n.t('sla.breached.dispute', { name: '音乐会员', ticket: claim, newDueAt: '' }).slice(0, 10);
+    await bot.channel.waitFor(() => user.unprompted().some((a) => (a.text ?? '').startsWith(breach) && (a.text ?? '').includes(claim)), 10_000);
+    expect((await bot.app.backend.getRequest(claim)).status).toBe('processing');
+    const queue = (await (await fetch(`${bot.url}/agent/api/queue`, { headers: { authorization: 'Bearer alice-token-0123456789' } })).json()) as { open: { reason: string; conversationId: string }[] };
+    expect(queue.open.filter((t) => t.conversationId === user.conversationId).map((t) => t.reason)).toEqual(['slaBreach']);
+  });
 });
