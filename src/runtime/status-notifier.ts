@@ -93,8 +93,7 @@ export class StatusNotifier {
 
   private deliver(ticket: string, request: UnsubscribeRequest): Promise<void> {
     return this.perTicket.run(ticket, async () => {
-      const open = await this.deps.store.listOpen();
-      const row: TrackedRequest | undefined = open.find((r) => r.ticket === ticket);
+      const row: TrackedRequest | undefined = await this.deps.store.getOpen(ticket);
       if (!row || row.notifiedStatus === request.status) return;
       // 'submitted' was already told by the receipt; only later steps are news.
       if (request.status === 'submitted') return;

@@ -124,6 +124,11 @@ export class LowdbBotStore implements BotStore {
     return [...this.open.values()].map((r) => ({ ...r }));
   }
 
+  async getOpen(ticket: string): Promise<TrackedRequest | undefined> {
+    const row = this.open.get(ticket);
+    return row && { ...row };
+  }
+
   /** A ticket that is not open (unknown, or its final status was already delivered) is left as it is. */
   async markNotified(ticket: string, status: RequestStatus): Promise<void> {
     const row = this.open.get(ticket);

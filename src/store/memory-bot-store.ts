@@ -33,6 +33,11 @@ export class MemoryBotStore implements BotStore {
     return [...this.tracked.values()].filter((r) => r.open).map(strip);
   }
 
+  async getOpen(ticket: string): Promise<TrackedRequest | undefined> {
+    const row = this.tracked.get(ticket);
+    return row?.open ? strip(row) : undefined;
+  }
+
   /** A ticket that is not open (unknown, or its final status was already delivered) is left as it is. */
   async markNotified(ticket: string, status: RequestStatus): Promise<void> {
     const row = this.tracked.get(ticket);

@@ -44,6 +44,8 @@ export interface TrackingStore {
   track(rows: TrackedRequest[]): Promise<void>;
   /** Tracked requests whose final status has not been delivered yet. */
   listOpen(): Promise<TrackedRequest[]>;
+  /** The open row of a ticket; undefined when it is not tracked or already closed. */
+  getOpen(ticket: string): Promise<TrackedRequest | undefined>;
   /** Records that the user was told about `status`; final statuses close the row. */
   markNotified(ticket: string, status: RequestStatus): Promise<void>;
   /** Tickets tracked for a conversation, newest first (open and closed). */

@@ -90,9 +90,12 @@ export function botStoreContract(name: string, create: () => Promise<BotStoreHar
         expect(tickets(await store.listOpen())).toEqual(['TD1', 'TD2']);
         await store.markNotified('TD1', 'processing');
         expect((await store.listOpen()).find((r) => r.ticket === 'TD1')?.notifiedStatus).toBe('processing');
+        expect(await store.getOpen('TD1')).toEqual((await store.listOpen()).find((r) => r.ticket === 'TD1'));
+        expect(await store.getOpen('TD-unknown')).toBeUndefined();
         await store.markNotified('TD1', 'completed');
         await store.markNotified('TD2', 'rejected');
         expect(await store.listOpen()).toEqual([]);
+        expect(await store.getOpen('TD1')).toBeUndefined();
       });
 
       it('lists a conversation’s tickets newest first, open and closed, and no one else’s', async () => {
