@@ -26,7 +26,9 @@ const HOUR_MS = 3_600_000;
 
 /**
  * SMS codes and secondary secrets, per number. Codes are 6 digits, kept only as salted SHA-256
- * hashes, expire after codeTtlSeconds and are single-use. Sends are rate-limited per number
+ * hashes, expire after codeTtlSeconds and are single-use: once used, a code is good only for the
+ * conversation that used it (so a turn replayed after a crash between the check and saving the
+ * dialog still passes), until it expires. Sends are rate-limited per number
  * (one per resendSeconds, maxPerHour per hour). Too many wrong answers lock the number for lockMinutes.
  * Throws AppError 'sms.unavailable' (from the gateway) and back-end errors; never returns null.
  */
@@ -67,6 +69,7 @@ export class IdentityVerifier {
     rec.salt = salt;
     rec.expiresAt = at + settings.codeTtlSeconds * 1000;
     rec.codeAttempts = 0;
+    rec.usedBy = null;
     rec.sends.push(at);
     await store.putVerification(rec);
     conv.sends.push(at);
@@ -74,19 +77,24 @@ export class IdentityVerifier {
     return { kind: 'sent' };
   }
 
-  async checkCode(msisdn: string, code: string): Promise<CheckResult> {
+  /** Checks a code sent to `msisdn`, on behalf of `conversationId`. */
+  async checkCode(msisdn: string, code: string, conversationId: string): Promise<CheckResult> {
     const { store, now } = this.deps;
     const at = now();
     const rec = (await store.getVerification(msisdn)) ?? blank(msisdn);
     if (rec.lockedUntil > at) return { kind: 'locked', minutes: minutesLeft(rec.lockedUntil, at) };
     if (!rec.codeHash || !rec.salt || rec.expiresAt <= at) return { kind: 'expired' };
+    const used = rec.usedBy != null;
+    if (used && rec.usedBy !== conversationId) return { kind: 'expired' };
     if (safeEqual(rec.codeHash, hash(rec.salt, code))) {
-      rec.codeHash = null;
-      rec.salt = null;
+      if (used) return { kind: 'verified' };
+      rec.usedBy = conversationId;
       rec.codeAttempts = 0;
       await store.putVerification(rec);
       return { kind: 'verified' };
     }
+    // A used code is spent: guesses at it are not counted, and it cannot be matched by anyone else.
+    if (used) return { kind: 'expired' };
     rec.codeAttempts += 1;
     const result = this.failOrLock(rec, rec.codeAttempts, at);
     if (result.kind === 'locked') { rec.codeHash = null; rec.salt = null; }

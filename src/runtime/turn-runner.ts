@@ -374,7 +374,7 @@ export class TurnRunner implements ConversationPort {
         }
       }
       case 'checkCode': {
-        const r = await verifier.checkCode(effect.params.msisdn, effect.params.code);
+        const r = await verifier.checkCode(effect.params.msisdn, effect.params.code, conversationId);
         if (r.kind === 'verified') return { type: 'identity.verified' };
         if (r.kind === 'expired') return { type: 'identity.expired' };
         if (r.kind === 'locked') return { type: 'identity.locked', minutes: r.minutes };

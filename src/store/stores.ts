@@ -63,6 +63,11 @@ export interface VerificationRecord {
   /** Send times within the last hour (for rate limiting). */
   sends: number[];
   lockedUntil: number;
+  /**
+   * The conversation that used the current code (its hash is kept until it expires): that
+   * conversation may present it again (a turn replayed after a crash), nobody else may.
+   */
+  usedBy?: string | null;
 }
 
 export interface VerificationStore {
