@@ -1,8 +1,9 @@
 import { and, assign, setup } from 'xstate';
+import { accountNames, channelName, requestName, serviceName, serviceNames } from './names.js';
 import { isWeakPassword } from './password.js';
 import { matchSubscriptions, pick } from './selection.js';
 import type {
-  DialogContext, DialogEvent, DialogSubscription, FiledDispute, FiledRequest, HandoffReason, Message, RequestView, Utterance,
+  DialogContext, DialogEvent, DialogSubscription, FiledDispute, FiledRequest, HandoffReason, Message, ParamValue, RequestView, Utterance,
 } from './unsubscribe.types.js';
 
 /**
@@ -84,20 +85,20 @@ const whileBusy = [
 
 
 function listLines(candidates: DialogSubscription[]): Message[] {
-  return candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: s.name, feeFen: s.monthlyFeeFen } }));
+  return candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: serviceName(s), feeFen: s.monthlyFeeFen } }));
 }
 
 /** The subscription review: every paid item with fee, start, channel and usage; then the unused ones and what they cost. */
 function reviewLines(candidates: DialogSubscription[]): Message[] {
   const lines: Message[] = candidates.map((s, i) => ({
     key: s.lastUsedAt ? 'review.item' : 'review.itemNeverUsed',
-    params: { n: i + 1, name: s.name, feeFen: s.monthlyFeeFen, since: s.since ?? '', channel: s.channel ?? '', lastUsedAt: s.lastUsedAt ?? '' },
+    params: { n: i + 1, name: serviceName(s), feeFen: s.monthlyFeeFen, since: s.since ?? '', channel: channelName(s.channel), lastUsedAt: s.lastUsedAt ?? '' },
   }));
   const unused = candidates.filter((s) => s.unused);
   const total = candidates.reduce((sum, s) => sum + s.monthlyFeeFen, 0);
   lines.push({ key: 'review.total', params: { count: candidates.length, totalFen: total } });
   if (unused.length > 0) {
-    lines.push({ key: 'review.unused', params: { names: unused.map((s) => s.name).join('、'), savingFen: unused.reduce((sum, s) => sum + s.monthlyFeeFen, 0) } });
+    lines.push({ key: 'review.unused', params: { names: serviceNames(unused), savingFen: unused.reduce((sum, s) => sum + s.monthlyFeeFen, 0) } });
   }
   lines.push({ key: 'review.prompt' });
   return lines;
@@ -105,13 +106,13 @@ function reviewLines(candidates: DialogSubscription[]): Message[] {
 
 /** The subscription record (when and how it was ordered) that a disputed charge comes from. */
 function recordLines(subs: DialogSubscription[]): Message[] {
-  return subs.map((s, i) => ({ key: 'dispute.record', params: { n: i + 1, name: s.name, feeFen: s.monthlyFeeFen, since: s.since ?? '', channel: s.channel ?? '' } }));
+  return subs.map((s, i) => ({ key: 'dispute.record', params: { n: i + 1, name: serviceName(s), feeFen: s.monthlyFeeFen, since: s.since ?? '', channel: channelName(s.channel) } }));
 }
 
 function warningLines(context: DialogContext): Message[] {
   const lines: Message[] = context.purpose === 'unwantedCharge' ? [...recordLines(context.selected), { key: 'dispute.next' }] : [];
   for (const s of context.selected) {
-    lines.push({ key: s.target === 'number' ? 'warn.number.title' : 'warn.service.title', params: { name: s.name, feeFen: s.monthlyFeeFen } });
+    lines.push({ key: s.target === 'number' ? 'warn.number.title' : 'warn.service.title', params: { name: serviceName(s), feeFen: s.monthlyFeeFen } });
     lines.push({ key: `warn.effective.${s.effective}` });
     if (s.target !== 'number') lines.push({ key: s.refundThisMonth ? 'warn.refund.yes' : 'warn.refund.no' });
     if (s.penaltyFen > 0 && s.contractEndsAt) {
@@ -122,7 +123,7 @@ function warningLines(context: DialogContext): Message[] {
       const p = context.profile;
       if (p && p.arrearsFen > 0) lines.push({ key: 'warn.number.arrears', params: { amountFen: p.arrearsFen } });
       if (p && p.balanceFen > 0) lines.push({ key: 'warn.number.balance', params: { amountFen: p.balanceFen } });
-      if (p && p.boundAccounts.length > 0) lines.push({ key: 'warn.number.bound', params: { accounts: p.boundAccounts.join('、') } });
+      if (p && p.boundAccounts.length > 0) lines.push({ key: 'warn.number.bound', params: { accounts: accountNames(p.boundAccounts) } });
       lines.push({ key: 'warn.number.reissue' });
       lines.push({ key: 'warn.number.alternatives' });
     }
@@ -133,7 +134,7 @@ function warningLines(context: DialogContext): Message[] {
 const closesNumber = (context: DialogContext) => context.selected.some((s) => s.target === 'number');
 
 function confirmPrompt(context: DialogContext): Message {
-  const names = context.selected.map((s) => s.name).join('、');
+  const names = serviceNames(context.selected);
   if (closesNumber(context)) return { key: 'confirm.number.prompt', params: { msisdn: context.msisdn ?? '' } };
   return context.purpose === 'unwantedCharge' ? { key: 'dispute.confirm', params: { names } } : { key: 'confirm.prompt', params: { names } };
 }
@@ -145,7 +146,7 @@ function confirmPrompt(context: DialogContext): Message {
 export function filingReceipt(requests: FiledRequest[], disputes: FiledDispute[], context?: DialogContext): Message[] {
   return [
     ...receiptLines(requests, context),
-    ...disputes.map((d): Message => ({ key: 'dispute.receipt', params: { ticket: d.ticket, name: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt } })),
+    ...disputes.map((d): Message => ({ key: 'dispute.receipt', params: { ticket: d.ticket, name: requestName(d), claimedFen: d.claimedFen, dueAt: d.dueAt } })),
     { key: 'receipt.footer' },
   ];
 }
@@ -155,14 +156,14 @@ function receiptLines(requests: FiledRequest[], context?: DialogContext): Messag
   const lines: Message[] = [];
   for (const r of requests) {
     if (r.kind === 'dispute') {
-      lines.push({ key: 'dispute.receipt', params: { ticket: r.ticket, name: r.serviceName, claimedFen: r.amountFen ?? 0, dueAt: r.dueAt ?? r.createdAt } });
+      lines.push({ key: 'dispute.receipt', params: { ticket: r.ticket, name: requestName(r), claimedFen: r.amountFen ?? 0, dueAt: r.dueAt ?? r.createdAt } });
       continue;
     }
     if (r.kind === 'balanceRefund') {
       lines.push({ key: 'receipt.balanceRefund.item', params: { ticket: r.ticket, amountFen: r.amountFen ?? 0, channelKey: `refund.channel.${r.refundChannel ?? 'original'}` } });
       continue;
     }
-    lines.push({ key: 'receipt.item', params: { ticket: r.ticket, name: r.serviceName, createdAt: r.createdAt, effectiveAt: r.effectiveAt, code: r.receiptCode } });
+    lines.push({ key: 'receipt.item', params: { ticket: r.ticket, name: requestName(r), createdAt: r.createdAt, effectiveAt: r.effectiveAt, code: r.receiptCode } });
     if (r.undoUntil && (r.status === 'submitted' || r.status === 'processing')) lines.push({ key: r.target === 'number' ? 'receipt.undo.held' : 'receipt.undo', params: { undoUntil: r.undoUntil } });
     const sub = context?.selected.find((s) => s.subscriptionId === r.subscriptionId);
     if (!sub) continue;
@@ -198,11 +199,11 @@ const strayCharged = (requests: FiledRequest[]) => requests.filter((r) => isCanc
 function chargeLines(requests: FiledRequest[]): Message[] {
   return requests.map((r): Message => {
     if (r.status === 'completed' && r.strayCharge) {
-      return { key: 'charges.chargedAfter', params: { name: r.serviceName, ticket: r.ticket, effectiveAt: r.effectiveAt, amountFen: r.strayCharge.amountFen, chargedAt: r.strayCharge.chargedAt } };
+      return { key: 'charges.chargedAfter', params: { name: requestName(r), ticket: r.ticket, effectiveAt: r.effectiveAt, amountFen: r.strayCharge.amountFen, chargedAt: r.strayCharge.chargedAt } };
     }
     return {
       key: r.status === 'completed' ? 'charges.completed' : r.status === 'submitted' || r.status === 'processing' ? 'charges.pending' : 'charges.notCancelled',
-      params: { name: r.serviceName, ticket: r.ticket, effectiveAt: r.effectiveAt },
+      params: { name: requestName(r), ticket: r.ticket, effectiveAt: r.effectiveAt },
     };
   });
 }
@@ -222,7 +223,7 @@ const hasPendingCancellation = (requests: FiledRequest[]) => requests.some((r) =
 function statusLines(requests: FiledRequest[]): Message[] {
   return requests.map((r) => {
     const params = {
-      ticket: r.ticket, name: r.serviceName, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey ?? 'status.reason.none',
+      ticket: r.ticket, name: requestName(r), effectiveAt: r.effectiveAt, reasonKey: r.reasonKey ?? 'status.reason.none',
       amountFen: r.amountFen ?? 0, dueAt: r.dueAt ?? r.createdAt, channelKey: `refund.channel.${r.refundChannel ?? 'original'}`,
     };
     if (r.kind === 'dispute') return { key: `status.dispute.${r.status}`, params };
@@ -263,7 +264,7 @@ const statusLoaded = [
 ];
 
 function autoRefundLine(d: FiledDispute): Message {
-  return { key: 'refund.auto.item', params: { ticket: d.ticket, name: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt } };
+  return { key: 'refund.auto.item', params: { ticket: d.ticket, name: requestName(d), claimedFen: d.claimedFen, dueAt: d.dueAt } };
 }
 
 function loaded(event: DialogEvent): FiledRequest[] {
@@ -281,7 +282,7 @@ export const unsubscribeMachine = setup({
   },
   actions: {
     // Effects: declared here so `transition()` returns them; the runtime executes them.
-    say: (_: unknown, _params: { key: string; params?: Record<string, string | number>; lines?: Message[]; choices?: Message[] }) => {},
+    say: (_: unknown, _params: { key: string; params?: Record<string, ParamValue>; lines?: Message[]; choices?: Message[] }) => {},
     sendCode: (_: unknown, _params: { msisdn: string }) => {},
     checkCode: (_: unknown, _params: { msisdn: string; code: string }) => {},
     checkSecret: (_: unknown, _params: { msisdn: string; value: string }) => {},
@@ -442,8 +443,8 @@ export const unsubscribeMachine = setup({
       actions: [
         assign(({ context, event }) => ({ lastTickets: context.lastTickets.filter((t) => !event.withdrawn.some((w) => w.ticket === t)) })),
         { type: 'say', params: ({ event }) => ({ key: 'undo.header', lines: [
-          ...event.withdrawn.map((r): Message => ({ key: 'undo.item.done', params: { name: r.serviceName, ticket: r.ticket } })),
-          ...event.tooLate.map((r): Message => ({ key: 'undo.item.tooLate', params: { name: r.serviceName, ticket: r.ticket } })),
+          ...event.withdrawn.map((r): Message => ({ key: 'undo.item.done', params: { name: requestName(r), ticket: r.ticket } })),
+          ...event.tooLate.map((r): Message => ({ key: 'undo.item.tooLate', params: { name: requestName(r), ticket: r.ticket } })),
         ] }) },
       ],
     },
@@ -697,7 +698,7 @@ export const unsubscribeMachine = setup({
             assign(({ context }) => ({
               prompt: { key: context.purpose === 'review' ? 'review.prompt' : context.purpose === 'unwantedCharge' ? 'dispute.prompt' : context.missedTarget ? 'choose.promptMissed' : 'choose.prompt' },
               promptChoices: [
-                ...context.candidates.map((s, i): Message => ({ key: 'choice.item', params: { n: i + 1, name: s.name } })),
+                ...context.candidates.map((s, i): Message => ({ key: 'choice.item', params: { n: i + 1, name: serviceName(s) } })),
                 // The review offers no one-tap "cancel everything": each item is chosen, then echoed with its consequences.
                 ...(context.candidates.length > 1 && context.purpose === 'unsubscribe' ? [{ key: 'choice.all' }] : []),
               ],

@@ -64,6 +64,8 @@ export interface DialogProfile {
 export interface FiledRequest {
   ticket: string;
   subscriptionId: string;
+  /** Catalogue id; absent in snapshots saved before names were localised. */
+  serviceId?: string;
   serviceName: string;
   target: Target;
   status: 'submitted' | 'processing' | 'completed' | 'rejected' | 'withdrawn';
@@ -92,16 +94,32 @@ export interface FiledRequest {
 /** A refund claim filed for a charge the user never agreed to. */
 export interface FiledDispute {
   ticket: string;
+  /** Catalogue id of the disputed service; absent in snapshots saved before names were localised. */
+  serviceId?: string;
   serviceName: string;
   claimedFen: number;
   /** ISO timestamp the operator promises an answer by. */
   dueAt: string;
 }
 
+/**
+ * A name that comes from data (the catalogue, the back end) rather than from locales/: a service
+ * (its catalogue id where known), a bound account or an ordering channel. The runtime shows it in
+ * the reply's locale; `name` is the back end's own, shown where no translation is known.
+ */
+export interface DataName {
+  kind: 'service' | 'account' | 'channel';
+  name: string;
+  id?: string;
+}
+
+/** A message parameter: text, a number, or names from data (a list is joined the locale's way). */
+export type ParamValue = string | number | DataName | DataName[];
+
 /** A message to show: a locale key and its parameters. */
 export interface Message {
   key: string;
-  params?: Record<string, string | number>;
+  params?: Record<string, ParamValue>;
 }
 
 /** How a list of filed requests is shown: progress, receipts, or an explanation of charges after cancelling. */
@@ -170,7 +188,7 @@ export type DialogEvent =
 
 /** Effects the runtime carries out; each result comes back as one of the events above. */
 export type DialogEffect =
-  | { type: 'say'; params: { key: string; params?: Record<string, string | number>; lines?: Message[]; choices?: Message[] } }
+  | { type: 'say'; params: { key: string; params?: Record<string, ParamValue>; lines?: Message[]; choices?: Message[] } }
   | { type: 'sendCode'; params: { msisdn: string } }
   | { type: 'checkCode'; params: { msisdn: string; code: string } }
   | { type: 'checkSecret'; params: { msisdn: string; value: string } }

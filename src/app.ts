@@ -8,14 +8,15 @@ import type { SmsGateway, SmsOutbox } from './adapters/sms-gateway.js';
 import { JsonDirectLineStore } from './channels/directline/conversation-store.js';
 import { createChannelServer, type ChannelServer, type DevTools } from './channels/server.js';
 import type { Config } from './config.js';
-import { loadCatalogue } from './domain/catalogue.js';
+import { loadCatalogue, translatedLocales } from './domain/catalogue.js';
+import { loadDataNames } from './i18n/data-names.js';
 import type { Catalogue } from './domain/types.js';
 import { I18n } from './i18n/i18n.js';
 import { loadLocaleRequests } from './i18n/locale-request.js';
 import { createLogger, type Logger } from './log.js';
 import { createNlu } from './nlu/index.js';
 import type { Nlu } from './nlu/nlu.js';
-import { DATA_ASSETS_DIR } from './paths.js';
+import { DATA_ASSETS_DIR, LOCALES_DIR } from './paths.js';
 import { IdentityVerifier } from './runtime/identity-verifier.js';
 import { StatusNotifier } from './runtime/status-notifier.js';
 import { SlaWatchdog } from './runtime/sla-watchdog.js';
@@ -65,8 +66,10 @@ export interface App {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel);
   const now = overrides.now ?? Date.now;
-  const catalogue: Catalogue = loadCatalogue(join(DATA_ASSETS_DIR, 'catalogue.json'));
-  const i18n = new I18n();
+  const locales = translatedLocales();
+  const catalogue: Catalogue = loadCatalogue(join(DATA_ASSETS_DIR, 'catalogue.json'), locales);
+  // Service, account and channel names from data are shown in the reply's locale (catalogue names, data/display-names.json).
+  const i18n = new I18n(LOCALES_DIR, loadDataNames(catalogue, locales));
   const dev: DevTools = {};
 
   let backend: OperatorBackend;

@@ -12,8 +12,10 @@ export type Effective = 'immediate' | 'nextMonth' | 'afterVisit';
 /** One entry of data/catalogue.json. Money is in fen (1 yuan = 100 fen). */
 export interface CatalogueService {
   id: string;
-  /** Official name shown to the user, e.g. 视频彩铃. */
+  /** Official name shown to the user, e.g. 视频彩铃 (Simplified Chinese: the source, and what the back end calls it). */
   name: string;
+  /** The name in every other reply locale (zh-TW, en-US), checked at load. */
+  names: Record<string, string>;
   /** Other names subscribers use: short names, brand names, common typos are NOT listed here (the matcher tolerates them). */
   aliases: string[];
   target: TargetType;

@@ -5,6 +5,7 @@ import {
   handoffMachine, type HandoffContext, type HandoffEffect, type HandoffEvent, type ResumeMode,
 } from '../../dialogs/handoff.machine.js';
 import { AppError } from '../errors.js';
+import type { ParamValue } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { AuditLog } from '../store/audit-log.js';
@@ -13,7 +14,7 @@ import type { AuditEntry, HandoffReason, HandoffStore, HandoffTicket } from './h
 /** What the handoff needs from the conversation side (implemented by the runtime). */
 export interface ConversationPort {
   /** Sends a message into the conversation (proactively) and records it in the transcript. Throws when undeliverable. */
-  deliver(conversationId: string, content: { key: string; params?: Record<string, string | number> } | { text: string }, from: 'bot' | 'agent', agentId?: string): Promise<void>;
+  deliver(conversationId: string, content: { key: string; params?: Record<string, ParamValue> } | { text: string }, from: 'bot' | 'agent', agentId?: string): Promise<void>;
   /** Puts the dialog back to its start (after a hand-back with restart). */
   resetDialog(conversationId: string): Promise<void>;
 }

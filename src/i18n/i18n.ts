@@ -2,8 +2,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCALES_DIR } from '../paths.js';
 import { maskMsisdn } from '../privacy/mask.js';
+import { DataNames, isNameRef, type NameRef } from './data-names.js';
 
-export type Params = Record<string, string | number | undefined>;
+/** A parameter: text, a number, or names from data (shown in the reply's locale; a list is joined the locale's way). */
+export type ParamValue = string | number | NameRef | NameRef[];
+export type Params = Record<string, ParamValue | undefined>;
 export type Translate = (key: string, params?: Params, locale?: string) => string;
 
 export const DEFAULT_LOCALE = 'zh-CN';
@@ -14,11 +17,14 @@ const BEIJING_DATETIME = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shan
 /**
  * Translations loaded from locales/*.json. Placeholders: `{name}` and `{name|filter}` with filters
  * `yuan` (fen → 元), `date` (ISO date → locale date), `datetime` (ISO → date and time, Beijing), `masked` (a phone number), `t` (the value is a key).
+ * A parameter that is a name from data (NameRef), or a list of them, is shown in the reply's locale
+ * from `names` (catalogue names by service id; accounts and channels); a name no table knows is
+ * shown as the back end wrote it, in Traditional script for zh-TW.
  */
 export class I18n {
   private readonly tables: Map<string, Record<string, string>>;
 
-  constructor(dir: string = LOCALES_DIR) {
+  constructor(dir: string = LOCALES_DIR, private readonly names: DataNames = new DataNames()) {
     this.tables = new Map();
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
       this.tables.set(file.slice(0, -5), JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, string>);
@@ -64,7 +70,31 @@ export class I18n {
     return this.tables.get(this.resolve(locale)) ?? {};
   }
 
-  private format(value: string | number, filter: string | undefined, locale: string, params: Params): string {
+  /** A month (01–12) as the locale writes it in dates: 12 in 12月, Dec in Dec 1, 2026 (format.monthNames). */
+  private month(mm: string, locale: string): string {
+    const names = this.t('format.monthNames', {}, locale).split(',');
+    return names[Number(mm) - 1]?.trim() ?? String(Number(mm));
+  }
+
+  /** A data-borne name in `locale`: the back end's own in the source locale, the translation elsewhere. */
+  name(ref: NameRef, locale: string): string {
+    const loc = this.resolve(locale);
+    if (loc === DEFAULT_LOCALE) return ref.name;
+    const local = this.names.lookup(ref, loc);
+    const fallback = (text: string) => (loc === 'zh-TW' ? this.names.traditional(text) : text);
+    if (local.tail === undefined) return local.name ?? fallback(ref.name);
+    return this.t('format.accountTail', { name: local.name ?? fallback(this.names.accountBase(ref.name)), digits: local.tail }, loc);
+  }
+
+  /** Names joined the locale's way: 甲、乙和丙 / A, B and C. */
+  list(items: string[], locale: string): string {
+    if (items.length <= 1) return items.join('');
+    return `${items.slice(0, -1).join(this.t('format.list.separator', {}, locale))}${this.t('format.list.last', {}, locale)}${items.at(-1)}`;
+  }
+
+  private format(value: ParamValue, filter: string | undefined, locale: string, params: Params): string {
+    if (Array.isArray(value)) return this.list(value.map((v) => this.name(v, locale)), locale);
+    if (isNameRef(value)) return this.name(value, locale);
     switch (filter) {
       case 'yuan': {
         const fen = Number(value);
@@ -76,13 +106,13 @@ export class I18n {
         if (Number.isNaN(date.getTime())) return String(value);
         // Dates are shown in Beijing time whatever the server's zone (a nextMonth cancellation is 00:00 on the 1st there).
         const parts = Object.fromEntries(BEIJING_DATE.formatToParts(date).map((p) => [p.type, p.value]));
-        return this.t('format.date', { year: parts.year, month: Number(parts.month), day: Number(parts.day) }, locale);
+        return this.t('format.date', { year: parts.year, month: this.month(parts.month!, locale), day: Number(parts.day) }, locale);
       }
       case 'datetime': {
         const date = new Date(String(value));
         if (Number.isNaN(date.getTime())) return String(value);
         const parts = Object.fromEntries(BEIJING_DATETIME.formatToParts(date).map((p) => [p.type, p.value]));
-        return this.t('format.datetime', { year: parts.year, month: Number(parts.month), day: Number(parts.day), hour: parts.hour, minute: parts.minute }, locale);
+        return this.t('format.datetime', { year: parts.year, month: this.month(parts.month!, locale), day: Number(parts.day), hour: parts.hour, minute: parts.minute }, locale);
       }
       case 'masked':
         return maskMsisdn(String(value));

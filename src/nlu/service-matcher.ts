@@ -34,7 +34,7 @@ function allowedDistance(length: number): number {
 }
 
 /**
- * Builds the matcher over the catalogue's names and aliases. Generic aliases (`categoryWords`)
+ * Builds the matcher over the catalogue's names (in every reply locale) and aliases. Generic aliases (`categoryWords`)
  * never name a service by themselves: 宽带 could be either broadband product, 号码 appears in
  * "my number is …".
  */
@@ -44,7 +44,8 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
   const categoryTarget = new Map<string, TargetType>();
   const byService = new Map<string, { target: TargetType; surfaces: string[] }>();
   for (const s of catalogue.services) {
-    const names = [...new Set([s.name, ...s.aliases].map((n) => normalize(n)).filter((n) => n.length > 0))];
+    // The names shown in zh-TW and en-US replies too: users type back what they were shown.
+    const names = [...new Set([s.name, ...Object.values(s.names), ...s.aliases].map((n) => normalize(n)).filter((n) => n.length > 0))];
     byService.set(s.id, { target: s.target, surfaces: names });
     for (const n of names) {
       if (category.has(n)) categoryTarget.set(n, s.target);

@@ -67,7 +67,7 @@ export async function claimStrayCharges(
     });
     await store.track([{ ticket: d.ticket, conversationId, msisdn: request.msisdn, serviceName: d.serviceName, notifiedStatus: 'submitted', createdAt: d.createdAt }]);
     await audit.append({ type: 'dispute.filed', ticket: d.ticket, conversationId, msisdn: request.msisdn, claimedFen: d.claimedFen, parentTicket: ticket });
-    disputes.push({ ticket: d.ticket, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt });
+    disputes.push({ ticket: d.ticket, serviceId: request.serviceId, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt });
   }
   return disputes;
 }

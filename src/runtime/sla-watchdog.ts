@@ -1,6 +1,7 @@
 import type { Catalogue, UnsubscribeRequest } from '../domain/types.js';
 import { FINAL_STATUSES, kindOf } from '../domain/types.js';
 import type { ConversationPort, HandoffService } from '../handoff/handoff-service.js';
+import { serviceNameOf } from '../i18n/data-names.js';
 import type { Logger } from '../log.js';
 import { maskMsisdn } from '../privacy/mask.js';
 import type { SlaStore } from '../store/stores.js';
@@ -57,7 +58,7 @@ export class SlaWatchdog {
       msisdnMasked: maskMsisdn(request.msisdn),
     });
     const key = kindOf(request) === 'unsubscription' ? 'sla.breached' : `sla.breached.${kindOf(request)}`;
-    await conversations.deliver(conversationId, { key, params: { name: request.serviceName, ticket, newDueAt } }, 'bot');
+    await conversations.deliver(conversationId, { key, params: { name: serviceNameOf(request), ticket, newDueAt } }, 'bot');
     await sla.markEscalated(ticket, new Date(at).toISOString(), newDueAt);
     logger.warn('request missed its deadline: escalated', { ticket, conversationId, status: request.status });
   }

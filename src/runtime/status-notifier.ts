@@ -2,6 +2,7 @@ import type { OperatorBackend } from '../adapters/operator-backend.js';
 import { kindOf, type UnsubscribeRequest } from '../domain/types.js';
 import { isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
+import { serviceNameOf } from '../i18n/data-names.js';
 import type { Logger } from '../log.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { BotStore, TrackedRequest } from '../store/stores.js';
@@ -106,7 +107,7 @@ export class StatusNotifier {
       // A balance refund withdrawn with its closure is no news: the user undid the closure or heard why it failed.
       if (key !== null) {
         const text = this.deps.i18n.t(key, {
-          name: request.serviceName, ticket: request.ticket, effectiveAt: request.effectiveAt, reasonKey: request.reasonKey ?? 'status.reason.unknown',
+          name: serviceNameOf(request), ticket: request.ticket, effectiveAt: request.effectiveAt, reasonKey: request.reasonKey ?? 'status.reason.unknown',
           amountFen: request.amountFen ?? 0, dueAt: request.dueAt ?? request.updatedAt, channelKey: `refund.channel.${request.refundChannel ?? 'original'}`,
         }, conversation.locale);
         await this.deps.sender.send(row.conversationId, conversation.reference, [{ text, choices: [] }]);

@@ -5,7 +5,7 @@ import type { OperatorBackend } from '../adapters/operator-backend.js';
 import { receiptCode } from '../domain/receipt.js';
 import { kindOf, type UnsubscribeRequest } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
-import type { I18n } from '../i18n/i18n.js';
+import type { I18n, ParamValue } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
 import type { Nlu, NluResult } from '../nlu/nlu.js';
 import type { BotStore, ConversationRecord } from '../store/stores.js';
@@ -231,7 +231,7 @@ export class TurnRunner implements ConversationPort {
   }
 
   /** ConversationPort: a proactive message (agent text or a handoff notice), recorded in the transcript. */
-  async deliver(conversationId: string, content: { key: string; params?: Record<string, string | number> } | { text: string }, from: 'bot' | 'agent', agentId?: string): Promise<void> {
+  async deliver(conversationId: string, content: { key: string; params?: Record<string, ParamValue> } | { text: string }, from: 'bot' | 'agent', agentId?: string): Promise<void> {
     if (!this.sender) throw new Error('no proactive sender attached');
     const record = await this.deps.store.getConversation(conversationId);
     if (!record) throw new AppError('not.found', { message: `no conversation ${conversationId}` });
@@ -574,7 +574,8 @@ export class TurnRunner implements ConversationPort {
         claims.push(await backend.fileDispute({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}:dispute` }));
       }
     }
-    const disputes: FiledDispute[] = claims.map((d) => ({ ticket: d.ticket, serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt }));
+    const serviceOf = new Map(filed.map((r) => [r.subscriptionId, r.serviceId]));
+    const disputes: FiledDispute[] = claims.map((d) => ({ ticket: d.ticket, serviceId: serviceOf.get(d.subscriptionId), serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt }));
     // Tracking and the audit entries are independent writes: together they share one group commit
     // each instead of waiting for one fdatasync after another. The order leaves the outbox only after both.
     await Promise.all([
@@ -651,7 +652,7 @@ export class TurnRunner implements ConversationPort {
 
   private toFiled(r: UnsubscribeRequest): FiledRequest {
     return {
-      ticket: r.ticket, subscriptionId: r.subscriptionId, serviceName: r.serviceName, target: r.target, status: r.status,
+      ticket: r.ticket, subscriptionId: r.subscriptionId, serviceId: r.serviceId, serviceName: r.serviceName, target: r.target, status: r.status,
       createdAt: r.createdAt, effectiveAt: r.effectiveAt, reasonKey: r.reasonKey, receiptCode: receiptCode(r),
       // Only cancellations can be undone; refunds follow them.
       undoUntil: kindOf(r) === 'unsubscription' ? this.undoUntil(r) : null,

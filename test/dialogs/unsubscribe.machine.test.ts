@@ -104,8 +104,9 @@ describe('choosing what to cancel', () => {
     expect(where(r.snapshot)).toBe('session.awaitingChoice');
     const [list] = ofType(r.last, 'say');
     expect(list?.params.key).toBe('choose.prompt');
+    // Names are passed by catalogue id, for the runtime to show in the reply's language.
     expect(list?.params.lines?.map((l) => l.params?.name)).toEqual(
-      DEMO_SUBSCRIPTIONS.filter((s) => s.target !== 'number').map((s) => s.name),
+      DEMO_SUBSCRIPTIONS.filter((s) => s.target !== 'number').map((s) => ({ kind: 'service', id: s.serviceId, name: s.name })),
     );
     expect(list?.params.choices?.at(-1)).toEqual({ key: 'choice.all' });
   });
@@ -209,7 +210,7 @@ describe('risk checks and warnings', () => {
     expect(lines).toEqual(expect.arrayContaining([
       { key: 'warn.number.arrears', params: { amountFen: 1250 } },
       { key: 'warn.number.balance', params: { amountFen: 5630 } },
-      { key: 'warn.number.bound', params: { accounts: '微信支付、支付宝' } },
+      { key: 'warn.number.bound', params: { accounts: [{ kind: 'account', name: '微信支付' }, { kind: 'account', name: '支付宝' }] } },
     ]));
     expect(ofType(r.last, 'say')[1]?.params).toMatchObject({ key: 'confirm.number.prompt', params: { msisdn: MSISDN } });
   });
@@ -246,7 +247,7 @@ describe('confirmation and filing', () => {
     const [receipt] = ofType(r.last, 'say');
     expect(receipt?.params.key).toBe('receipt.header');
     expect(receipt?.params.lines).toEqual([
-      { key: 'receipt.item', params: { ticket: 'TD-sub-101', name: '视频彩铃', createdAt: '2025-12-20T02:00:00.000Z', effectiveAt: '2026-01-01', code: 'ABCDEFGHJK' } },
+      { key: 'receipt.item', params: { ticket: 'TD-sub-101', name: { kind: 'service', name: '视频彩铃' }, createdAt: '2025-12-20T02:00:00.000Z', effectiveAt: '2026-01-01', code: 'ABCDEFGHJK' } },
       { key: 'receipt.fee.refund', params: { feeFen: 600 } },
       { key: 'receipt.footer' },
     ]);
@@ -481,7 +482,7 @@ describe('subscription review', () => {
     const [shown] = ofType(r.last, 'say');
     expect(shown!.params.key).toBe('review.header');
     expect(shown!.params.lines!.map((l) => l.key)).toEqual(['review.itemNeverUsed', 'review.item', 'review.total', 'review.unused', 'review.prompt']);
-    expect(shown!.params.lines!.find((l) => l.key === 'review.unused')!.params).toMatchObject({ names: '视频彩铃', savingFen: SUBS.videoRingback.monthlyFeeFen });
+    expect(shown!.params.lines!.find((l) => l.key === 'review.unused')!.params).toMatchObject({ names: [{ kind: 'service', id: SUBS.videoRingback.serviceId, name: '视频彩铃' }], savingFen: SUBS.videoRingback.monthlyFeeFen });
     expect(shown!.params.choices!.map((c) => c.key)).toEqual(['choice.item', 'choice.item']);
 
     const picked = run([say({ choice: { kind: 'indexes', indexes: [1, 2] } })], r.snapshot);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
-import type { DialogEffect, DialogEvent, DialogSubscription } from '../../dialogs/unsubscribe.types.js';
+import type { DataName, DialogEffect, DialogEvent, DialogSubscription } from '../../dialogs/unsubscribe.types.js';
 import {
   CODE, MSISDN, OTHER_MSISDN, SUBS, filedRequest, initial, ofType, result, run, say, sayKeys, step, user, where,
   type Run, type Snapshot,
@@ -160,8 +160,9 @@ function filingProblems(history: Run['steps'], before: Snapshot, trigger: Dialog
   }
 
   const warned = dialog.flatMap((s) => ofType(s.effects, 'say')).filter((e) => e.params.key === 'warn.header').at(-1);
-  const warnedNames = (warned?.params.lines ?? []).filter((l) => l.key.endsWith('.title')).map((l) => l.params?.name);
-  if (JSON.stringify(warnedNames) !== JSON.stringify(selected.map((s) => s.name))) {
+  // Warning titles name each service by catalogue id (shown in the reply's language by the runtime).
+  const warnedNames = (warned?.params.lines ?? []).filter((l) => l.key.endsWith('.title')).map((l) => (l.params?.name as DataName | undefined)?.id);
+  if (JSON.stringify(warnedNames) !== JSON.stringify(selected.map((s) => s.serviceId))) {
     problems.push(`filed without warnings for exactly the selection (warned ${JSON.stringify(warnedNames)})`);
   }
   if (JSON.stringify(filing.params.subscriptionIds) !== JSON.stringify(selected.map((s) => s.subscriptionId))) {

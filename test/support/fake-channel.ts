@@ -9,6 +9,9 @@ export interface ReceivedActivity {
   replyToId?: string;
   suggestedActions?: { actions: { title: string; value: string }[] };
   channelData?: { tuiding?: { state?: string } };
+  /** Card replies: the plain text of the card. */
+  summary?: string;
+  attachments?: { contentType: string; content?: { body?: { text?: string }[] } }[];
 }
 
 /**
@@ -68,6 +71,9 @@ export class FakeChannel {
 export class EmulatorClient {
   /** Activities the bot sent in answer to this client's posts (the rest were sent unprompted). */
   private readonly answers = new Set<ReceivedActivity>();
+  /** What every activity says about the user's language and the channel (cards are rendered on webchat, not emulator). */
+  locale = 'zh-CN';
+  channelId = 'emulator';
 
   constructor(private readonly botUrl: string, private readonly channel: FakeChannel, readonly conversationId = `conv-${randomUUID()}`) {}
 
@@ -78,12 +84,12 @@ export class EmulatorClient {
 
   private base(): Record<string, unknown> {
     return {
-      channelId: 'emulator',
+      channelId: this.channelId,
       serviceUrl: this.channel.url,
       conversation: { id: this.conversationId },
       from: { id: 'user-1', name: 'User', role: 'user' },
       recipient: { id: 'bot-1', name: 'Bot', role: 'bot' },
-      locale: 'zh-CN',
+      locale: this.locale,
       timestamp: new Date().toISOString(),
       id: randomUUID(),
     };
