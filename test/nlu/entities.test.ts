@@ -113,6 +113,9 @@ describe('codes and ID tails', () => {
     ['验证码是802114', '802114'],
     ['123 456', '123456'],
     ['一二三四五六', '123456'],
+    ['验证码是 123 456', '123456'],
+    ['12-34-56', '123456'],
+    ['１２３４５６', '123456'],
   ])('reads the code in %s', (text, code) => {
     const r = nlu.parse(text);
     expect(r.code).toBe(code);
@@ -126,8 +129,8 @@ describe('codes and ID tails', () => {
     expect(r.code).toBeNull();
   });
 
-  it('treats a bare code as an answer, not a request', () => {
-    expect(nlu.parse('654321').intent).toBe('other');
+  it.each(['654321', '654 321', '验证码 654 321'])('treats a bare code as an answer, not a request: %s', (text) => {
+    expect(nlu.parse(text).intent).toBe('other');
   });
 });
 
