@@ -182,3 +182,13 @@ describe('choices', () => {
     expect(nlu.parse('第一个和第三个').intent).toBe('other');
   });
 });
+
+describe('asking for another code', () => {
+  it.each(['验证码没收到', '没收到验证码', '重新发一个验证码', '短信验证码一直收不到', '驗證碼過期了'])('hears %s as wanting another code', (text) => {
+    expect(nlu.parse(text).asksNewCode).toBe(true);
+  });
+
+  it.each(['123456', '退订视频彩铃', '手机丢了', '没收到退订成功的短信通知吗'])('does not hear it in %s', (text) => {
+    expect(nlu.parse(text).asksNewCode).toBe(false);
+  });
+});
