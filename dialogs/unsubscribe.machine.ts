@@ -625,6 +625,11 @@ export const unsubscribeMachine = setup({
             guard: and([isIntent('cancel', 'deny'), 'hasLastFiling']),
             actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'undo.offer', choices: [{ key: 'choice.undo' }] } }],
           },
+          {
+            // 好的谢谢 after a receipt acknowledges it: "nothing is pending" would sound as if the request were lost.
+            guard: and([isIntent('confirm'), ({ context }) => context.tickets.length > 0]),
+            actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.acknowledged' } }],
+          },
           { guard: 'isIdleReply', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.nothingPending' } }] },
           { guard: 'isHelp', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'help.idle' } }] },
         ],

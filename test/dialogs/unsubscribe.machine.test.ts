@@ -818,3 +818,12 @@ describe('interruptions in every waiting state', () => {
     expect(ofType(r.last, 'say')[0]!.params.lines).toEqual([{ key: 'lost.confirm', params: { msisdn: MSISDN } }]);
   });
 });
+
+describe('after filing', () => {
+  it('a plain yes after the receipt is acknowledged, not answered with "nothing pending"', () => {
+    const done = run([...ringbackAtConfirmation(), user.confirm(), result.filed(SUBS.videoRingback)]).snapshot;
+    const r = run([user.confirm()], done);
+    expect(sayKeys(r.last)).toEqual(['idle.acknowledged']);
+    expect(sayKeys(run([user.confirm()]).last)).toEqual(['idle.nothingPending']);
+  });
+});
