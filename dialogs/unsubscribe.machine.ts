@@ -1,9 +1,9 @@
-import { and, assign, setup } from 'xstate';
+import { and, assign, not, raise, setup } from 'xstate';
 import { accountNames, channelName, requestName, serviceName, serviceNames } from './names.js';
 import { isWeakPassword } from './password.js';
 import { matchSubscriptions, pick } from './selection.js';
 import type {
-  DialogContext, DialogEvent, DialogSubscription, FiledDispute, FiledRequest, HandoffReason, Message, ParamValue, RequestView, Utterance,
+  DialogContext, DialogEvent, DialogSubscription, FiledDispute, FiledRequest, HandoffReason, Message, ParamValue, Purpose, RequestView, Utterance,
 } from './unsubscribe.types.js';
 
 /**
@@ -71,6 +71,14 @@ function endDialog(context: DialogContext): DialogContext {
   };
 }
 
+/**
+ * The number a new dialog starts with: the verified one, else one typed now, else one typed in a
+ * dialog the user just left for this one (kept by abandonDialog, still to be verified).
+ */
+function numberFor(context: DialogContext, u: Utterance): string | null {
+  return context.verified ? context.msisdn : u.msisdn ?? context.msisdn;
+}
+
 const HUMAN_CHOICE: Message = { key: 'choice.human' };
 
 /**
@@ -83,6 +91,98 @@ const whileBusy = [
   { actions: { type: 'say' as const, params: { key: 'file.inProgress' } } },
 ];
 
+
+/**
+ * The dialog a message asks for on its own, whatever was asked before: 删除我的个人信息, 改服务密码,
+ * 手机丢了, 我每个月都扣了些什么, 没订过怎么扣费了, or a request to cancel something. Null: the
+ * message is an answer, a question or chat.
+ */
+function topicOf(u: Utterance | null): Purpose | null {
+  if (u === null) return null;
+  if (u.deleteData) return 'deleteData';
+  if (u.changePassword && !u.negated) return 'changePassword';
+  // A guess at the intent never ends the dialog in progress.
+  if (u.confidence < CLARIFY_BELOW) return null;
+  if (u.intent === 'lost_phone') return 'lostPhone';
+  if (u.intent === 'review') return 'review';
+  if (u.intent === 'unwanted_charge') return 'unwantedCharge';
+  if (u.intent === 'unsubscribe' && !u.negated) return 'unsubscribe';
+  return null;
+}
+
+const namesService = (u: Utterance) => u.target !== null || u.serviceIds.length > 0;
+
+/** The review and a disputed charge end in cancellations: asking to cancel continues them. */
+function sameTopic(purpose: Purpose, topic: Purpose): boolean {
+  return purpose === topic || (topic === 'unsubscribe' && (purpose === 'review' || purpose === 'unwantedCharge'));
+}
+
+/** Dialogs that cancel nothing: a cancellation request ends them, even when it names a service. */
+const ASIDE: ReadonlySet<Purpose> = new Set(['deleteData', 'lostPhone', 'changePassword', 'status', 'receipt', 'charges']);
+
+/**
+ * The message starts another dialog: the current one is abandoned (nothing was filed in it) and the
+ * message is handled as if no dialog were running. A cancellation that names a service within a
+ * cancellation dialog is not a new dialog: it changes what is cancelled (namesOtherService).
+ */
+function switchesTopic(context: DialogContext, event: DialogEvent): boolean {
+  const u = utter(event);
+  const topic = topicOf(u);
+  if (u === null || topic === null || sameTopic(context.purpose, topic)) return false;
+  return topic !== 'unsubscribe' || !namesService(u) || ASIDE.has(context.purpose);
+}
+
+/** An answer to a question: 都退 reads as a cancellation too, but picks from the list. */
+const answers = (u: Utterance) => u.choice !== null || u.msisdn !== null || u.code !== null || u.idTail !== null;
+
+/** The same dialog asked for again without anything new (我要退订 while choosing): carry on. */
+function repeatsTopic(context: DialogContext, event: DialogEvent): boolean {
+  const u = utter(event);
+  const topic = topicOf(u);
+  return u !== null && topic !== null && sameTopic(context.purpose, topic) && !(topic === 'unsubscribe' && namesService(u)) && !answers(u);
+}
+
+const resumeWith = (key: string) => ({ context }: { context: DialogContext }) =>
+  ({ key, lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices });
+
+const askHuman = { guard: 'isHuman' as const, actions: ['resetMisses' as const, { type: 'requestHuman' as const, params: { reason: 'user' as const } }] };
+const complain = { guard: 'isComplaint' as const, actions: ['resetMisses' as const, { type: 'requestHuman' as const, params: { reason: 'complaint' as const } }] };
+
+/**
+ * Messages that are not an answer to the question asked, handled the same way in every waiting
+ * state and before the state's own answers (手机丢了 must never be read as picking 手机报):
+ * a person or a complaint is queued and the dialog goes on; another dialog replaces this one, and the
+ * user is told what was dropped; progress questions, greetings, 验证码没收到 and the same request
+ * again are answered, then the question is asked again. Cancelling is handled by each state or the root.
+ */
+const interruptions = [
+  askHuman,
+  complain,
+  {
+    guard: 'switchesTopic' as const,
+    target: '#tuiding.idle',
+    actions: [
+      { type: 'say' as const, params: ({ context }: { context: DialogContext }) => ({ key: `switch.from.${isRequestView(context.purpose) ? 'status' : context.purpose}` }) },
+      'abandonDialog' as const,
+      'handleAsNew' as const,
+    ],
+  },
+  { guard: 'repeatsTopic' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('dialog.resume') }] },
+  { guard: 'asksNewCode' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('identity.code.notNeeded') }] },
+  {
+    guard: 'isStatus' as const,
+    actions: [
+      'resetMisses' as const,
+      { type: 'loadStatus' as const, params: ({ context, event }: { context: DialogContext; event: DialogEvent }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets, view: viewOf(utter(event)?.intent) }) },
+    ],
+  },
+  { guard: 'isGreeting' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('greeting.resume') }] },
+  {
+    // Another number after this one was verified: say which number the dialog is about, rather than guess.
+    guard: 'otherNumberThanVerified' as const,
+    actions: ['resetMisses' as const, { type: 'say' as const, params: ({ context }: { context: DialogContext }) => ({ key: 'identity.number.other', params: { msisdn: context.msisdn ?? '' }, lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices }) }],
+  },
+];
 
 function listLines(candidates: DialogSubscription[]): Message[] {
   return candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: serviceName(s), feeFen: s.monthlyFeeFen } }));
@@ -295,12 +395,17 @@ export const unsubscribeMachine = setup({
     deleteMyData: (_: unknown, _params: { msisdn: string }) => {},
     fileRefunds: (_: unknown, _params: { tickets: string[] }) => {},
     changeServicePassword: (_: unknown, _params: { msisdn: string; newSecret: string }) => {},
+    resetMisses: assign({ misses: 0 }),
+    /** The dialog ends without filing anything; what was verified and filed stays, and so does a number typed but not yet verified. */
+    abandonDialog: assign(({ context }) => ({ ...endDialog(context), msisdn: context.msisdn })),
+    /** The message is handled again, from the state the transition went to (idle: as a new request). */
+    handleAsNew: raise(({ event }) => event),
     /** Each confirmation gets its own number (part of the idempotency key); a retry keeps it. */
     nextFiling: assign(({ context }) => ({ filingSeq: context.filingSeq + 1 })),
     /** A new request from idle: keep what was verified, take the target and services named. */
     startRequest: assign(({ context, event }) => {
       const u = utter(event)!;
-      return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, msisdn: context.verified ? context.msisdn : u.msisdn };
+      return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, msisdn: numberFor(context, u) };
     }),
   },
   guards: {
@@ -314,6 +419,10 @@ export const unsubscribeMachine = setup({
       return u.intent === 'unsubscribe' || (u.intent === 'confirm' && (u.target !== null || u.serviceIds.length > 0));
     },
     negatedRequest: ({ event }) => utter(event)?.negated === true,
+    switchesTopic: ({ context, event }) => switchesTopic(context, event),
+    repeatsTopic: ({ context, event }) => repeatsTopic(context, event),
+    asksNewCode: ({ event }) => utter(event)?.asksNewCode === true,
+    otherNumberThanVerified: ({ context, event }) => { const m = utter(event)?.msisdn; return (context.verified || context.strongVerified) && m != null && m !== context.msisdn; },
     namesOtherService: ({ event }) => {
       const u = utter(event);
       return u !== null && u.intent === 'unsubscribe' && !u.negated && (u.target !== null || u.serviceIds.length > 0);
@@ -377,21 +486,15 @@ export const unsubscribeMachine = setup({
   on: {
     // Handlers shared by every state; a state's own handlers take precedence.
     'user.message': [
-      {
-        guard: 'isHuman',
-        actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'user' } }],
-      },
+      askHuman,
       {
         // 撤销: undo the most recent filing while the undo window is open (the runtime checks time and status).
         guard: and(['isUndo', 'hasLastFiling']),
         actions: [assign({ misses: 0 }), { type: 'withdrawRequests', params: ({ context }) => ({ tickets: context.lastTickets }) }],
       },
       { guard: 'isUndo', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'undo.nothing' } }] },
-      {
-        // Complaint words (投诉, 12300…) go to a human at once.
-        guard: 'isComplaint',
-        actions: [assign({ misses: 0 }), { type: 'requestHuman', params: { reason: 'complaint' } }],
-      },
+      // Complaint words (投诉, 12300…) go to a human at once.
+      complain,
       {
         guard: 'isCancel',
         target: '.idle',
@@ -459,13 +562,13 @@ export const unsubscribeMachine = setup({
             // 删除我的个人信息: verify the owner by SMS, say exactly what is deleted and what the law makes us keep, then confirm.
             guard: 'asksDeletion',
             target: 'session',
-            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'deleteData' as const, msisdn: context.verified ? context.msisdn : utter(event)!.msisdn })),
+            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'deleteData' as const, msisdn: numberFor(context, utter(event)!) })),
           },
           {
             // 改服务密码: an SMS code and the old password or ID digits first (just the latter when the phone is lost).
             guard: 'asksPasswordChange',
             target: 'session',
-            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'changePassword' as const, msisdn: context.verified ? context.msisdn : utter(event)!.msisdn })),
+            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'changePassword' as const, msisdn: numberFor(context, utter(event)!) })),
           },
           {
             // A complaint that also asks to cancel: queue for a human and start on the cancellation meanwhile.
@@ -480,7 +583,7 @@ export const unsubscribeMachine = setup({
             target: 'clarifying',
             actions: assign(({ context, event }) => {
               const u = utter(event)!;
-              return { ...endDialog(context), target: u.target, wanted: u.serviceIds, msisdn: context.verified ? context.msisdn : u.msisdn };
+              return { ...endDialog(context), target: u.target, wanted: u.serviceIds, msisdn: numberFor(context, u) };
             }),
           },
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
@@ -490,7 +593,7 @@ export const unsubscribeMachine = setup({
             target: 'session',
             actions: assign(({ context, event }) => ({
               ...endDialog(context), purpose: 'unwantedCharge' as const, wanted: utter(event)!.serviceIds, target: utter(event)!.target,
-              msisdn: context.verified ? context.msisdn : utter(event)!.msisdn,
+              msisdn: numberFor(context, utter(event)!),
             })),
           },
           {
@@ -498,7 +601,7 @@ export const unsubscribeMachine = setup({
             guard: 'isLostPhone',
             target: 'session',
             actions: [
-              assign(({ context, event }) => ({ ...endDialog(context), purpose: 'lostPhone' as const, msisdn: context.verified ? context.msisdn : utter(event)!.msisdn })),
+              assign(({ context, event }) => ({ ...endDialog(context), purpose: 'lostPhone' as const, msisdn: numberFor(context, utter(event)!) })),
               { type: 'say', params: { key: 'lost.advice' } },
             ],
           },
@@ -506,7 +609,7 @@ export const unsubscribeMachine = setup({
             // 我每个月都扣了些什么: verify, then list every paid item with usage, pointing out the unused ones.
             guard: 'isReview',
             target: 'session',
-            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'review' as const, msisdn: context.verified ? context.msisdn : utter(event)!.msisdn })),
+            actions: assign(({ context, event }) => ({ ...endDialog(context), purpose: 'review' as const, msisdn: numberFor(context, utter(event)!) })),
           },
           { guard: 'negatedRequest', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.negated' } }] },
           {
@@ -522,6 +625,11 @@ export const unsubscribeMachine = setup({
             // 不退了 right after filing probably means "take it back": say how, rather than withdraw on a guess.
             guard: and([isIntent('cancel', 'deny'), 'hasLastFiling']),
             actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'undo.offer', choices: [{ key: 'choice.undo' }] } }],
+          },
+          {
+            // 好的谢谢 after a receipt acknowledges it: "nothing is pending" would sound as if the request were lost.
+            guard: and([isIntent('confirm'), ({ context }) => context.tickets.length > 0]),
+            actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.acknowledged' } }],
           },
           { guard: 'isIdleReply', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'idle.nothingPending' } }] },
           { guard: 'isHelp', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'help.idle' } }] },
@@ -574,14 +682,10 @@ export const unsubscribeMachine = setup({
               return { purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, selected: [], candidates: [], missedTarget: false, misses: 0 };
             }),
           },
-          {
-            guard: 'isStatus',
-            actions: [
-              assign({ misses: 0 }),
-              { type: 'loadStatus', params: ({ context, event }) => ({ msisdn: context.verified ? context.msisdn : null, ticket: utter(event)?.ticket ?? null, tickets: context.tickets, view: viewOf(utter(event)?.intent) }) },
-            ],
-          },
         ],
+        // A progress question in the middle of a dialog: the answer, then the question that was pending.
+        'status.loaded': statusLoaded.map((t) => ({ ...t, actions: [...[t.actions].flat(), { type: 'say' as const, params: resumeWith('dialog.resume') }] })),
+        'status.failed': { actions: [{ type: 'say', params: { key: 'status.failed' } }, { type: 'say', params: resumeWith('dialog.resume') }] },
       },
       states: {
         routing: {
@@ -608,6 +712,8 @@ export const unsubscribeMachine = setup({
           on: {
             'user.message': [
               { guard: 'hasMsisdn', target: 'routing', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn, misses: 0 })) },
+              { guard: and(['asksNewCode', not('switchesTopic')]), actions: [assign({ misses: 0 }), { type: 'say', params: resumeWith('identity.code.notYet') }] },
+              ...interruptions,
               { guard: 'hasCode', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
             ],
           },
@@ -633,8 +739,30 @@ export const unsubscribeMachine = setup({
           on: {
             'user.message': [
               { guard: 'hasCode', target: 'checkingCode', actions: assign({ misses: 0 }) },
-              // Another number: send a code there instead (also how a user asks to resend).
-              { guard: 'hasMsisdn', target: 'sendingCode', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn })) },
+              // The same number again, or 验证码没收到: send another code (the gateway limits how often).
+              {
+                guard: ({ context, event }) => utter(event)?.msisdn === context.msisdn || (utter(event)?.asksNewCode === true && !switchesTopic(context, event)),
+                target: 'resendingCode',
+                actions: assign({ misses: 0 }),
+              },
+              // Another number: send a code there instead.
+              { guard: 'hasMsisdn', target: 'sendingCode', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn, misses: 0 })) },
+              ...interruptions,
+            ],
+          },
+        },
+        resendingCode: {
+          description: 'The user asked for another code: sending it to the same number.',
+          entry: { type: 'sendCode', params: ({ context }) => ({ msisdn: context.msisdn! }) },
+          on: {
+            'identity.codeSent': {
+              target: 'awaitingCode',
+              actions: { type: 'say', params: ({ context }) => ({ key: 'identity.code.resent', params: { msisdn: context.msisdn! } }) },
+            },
+            // Too soon for another: the code already sent is still good, so the number is not asked again.
+            'identity.sendFailed': [
+              { guard: 'rateLimited', target: 'awaitingCode', actions: { type: 'say', params: { key: 'identity.code.wait' } } },
+              { target: '#tuiding.idle', actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'identity.code.unavailable', choices: [HUMAN_CHOICE] } }] },
             ],
           },
         },
@@ -714,6 +842,7 @@ export const unsubscribeMachine = setup({
           ],
           on: {
             'user.message': [
+              ...interruptions,
               {
                 guard: 'validPick',
                 target: 'checkingRisk',
@@ -734,7 +863,7 @@ export const unsubscribeMachine = setup({
           description: 'Waiting for the service password or the last 6 ID digits.',
           entry: assign({ prompt: { key: 'identity.secret.prompt' }, promptChoices: [] }),
           on: {
-            'user.message': [{ guard: 'hasSecret', target: 'checkingSecret', actions: assign({ misses: 0 }) }],
+            'user.message': [...interruptions, { guard: 'hasSecret', target: 'checkingSecret', actions: assign({ misses: 0 }) }],
           },
         },
         checkingSecret: {
@@ -764,6 +893,7 @@ export const unsubscribeMachine = setup({
           ],
           on: {
             'user.message': [
+              ...interruptions,
               { guard: 'closurePhraseGiven', target: 'filing', actions: 'nextFiling' },
               { guard: ({ context, event }) => isIntent('confirm')({ event }) && utter(event)?.negated !== true && closesNumber(context), actions: { type: 'say', params: { key: 'confirm.number.needPhrase', choices: [{ key: 'choice.closeNumber' }, { key: 'choice.decline' }] } } },
               { guard: 'isConfirm', target: 'filing', actions: 'nextFiling' },
@@ -783,6 +913,7 @@ export const unsubscribeMachine = setup({
           ],
           on: {
             'user.message': [
+              ...interruptions,
               { guard: 'isConfirm', target: 'deleting' },
               {
                 guard: 'isDecline',
@@ -808,11 +939,13 @@ export const unsubscribeMachine = setup({
         awaitingSuspension: {
           description: 'Lost phone: waiting for the user to confirm the urgent, reversible suspension of the line.',
           entry: [
-            assign({ prompt: { key: 'lost.confirm' }, promptChoices: [{ key: 'choice.suspend' }, { key: 'choice.decline' }] }),
-            { type: 'say', params: ({ context }) => ({ key: 'lost.confirm', params: { msisdn: context.msisdn ?? '' }, choices: context.promptChoices }) },
+            // The prompt keeps its number: it is repeated after help or an unclear message.
+            assign(({ context }) => ({ prompt: { key: 'lost.confirm', params: { msisdn: context.msisdn ?? '' } }, promptChoices: [{ key: 'choice.suspend' }, { key: 'choice.decline' }] })),
+            { type: 'say', params: ({ context }) => ({ key: 'lost.confirm', params: context.prompt!.params, choices: context.promptChoices }) },
           ],
           on: {
             'user.message': [
+              ...interruptions,
               { guard: 'isConfirm', target: 'suspending' },
               {
                 guard: 'isDecline',
@@ -854,6 +987,7 @@ export const unsubscribeMachine = setup({
           on: {
             'user.message': [
               { guard: 'asksPasswordChange', target: 'awaitingNewPassword' },
+              ...interruptions,
               { guard: 'isConfirm', target: 'awaitingNewPassword' },
               {
                 guard: 'isDecline',
@@ -871,6 +1005,7 @@ export const unsubscribeMachine = setup({
           ],
           on: {
             'user.message': [
+              ...interruptions,
               { guard: and(['hasNewPassword', 'weakPassword']), actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'password.weak' } }] },
               { guard: 'hasNewPassword', target: 'changingPassword', actions: [assign({ misses: 0 }), 'nextFiling'] },
             ],

@@ -31,6 +31,8 @@ export interface Utterance {
   deleteData?: boolean;
   /** 改服务密码: change the service password. */
   changePassword?: boolean;
+  /** 验证码没收到, 重新发一个验证码: another SMS code is wanted. */
+  asksNewCode?: boolean;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */
   confirmsNumberClosure: boolean;
 }

@@ -20,6 +20,8 @@ const TICKET = /(?<![a-z0-9])td[\s-]?(\d{14})(?!\d)/g;
 const BARE_TICKET = /(?<!\d)(20\d{12})(?!\d)/g;
 const MSISDN = /(?<![\d+])(?:\+?86[\s-]?)?(1[3-9](?:[\s-]?\d){9})(?![\d])/g;
 const CODE = /(?<![\dx])(\d{6})(?![\dx])/;
+/** A code read out in groups, as SMS apps show it: 123 456, 12-34-56. */
+const GROUPED_CODE = /(?<![\dx])(\d{3}[\s-]\d{3}|\d{2}[\s-]\d{2}[\s-]\d{2})(?![\dx])/;
 const ID_TAIL = /(?<![\dx])(\d{5}[\dx])(?![\dx])/g;
 const MAX_CHOICE = 20;
 const PUNCTUATION = /[\s!-/:-@[-`{-~，。！？、；：“”‘’（）《》【】…—·～]+/g;
@@ -108,9 +110,13 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
       const spaced = rest.replace(/[\s-]/g, '');
       if (/^\d{6}$/.test(spaced)) {
         code = spaced;
+        rest = ' '.repeat(rest.length);
       } else {
-        const m = CODE.exec(rest);
-        if (m) code = m[1]!;
+        const m = CODE.exec(rest) ?? GROUPED_CODE.exec(rest);
+        if (m) {
+          code = m[1]!.replace(/\D/g, '');
+          if (m[1]!.length > 6) rest = blank(rest, m.index, m[0].length);
+        }
       }
       let idTail: string | null = null;
       for (const m of rest.matchAll(ID_TAIL)) {

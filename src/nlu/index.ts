@@ -174,7 +174,10 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const normalized = normalize(raw);
     const negated = rules.negated(normalized);
     const ids = identifiers.extract(normalized, negated);
-    const base = { text: raw, normalized, negated, msisdn: ids.msisdn, code: ids.code, idTail: ids.idTail, choice: ids.choice, ticket: ids.ticket };
+    const base = {
+      text: raw, normalized, negated, msisdn: ids.msisdn, code: ids.code, idTail: ids.idTail, choice: ids.choice, ticket: ids.ticket,
+      asksNewCode: rules.asksNewCode(normalized),
+    };
     if (normalized.length === 0) {
       return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };
     }
@@ -214,7 +217,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
         // The contract promises never to throw; a bug here must not end the user's turn.
         return {
           text: String(text), normalized: '', intent: 'other', confidence: 0, negated: false, target: null,
-          serviceIds: [], msisdn: null, code: null, idTail: null, choice: null, ticket: null,
+          serviceIds: [], msisdn: null, code: null, idTail: null, choice: null, ticket: null, asksNewCode: false,
         };
       }
     },

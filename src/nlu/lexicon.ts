@@ -35,6 +35,8 @@ const lexiconSchema = z.object({
   }),
   /** Words that only introduce an identifier (我的号码是, 验证码): a message of these plus identifiers is just the answer. */
   identifierLabels: z.array(z.string()).default([]),
+  /** 验证码没收到 / 重新发验证码: a subject word and a trouble word both in the message. */
+  codeTrouble: z.object({ subjects: z.array(z.string()), words: z.array(z.string()) }).default({ subjects: [], words: [] }),
   vetoes: z.object({ orderVerbs: z.array(z.string()), cancelWords: z.array(z.string()), shopWords: z.array(z.string()) }),
   mask: z.object({ keep: z.array(z.string()), extra: z.record(z.string(), z.enum(['vas', 'addon', 'plan', 'broadband'])) }),
   typos: z.object({ map: z.record(z.string(), z.string()), latin: z.record(z.string(), z.string()).default({}) }),

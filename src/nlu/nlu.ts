@@ -54,6 +54,8 @@ export interface NluResult {
   choice: Choice | null;
   /** A ticket number (TD + 14 digits). */
   ticket: string | null;
+  /** The SMS code did not arrive, or another is wanted (验证码没收到, 重新发一个验证码). */
+  asksNewCode: boolean;
 }
 
 export interface NluContext {

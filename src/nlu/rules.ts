@@ -21,6 +21,8 @@ export interface Rules {
   wantsHuman(text: string): boolean;
   /** The message cannot be an unsubscribe request: it orders something (开通, 续订) or is about a shop order (淘宝订单). */
   notUnsubscribe(text: string, namesProduct: boolean): boolean;
+  /** The SMS code did not arrive, or another is wanted (验证码没收到, 重新发一个验证码). */
+  asksNewCode(text: string): boolean;
   /** Targets named by keywords, best first. Weak words (注销, 流量) count only when `includeWeak`. */
   targets(text: string, includeWeak: boolean): TargetType[];
 }
@@ -121,6 +123,9 @@ export function createRules(lexicon: Lexicon): Rules {
         return !namesProduct && shopWords.some((w) => text.includes(w));
       }
       return orderVerbs.some((w) => text.includes(w)) || shopWords.some((w) => text.includes(w));
+    },
+    asksNewCode(text) {
+      return lexicon.codeTrouble.subjects.some((w) => text.includes(w)) && lexicon.codeTrouble.words.some((w) => text.includes(w));
     },
     targets(text, includeWeak) {
       const found = findTargets(text, strongIndex);

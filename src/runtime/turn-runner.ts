@@ -174,7 +174,9 @@ export class TurnRunner implements ConversationPort {
     } else if (text.length > this.deps.maxMessageChars) {
       outgoing = [this.render({ key: 'input.tooLong' }, locale)];
     } else if (asked) {
-      outgoing = [this.render({ key: 'locale.switched' }, locale)];
+      // The question still open is asked again, in the language just chosen.
+      const pending = snapshot.value !== 'idle' && snapshot.context.prompt ? snapshot.context : null;
+      outgoing = [this.render({ key: 'locale.switched' }, locale, pending ? [pending.prompt!] : [], pending?.promptChoices ?? [])];
     } else if (ticket && parsed && this.deps.phrases.leaves(parsed.normalized)) {
       // 取消转人工 / 结束人工: the handoff machine tells the user what happens next.
       await handoff.cancelByUser(input.conversationId);
@@ -316,6 +318,7 @@ export class TurnRunner implements ConversationPort {
       idTail: parsed.idTail,
       choice: parsed.choice,
       ticket: parsed.ticket,
+      asksNewCode: parsed.asksNewCode,
       complaint: this.deps.phrases.complains(parsed.normalized),
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),

@@ -694,3 +694,137 @@ describe('unclear requests', () => {
     expect(where(run([say({ intent: 'unsubscribe', confidence: 0.9, target: 'vas' })]).snapshot)).toBe('session.askingNumber');
   });
 });
+
+describe('interruptions in every waiting state', () => {
+  /** Every state that waits for the user's answer, how to get there, and the dialog it belongs to. */
+  const waiting: [string, DialogEvent[]][] = [
+    ['askingNumber', [user.unsubscribe('vas')]],
+    ['awaitingCode', [user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent()]],
+    ['awaitingChoice', verifiedRequest()],
+    ['awaitingSecret', verifiedRequest({ target: 'plan' })],
+    ['awaitingConfirmation', ringbackAtConfirmation()],
+    ['awaitingDeletion', [say({ deleteData: true, msisdn: MSISDN }), result.codeSent(), user.code(), result.verified()]],
+    ['awaitingSuspension', [say({ intent: 'lost_phone', msisdn: MSISDN }), user.secret(), result.secretVerified()]],
+    ['awaitingNewPassword', [say({ intent: 'lost_phone', msisdn: MSISDN }), user.secret(), result.secretVerified(), user.confirm(), { type: 'line.suspended', ticket: 'TD-S', suspendedAt: '2026-11-24T10:00:00Z' }, user.confirm()]],
+  ];
+  const deletion = say({ intent: 'lost_phone', deleteData: true });
+
+  it.each(waiting)('at %s, 删除我的个人信息 starts the deletion (the other dialog is dropped, and the user told so)', (state, events) => {
+    const at = run(events);
+    expect(where(at.snapshot)).toBe(`session.${state}`);
+    const r = run([deletion], at.snapshot);
+    expect(ofType(r.last, 'requestHuman')).toEqual([]);
+    expect(r.snapshot.context.purpose).toBe('deleteData');
+    if (state === 'awaitingDeletion') {
+      expect(sayKeys(r.last)).toEqual(['dialog.resume']);
+      return;
+    }
+    expect(sayKeys(r.last)[0]).toBe(`switch.from.${at.snapshot.context.purpose}`);
+    expect(ofType(r.effects, 'fileRequests')).toEqual([]);
+    // A verified owner goes straight to the deletion's confirmation; anyone else verifies the number they already gave.
+    if (at.snapshot.context.verified) expect(where(r.snapshot)).toBe('session.awaitingDeletion');
+    else if (at.snapshot.context.msisdn) expect(r.last).toContainEqual({ type: 'sendCode', params: { msisdn: MSISDN } });
+    else expect(where(r.snapshot)).toBe('session.askingNumber');
+  });
+
+  it('a choice list never reads 手机丢了 as picking 手机报', () => {
+    const news = { ...SUBS.videoRingback, subscriptionId: 'sub-110', serviceId: 'vas-mobile-news', name: '手机报' };
+    const at = run(verifiedRequest({}, [SUBS.videoRingback, news])).snapshot;
+    const r = run([say({ intent: 'lost_phone', target: 'vas', serviceIds: ['vas-mobile-news'] })], at);
+    expect(r.snapshot.context.selected).toEqual([]);
+    expect(r.snapshot.context.purpose).toBe('lostPhone');
+    expect(sayKeys(r.last)).toEqual(['switch.from.unsubscribe', 'lost.advice', 'lost.secret.prompt']);
+  });
+
+  it.each(waiting)('at %s, a progress question is answered and the pending question asked again', (state, events) => {
+    const at = run(events).snapshot;
+    const asked = run([user.status()], at);
+    expect(ofType(asked.last, 'loadStatus')).toHaveLength(1);
+    const shown = run([result.status([])], asked.snapshot);
+    expect(where(shown.snapshot)).toBe(`session.${state}`);
+    expect(sayKeys(shown.last)).toEqual(['status.none', 'dialog.resume']);
+    expect(ofType(shown.last, 'say')[1]!.params.lines).toEqual([at.context.prompt]);
+  });
+
+  it.each(waiting)('at %s, a greeting is answered with the pending question, and is not a misunderstanding', (state, events) => {
+    const at = run(events).snapshot;
+    const r = run([say({ intent: 'greeting' }), say({ intent: 'greeting' }), say({ intent: 'greeting' })], at);
+    expect(where(r.snapshot)).toBe(`session.${state}`);
+    expect(ofType(r.effects, 'requestHuman')).toEqual([]);
+    expect(ofType(r.last, 'say')[0]!.params).toMatchObject({ key: 'greeting.resume', lines: [at.context.prompt] });
+  });
+
+  it('asking for the same thing again carries on rather than counting as not understood', () => {
+    const at = run(verifiedRequest()).snapshot;
+    const r = run([user.unsubscribe(), user.unsubscribe()], at);
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+    expect(sayKeys(r.effects)).toEqual(['dialog.resume', 'dialog.resume']);
+    expect(ofType(r.effects, 'requestHuman')).toEqual([]);
+  });
+
+  it('都退 (a cancellation that picks from the list) is still a pick', () => {
+    const at = run(verifiedRequest({ target: 'addon' }, [SUBS.videoRingback, SUBS.data10g, { ...SUBS.data10g, subscriptionId: 'sub-104', serviceId: 'addon-voice-100' }])).snapshot;
+    expect(where(at)).toBe('session.awaitingChoice');
+    const r = run([say({ intent: 'unsubscribe', choice: { kind: 'all' } })], at);
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(r.snapshot.context.selected).toHaveLength(2);
+  });
+
+  it('a request to cancel something ends a deletion dialog, saying the data stays', () => {
+    const at = run(waiting[5]![1]).snapshot;
+    const r = run([user.unsubscribe('addon')], at);
+    expect(sayKeys(r.last)[0]).toBe('switch.from.deleteData');
+    expect(where(r.snapshot)).toBe('session.loadingSubscriptions');
+    expect(r.snapshot.context).toMatchObject({ purpose: 'unsubscribe', target: 'addon', verified: true });
+  });
+
+  it('an unsure reading of a message never ends the dialog in progress', () => {
+    const at = run(waiting[5]![1]).snapshot;
+    const r = run([say({ intent: 'unsubscribe', confidence: 0.4 })], at);
+    expect(where(r.snapshot)).toBe('session.awaitingDeletion');
+  });
+
+  it('验证码没收到 sends another code to the same number; too soon, the code already sent still counts', () => {
+    const at = run(waiting[1]![1]).snapshot;
+    const r = run([say({ intent: 'help', asksNewCode: true })], at);
+    expect(where(r.snapshot)).toBe('session.resendingCode');
+    expect(r.last).toEqual([{ type: 'sendCode', params: { msisdn: MSISDN } }]);
+    expect(sayKeys(run([result.codeSent()], r.snapshot).last)).toEqual(['identity.code.resent']);
+
+    const soon = run([result.sendFailed('rateLimited')], r.snapshot);
+    expect(where(soon.snapshot)).toBe('session.awaitingCode');
+    expect(sayKeys(soon.last)).toEqual(['identity.code.wait']);
+    expect(soon.snapshot.context.msisdn).toBe(MSISDN);
+  });
+
+  it('the same number typed again while a code is awaited resends without asking for the number again', () => {
+    const at = run(waiting[1]![1]).snapshot;
+    const r = run([user.number(MSISDN), result.sendFailed('rateLimited')], at);
+    expect(where(r.snapshot)).toBe('session.awaitingCode');
+    expect(sayKeys(r.last)).toEqual(['identity.code.wait']);
+  });
+
+  it('another number after verification says which number the dialog is about', () => {
+    const at = run(verifiedRequest()).snapshot;
+    const r = run([user.number(OTHER_MSISDN), user.number(OTHER_MSISDN)], at);
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+    expect(ofType(r.last, 'say')[0]!.params).toMatchObject({ key: 'identity.number.other', params: { msisdn: MSISDN } });
+    expect(ofType(r.effects, 'requestHuman')).toEqual([]);
+    expect(r.snapshot.context.msisdn).toBe(MSISDN);
+  });
+
+  it('repeats the suspension question with the number in it', () => {
+    const at = run(waiting[6]![1]).snapshot;
+    const r = run([user.help()], at);
+    expect(ofType(r.last, 'say')[0]!.params.lines).toEqual([{ key: 'lost.confirm', params: { msisdn: MSISDN } }]);
+  });
+});
+
+describe('after filing', () => {
+  it('a plain yes after the receipt is acknowledged, not answered with "nothing pending"', () => {
+    const done = run([...ringbackAtConfirmation(), user.confirm(), result.filed(SUBS.videoRingback)]).snapshot;
+    const r = run([user.confirm()], done);
+    expect(sayKeys(r.last)).toEqual(['idle.acknowledged']);
+    expect(sayKeys(run([user.confirm()]).last)).toEqual(['idle.nothingPending']);
+  });
+});

@@ -113,6 +113,9 @@ describe('codes and ID tails', () => {
     ['验证码是802114', '802114'],
     ['123 456', '123456'],
     ['一二三四五六', '123456'],
+    ['验证码是 123 456', '123456'],
+    ['12-34-56', '123456'],
+    ['１２３４５６', '123456'],
   ])('reads the code in %s', (text, code) => {
     const r = nlu.parse(text);
     expect(r.code).toBe(code);
@@ -126,8 +129,8 @@ describe('codes and ID tails', () => {
     expect(r.code).toBeNull();
   });
 
-  it('treats a bare code as an answer, not a request', () => {
-    expect(nlu.parse('654321').intent).toBe('other');
+  it.each(['654321', '654 321', '验证码 654 321'])('treats a bare code as an answer, not a request: %s', (text) => {
+    expect(nlu.parse(text).intent).toBe('other');
   });
 });
 
@@ -177,5 +180,15 @@ describe('choices', () => {
   it('gives a bare pick no intent of its own', () => {
     expect(nlu.parse('2').intent).toBe('other');
     expect(nlu.parse('第一个和第三个').intent).toBe('other');
+  });
+});
+
+describe('asking for another code', () => {
+  it.each(['验证码没收到', '没收到验证码', '重新发一个验证码', '短信验证码一直收不到', '驗證碼過期了'])('hears %s as wanting another code', (text) => {
+    expect(nlu.parse(text).asksNewCode).toBe(true);
+  });
+
+  it.each(['123456', '退订视频彩铃', '手机丢了', '没收到退订成功的短信通知吗'])('does not hear it in %s', (text) => {
+    expect(nlu.parse(text).asksNewCode).toBe(false);
   });
 });

@@ -71,6 +71,17 @@ describe('the issue 8 intents and unsubscribe keep apart', () => {
   });
 });
 
+describe('asking the bot to wait', () => {
+  // Said while looking for the SMS: the dialog must not end (it used to read as cancel).
+  it.each(['等一下', '稍等', '稍等片刻，我找下短信', '你等我一下'])('does not read "%s" as cancelling', (text) => {
+    expect(nlu.parse(text).intent).not.toBe('cancel');
+  });
+
+  it.each(['等等，我再考虑考虑', '等一下先不退了'])('still reads "%s" as cancelling', (text) => {
+    expect(nlu.parse(text).intent).toBe('cancel');
+  });
+});
+
 describe('latin typing', () => {
   it.each(['彩铃td', '流量包qx一下', '宽带tuiding', 'cancel掉那个会员'])('reads "%s" as unsubscribe', (text) => {
     expect(nlu.parse(text).intent).toBe('unsubscribe');

@@ -138,3 +138,62 @@ describe('SMS flooding', () => {
     expect(await outbox.list('13700137000')).toEqual([]);
   });
 });
+
+describe('messages that interrupt a dialog', () => {
+  const texts = (out: { replies: { text: string }[] }) => out.replies.map((r) => r.text);
+
+  it('starts the data deletion when asked while choosing what to cancel, saying nothing was filed', async () => {
+    const app = await open();
+    await say(app, '流量包怎么取消');
+    await say(app, '13800138000');
+    const list = await say(app, await lastCode(app, '13800138000'));
+    expect(list.state).toBe('session.awaitingChoice');
+    const out = await say(app, '删除我的个人信息');
+    expect(out.state).toBe('session.awaitingDeletion');
+    expect(texts(out)).toEqual([app.i18n.t('switch.from.unsubscribe'), app.i18n.t('privacy.confirm')]);
+    expect(await app.handoff.openTicketFor('conv-1')).toBeFalsy();
+  });
+
+  it('reads 我的手机丢了 at the list as a lost phone, never as picking 手机报', async () => {
+    const app = await open();
+    await say(app, '退订');
+    await say(app, '13900139000');
+    await say(app, await lastCode(app, '13900139000'));
+    const out = await say(app, '我的手机丢了');
+    expect(out.state).toBe('session.awaitingSecret');
+    expect(texts(out)[0]).toBe(app.i18n.t('switch.from.unsubscribe'));
+    expect(texts(out).join('\n')).not.toContain('手机报');
+  });
+
+  it('answers 办好了吗 at the confirmation and asks for the confirmation again', async () => {
+    const app = await open();
+    await say(app, '退订视频彩铃');
+    await say(app, '13800138000');
+    const warned = await say(app, await lastCode(app, '13800138000'));
+    const out = await say(app, '办好了吗');
+    expect(out.state).toBe('session.awaitingConfirmation');
+    expect(texts(out).at(-1)).toBe(`${app.i18n.t('dialog.resume')}\n${texts(warned).at(-1)}`);
+  });
+
+  it('sends another code when it did not arrive, and takes it typed in groups', async () => {
+    const app = await open();
+    await say(app, '退订视频彩铃');
+    await say(app, '13800138000');
+    const first = await lastCode(app, '13800138000');
+    const again = await say(app, '验证码没收到');
+    expect(again.state).toBe('session.awaitingCode');
+    expect(texts(again)).toEqual([app.i18n.t('identity.code.resent', { msisdn: '13800138000' })]);
+    const code = await lastCode(app, '13800138000');
+    expect(code).not.toBe(first);
+    const out = await say(app, `验证码是 ${code.slice(0, 3)} ${code.slice(3)}`);
+    expect(out.state).toBe('session.awaitingConfirmation');
+  });
+
+  it('asks the pending question again in the language the user switches to', async () => {
+    const app = await open();
+    await say(app, '退订视频彩铃');
+    const out = await say(app, '请用繁体');
+    expect(out.state).toBe('session.askingNumber');
+    expect(texts(out)).toEqual([`${app.i18n.t('locale.switched', {}, 'zh-TW')}\n${app.i18n.t('identity.number.prompt', {}, 'zh-TW')}`]);
+  });
+});
