@@ -169,6 +169,8 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private closed = false;
+  private readonly ticketIndex = new Map<string, number>();
+  private indexed = 0;
 
   constructor(private readonly options: EmbeddedOperatorBackendOptions) {
     this.services = new Map(options.catalogue.services.map((s) => [s.id, s]));
@@ -383,7 +385,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   }
 
   async getRequest(ticket: string): Promise<UnsubscribeRequest> {
-    const found = (await this.db()).data.requests.find((r) => r.ticket === ticket);
+    const found = this.byTicket((await this.db()).data.requests, ticket);
     if (!found) throw new AppError('backend.unknownRequest', { message: `no request with ticket ${ticket}` });
     return toPublic(found);
   }
@@ -513,6 +515,24 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       amountFen: service.monthlyFeeFen,
       chargedAt,
     });
+  }
+
+  /**
+   * A request by ticket through an index of the request list (the status sweep asks for every open
+   * ticket every few seconds: a scan each would grow with the square of the requests). Requests
+   * are only ever appended, so the index catches up from where it stopped; a shorter list (a
+   * replaced file) starts it afresh.
+   */
+  private byTicket(requests: StoredRequest[], ticket: string): StoredRequest | undefined {
+    if (requests.length < this.indexed) {
+      this.ticketIndex.clear();
+      this.indexed = 0;
+    }
+    for (; this.indexed < requests.length; this.indexed++) this.ticketIndex.set(requests[this.indexed]!.ticket, this.indexed);
+    const at = this.ticketIndex.get(ticket);
+    const found = at === undefined ? undefined : requests[at];
+    // Should a request ever move within the list, the slot no longer matches: scan instead.
+    return found?.ticket === ticket ? found : requests.find((r) => r.ticket === ticket);
   }
 
   private db(): Promise<JsonFileDb<BackendData>> {

@@ -71,9 +71,8 @@ export class IdentityVerifier {
     rec.codeAttempts = 0;
     rec.usedBy = null;
     rec.sends.push(at);
-    await store.putVerification(rec);
     conv.sends.push(at);
-    await store.putVerification(conv);
+    await Promise.all([store.putVerification(rec), store.putVerification(conv)]);
     return { kind: 'sent' };
   }
 

@@ -41,7 +41,8 @@ const DEFAULT_COMPACT_BYTES = 1 << 20;
  *
  * Changes are found by tracking, not by comparing: inside update() the function sees the data
  * through proxies that record which entries were set or deleted. Mutate only inside update();
- * `data` is the plain object, to read. Values are JSON (plain objects, arrays, primitives).
+ * `data` is the plain object, to read. Values are JSON (plain objects, arrays, primitives). The
+ * predicates of find/filter/findIndex/some/every see plain members and must not change them.
  *
  * Updates are serialised and group-committed: updates that arrive while a write is in flight are
  * applied together, in call order, and appended with one write and one fdatasync. Each update
@@ -333,6 +334,7 @@ class ChangeTracker {
     const proxy = new Proxy(target, {
       get: (t, prop, receiver) => {
         if (prop === TARGET) return t;
+        if (Array.isArray(t) && typeof prop === 'string' && SEARCHES.has(prop)) return this.search(t, prop, key, id, depth);
         const value = Reflect.get(t, prop, receiver) as unknown;
         if (typeof prop !== 'string' || !isTracked(value)) return value;
         const [k, i] = child(prop);
@@ -361,7 +363,39 @@ class ChangeTracker {
     this.proxies.set(target, proxy);
     return proxy;
   }
+
+  /**
+   * A search of an array that runs its predicate on the plain members (a collection of thousands
+   * of requests is not walked through a proxy per member) and hands out tracked members.
+   */
+  private search(array: unknown[], method: string, key: string | undefined, id: string | undefined, depth: number): (predicate: (value: never, index: number) => unknown) => unknown {
+    const member = (i: number): unknown => {
+      const value = array[i];
+      if (!isTracked(value)) return value;
+      return depth === 1 ? this.wrap(value, key, String(i)) : this.wrap(value, key, id);
+    };
+    return (predicate) => {
+      const test = predicate as (value: unknown, index: number) => unknown;
+      switch (method) {
+        case 'find': {
+          const i = array.findIndex((v, n) => test(v, n));
+          return i < 0 ? undefined : member(i);
+        }
+        case 'filter': {
+          const out: unknown[] = [];
+          array.forEach((v, n) => { if (test(v, n)) out.push(member(n)); });
+          return out;
+        }
+        case 'findIndex': return array.findIndex((v, n) => test(v, n));
+        case 'some': return array.some((v, n) => test(v, n));
+        default: return array.every((v, n) => test(v, n));
+      }
+    };
+  }
 }
+
+/** Array searches whose predicates only read (see ChangeTracker.search). */
+const SEARCHES = new Set(['find', 'filter', 'findIndex', 'some', 'every']);
 
 function isTracked(value: unknown): value is object {
   if (value === null || typeof value !== 'object') return false;

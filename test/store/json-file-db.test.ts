@@ -131,11 +131,17 @@ describe('JsonFileDb', () => {
     // The result is the stored row itself, not a tracking view: it can be cloned and compared.
     expect(structuredClone(row)).toEqual({ id: 'b', tags: ['t'], meta: { n: 1 } });
     expect(row).toBe(db.data.rows[1]);
+    // Members handed out by filter are tracked too; predicates see plain members.
+    await db.update((d) => {
+      for (const r of d.rows.filter((x) => x.id !== 'b')) r.meta.n = 5;
+      expect(d.rows.some((x) => x.meta.n === 5) && d.rows.findIndex((x) => x.id === 'c') === 2 && !d.rows.every((x) => x.meta.n === 5)).toBe(true);
+    });
     await db.update((d) => { d.rows.shift(); d.byId.y = { hits: d.byId.x!.hits }; });
     await db.close();
     const again = await JsonFileDb.open<Deep>(file, { rows: [], byId: {} });
     expect(again.data.rows.map((r) => r.id)).toEqual(['b', 'c']);
     expect(again.data.rows[0]).toEqual({ id: 'b', tags: ['t'], meta: { n: 1 } });
+    expect(again.data.rows[1]!.meta.n).toBe(5);
     expect(again.data.byId).toEqual({ x: { hits: [1, 2] }, y: { hits: [1, 2] } });
     await again.close();
   });
