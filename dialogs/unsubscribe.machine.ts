@@ -908,7 +908,7 @@ export const unsubscribeMachine = setup({
         awaitingDeletion: {
           description: 'Personal data deletion: what goes and what stays has been said; waiting for a yes.',
           entry: [
-            assign({ prompt: { key: 'privacy.confirm' }, promptChoices: [{ key: 'choice.deleteData' }, { key: 'choice.decline' }] }),
+            assign({ prompt: { key: 'privacy.confirm' }, promptChoices: [{ key: 'choice.deleteData' }, { key: 'choice.keepData' }] }),
             { type: 'say', params: ({ context }) => ({ key: 'privacy.confirm', choices: context.promptChoices }) },
           ],
           on: {
@@ -940,7 +940,7 @@ export const unsubscribeMachine = setup({
           description: 'Lost phone: waiting for the user to confirm the urgent, reversible suspension of the line.',
           entry: [
             // The prompt keeps its number: it is repeated after help or an unclear message.
-            assign(({ context }) => ({ prompt: { key: 'lost.confirm', params: { msisdn: context.msisdn ?? '' } }, promptChoices: [{ key: 'choice.suspend' }, { key: 'choice.decline' }] })),
+            assign(({ context }) => ({ prompt: { key: 'lost.confirm', params: { msisdn: context.msisdn ?? '' } }, promptChoices: [{ key: 'choice.suspend' }, { key: 'choice.keepLine' }] })),
             { type: 'say', params: ({ context }) => ({ key: 'lost.confirm', params: context.prompt!.params, choices: context.promptChoices }) },
           ],
           on: {

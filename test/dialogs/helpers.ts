@@ -83,7 +83,7 @@ export const SUBS = {
   data10g: sub('sub-103', 'addon-data-10g', '10GB流量包', 'addon', 3000),
   plan: sub('sub-105', 'plan-5g-129', '5G畅享129元套餐', 'plan', 12900, { contractEndsAt: '2027-06-30', penaltyFen: 30000 }),
   broadband: sub('sub-107', 'broadband-300m', '300M光纤宽带', 'broadband', 5000, { notes: ['warn.broadband.equipment'] }),
-  numberLine: sub('sub-106', 'number-line', '手机号码（销户）', 'number', 0),
+  numberLine: sub('sub-106', 'number-line', '手机号码（销号）', 'number', 0),
 } satisfies Record<string, DialogSubscription>;
 
 export const DEMO_SUBSCRIPTIONS: DialogSubscription[] = Object.values(SUBS);

@@ -143,7 +143,7 @@ describe('Traditional Chinese (asked for with 請用繁體)', () => {
     expect(textOf(receipt)).toContain(`· 視訊彩鈴：工單編號 ${ticket}`);
     const { effectiveAt } = await bot.app.backend.getRequest(ticket);
     const completed = t('notify.status.completed', { name: service('vas-video-ringback', '视频彩铃'), ticket, effectiveAt }, 'zh-TW');
-    expect(completed).toContain(`好消息：視訊彩鈴 已退訂成功（工單編號 ${ticket}）`);
+    expect(completed).toContain(`好消息：視訊彩鈴已成功退訂（工單編號 ${ticket}）`);
     await unprompted(user, completed);
 
     const everything = bot.channel.messages(user.conversationId).map((a) => [a.text ?? a.summary ?? '', ...cardLines([a])].join('\n')).join('\n');

@@ -103,7 +103,7 @@ describe('the unsubscribe conversation over /api/messages', () => {
 
     const status = await client.say('我的退订办好了吗');
     expect(textOf(status)).toContain(ticket);
-    expect(textOf(status)).toContain('已退订成功');
+    expect(textOf(status)).toContain('已成功退订');
   });
 
   it('lets the user pick one of several data add-ons by number', async () => {

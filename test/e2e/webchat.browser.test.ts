@@ -87,7 +87,7 @@ describe.skipIf(skipReason !== undefined)('the web chat page in a browser', () =
     await confirm.click();
 
     await shows(/TD\d{14}/);
-    await shows('已退订成功', 20_000);
+    await shows('已成功退订', 20_000);
     await screenshot('webchat-3-completed');
 
     // Every message the user sent was acknowledged (echoed with its clientActivityID): none is
@@ -110,9 +110,9 @@ describe.skipIf(skipReason !== undefined)('the web chat page in a browser', () =
     const { page } = browser!;
     await page.reload();
     await page.locator('#webchat[data-connection-status="2"]').waitFor({ timeout: 15_000 });
-    await shows('已退订成功');
+    await shows('已成功退订');
     await type('我的退订办好了吗');
-    await shows(/已退订成功[\s\S]*已退订成功/);
+    await shows(/已成功退订[\s\S]*已成功退订/);
     await screenshot('webchat-4-reloaded');
     expect(browser!.problems).toEqual([]);
   }, 30_000);

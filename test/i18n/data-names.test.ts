@@ -89,7 +89,7 @@ describe('names from data in replies', () => {
   it('joins lists the locale\'s way and translates bound accounts with their card tails', () => {
     const names = [service('vas-ringback', '彩铃'), service('vas-music-member', '音乐会员'), service('addon-night-data', '夜间流量包')];
     expect(i18n.t('confirm.prompt', { names }, 'en-US')).toContain('cancel Ringback tone, Music membership and Night-time data pack.');
-    expect(i18n.t('confirm.prompt', { names }, 'zh-CN')).toContain('退订 彩铃、音乐会员、夜间流量包。');
+    expect(i18n.t('confirm.prompt', { names }, 'zh-CN')).toContain('退订彩铃、音乐会员、夜间流量包。');
     const accounts: NameRef[] = [{ kind: 'account', name: '微信支付' }, { kind: 'account', name: '招商银行储蓄卡（尾号6688）' }, { kind: 'account', name: '某某银行信用卡' }];
     expect(i18n.t('warn.number.bound', { accounts }, 'en-US')).toContain('linked to: WeChat Pay, China Merchants Bank debit card ending in 6688 and 某某银行信用卡.');
     expect(i18n.t('warn.number.bound', { accounts }, 'zh-TW')).toContain('微信支付、招商銀行金融卡（末碼6688）、某某銀行信用卡');
@@ -99,13 +99,13 @@ describe('names from data in replies', () => {
   it('says how a service was ordered and when, in the reply locale', () => {
     const params = { n: 2, name: service('vas-video-ringback', '视频彩铃'), feeFen: 1000, since: '2024-03-15', channel: { kind: 'channel' as const, name: '短信' }, lastUsedAt: '2026-11-20T08:00:00Z' };
     expect(i18n.t('review.item', params, 'en-US')).toBe('2. Video ringback tone: ¥10/month, added Mar 15, 2024 by SMS, last used Nov 20, 2026');
-    expect(i18n.t('review.item', params, 'zh-TW')).toBe('2. 視訊彩鈴：人民幣10元/月，2024年3月15日透過簡訊開通，最近一次使用 2026年11月20日');
-    expect(i18n.t('review.item', params, 'zh-CN')).toBe('2. 视频彩铃：10元/月，2024年3月15日通过短信开通，最近一次使用 2026年11月20日');
+    expect(i18n.t('review.item', params, 'zh-TW')).toBe('2. 視訊彩鈴：人民幣10元/月，2024年3月15日透過簡訊開通，最後使用於2026年11月20日');
+    expect(i18n.t('review.item', params, 'zh-CN')).toBe('2. 视频彩铃：10元/月，2024年3月15日通过短信开通，最后使用于2026年11月20日');
   });
 
   it('writes dates with month names and Beijing time in English, and amounts with cents only when there are any', () => {
     expect(i18n.t('receipt.item', { name: service('vas-ringback', '彩铃'), ticket: 'TD1', createdAt: '2026-11-24T02:05:00Z', effectiveAt: '2026-11-30T16:00:00.000Z', code: 'X' }, 'en-US'))
-      .toBe('· Ringback tone: ticket TD1, submitted Nov 24, 2026, 10:05 Beijing time, expected to take effect on Dec 1, 2026, receipt check code X');
+      .toBe('· Ringback tone: ticket TD1, submitted Nov 24, 2026, 10:05 Beijing time, expected to take effect on Dec 1, 2026, receipt code X');
     expect(i18n.t('warn.number.arrears', { amountFen: 4850 }, 'en-US')).toContain('¥48.50');
     expect(i18n.t('warn.number.arrears', { amountFen: 4850 }, 'zh-TW')).toContain('人民幣48.50元');
   });

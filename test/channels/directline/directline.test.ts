@@ -219,7 +219,7 @@ describe('the WebSocket stream', () => {
     const ticket = /TD\d{14}/.exec(receipt.summary!)![0];
     expect(receipt.attachments?.[0]?.contentType).toBe('application/vnd.microsoft.card.adaptive');
     expect(receipt.attachments![0]!.content.body!.map((b) => b.text).join('\n')).toContain(ticket);
-    const done = await stream.waitFor((a) => (a.text ?? '').includes('已退订成功') && (a.text ?? '').includes(ticket));
+    const done = await stream.waitFor((a) => (a.text ?? '').includes('已成功退订') && (a.text ?? '').includes(ticket));
     expect(done.from.role).toBe('bot');
     await stream.close();
   });

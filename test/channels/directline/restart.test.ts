@@ -49,7 +49,7 @@ describe('a bot restart', () => {
     const reconnected = await again.reconnect(seen);
     expect(reconnected.status).toBe(200);
     const resumed = await Stream.open(reconnected.body.streamUrl!);
-    const done = await resumed.waitFor((a) => (a.text ?? '').includes('已退订成功') && (a.text ?? '').includes(ticket), 15_000);
+    const done = await resumed.waitFor((a) => (a.text ?? '').includes('已成功退订') && (a.text ?? '').includes(ticket), 15_000);
     expect(done.from.role).toBe('bot');
     expect(resumed.activities.some((a) => a.id === receipt.id)).toBe(false);
     await resumed.close();
