@@ -12,10 +12,13 @@ export interface HandoffPhrases {
   asksDeletion(normalized: string): boolean;
   /** 改服务密码, 忘记服务密码…: the user wants a new service password. */
   asksPasswordChange(normalized: string): boolean;
+  /** 取消, 不办了, 退出…as the whole message: stop the dialog in progress. */
+  stopsDialog(normalized: string): boolean;
 }
 
 export function loadHandoffPhrases(file = join(DATA_ASSETS_DIR, 'handoff-phrases.json')): HandoffPhrases {
-  const data = JSON.parse(readFileSync(file, 'utf8')) as { leave: string[]; complaint: string[] };
+  const data = JSON.parse(readFileSync(file, 'utf8')) as { leave: string[]; complaint: string[]; stopDialog: string[] };
+  const stop = new Set(data.stopDialog);
   const compact = (s: string) => s.replace(/\s+/g, '');
   const privacy = JSON.parse(readFileSync(join(DATA_ASSETS_DIR, 'privacy-phrases.json'), 'utf8')) as { deleteData: string[]; changePassword: string[] };
   return {
@@ -23,5 +26,6 @@ export function loadHandoffPhrases(file = join(DATA_ASSETS_DIR, 'handoff-phrases
     asksPasswordChange: (text) => privacy.changePassword.some((p) => compact(text).includes(p)),
     leaves: (text) => data.leave.some((p) => compact(text).includes(p)),
     complains: (text) => data.complaint.some((p) => compact(text).includes(p)),
+    stopsDialog: (text) => stop.has(text.replace(/[\s，。！？,.!?~～…、]+/g, '')),
   };
 }

@@ -192,6 +192,8 @@ export class TurnRunner implements ConversationPort {
     } else {
       if (ticket) handoff.noteMessage(ticket, 'user', text);
       const utterance = this.understand(parsed!, text, locale);
+      // A bare stop word (stopDialog in data/handoff-phrases.json) asks for a cancellation when nothing is going on, but stops a dialog that waits for an answer.
+      if (snapshot.value !== 'idle' && this.deps.phrases.stopsDialog(parsed!.normalized)) Object.assign(utterance, { intent: 'cancel', confidence: 1 });
       const result = await this.run(snapshot, { type: 'user.message', utterance }, input.conversationId, locale);
       snapshot = result.snapshot;
       outgoing = result.replies;

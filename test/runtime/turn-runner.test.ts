@@ -104,6 +104,23 @@ describe('retried activities', () => {
   });
 });
 
+describe('stopping a dialog', () => {
+  it('reads a bare 取消 as stopping the dialog while a question is open, and as a request when nothing is', async () => {
+    const app = await open();
+    for (const [setup, stop] of [[['退订音乐会员', '13800138000'], '取消'], [['退订视频彩铃'], '取消吧。'], [['退订音乐会员', '13800138000', 'code'], '不办了']] as const) {
+      for (const step of setup) await say(app, step === 'code' ? await lastCode(app, '13800138000') : step);
+      const out = await say(app, stop);
+      expect(out.state).toBe('idle');
+      // Stopped at a confirmation it is a decline; anywhere else a cancelled dialog.
+      expect([[app.i18n.t('dialog.cancelled')], [app.i18n.t('confirm.declined')]]).toContainEqual(out.replies.map((r) => r.text));
+    }
+    expect(await app.backend.listRequests({ msisdn: '13800138000' })).toEqual([]);
+    // With no dialog running, 取消 is someone wanting to cancel something: the bot asks what.
+    const fresh = await say(app, '取消', 'conv-2');
+    expect(fresh.state).not.toBe('idle');
+  });
+});
+
 describe('personal data deletion', () => {
   it('deletes the transcript after SMS verification, keeps filed requests, and says what was kept', async () => {
     const app = await open();
