@@ -67,6 +67,7 @@ const NOT_BURIED: ReadonlySet<Intent> = new Set(['confirm', 'deny', 'cancel']);
  */
 const REQUEST_WINS: ReadonlySet<Intent> = new Set(['unwanted_charge', 'review']);
 const BURIED_MIN_CONFIDENCE = 0.9;
+const LATIN_ONLY = /^[a-z0-9\s!-/:-@[-`{-~]+$/;
 /** Placeholder for a date, clock time or long digit run in classifier input: a private-use code point. */
 const DATE_PLACEHOLDER = '\uE010';
 /**
@@ -156,6 +157,10 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (!SHOP_KEEPS.has(intent) && rules.aboutShopOrder(fixed, namesProduct)) return { intent: 'other', confidence: Math.max(prediction.confidence, 0.5) };
     // Nothing the model ever saw (🙂, asdfgh, ？？？): its answer would be the class prior, not a reading.
     if (classifier.known(features) === 0) return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
+    // Latin words the model never saw (an English service name, Night-time data pack): their letter pairs are noise.
+    if (LATIN_ONLY.test(fixed) && classifier.known(features.filter((f) => f.startsWith('w:') && !f.startsWith('w:#'))) === 0) {
+      return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
+    }
     return { intent, confidence: prediction.confidence };
   }
 
