@@ -53,6 +53,8 @@ const NEGATED_FALLBACKS: ReadonlySet<string> = new Set([
 ]);
 const NEGATED_EXCLUDED: ReadonlySet<string> = new Set(['unsubscribe', 'confirm']);
 const VETO_EXCLUDED: ReadonlySet<string> = new Set(['unsubscribe']);
+/** Readings a shop-order message keeps: the conversation itself, not a telecom request. */
+const SHOP_KEEPS: ReadonlySet<Intent> = new Set(['human_agent', 'help', 'greeting', 'confirm', 'deny', 'cancel', 'other']);
 /** Intents about a cancellation or a charge: a category word (会员, 宽带) sets their target. */
 const UNSUBSCRIBE_LIKE: ReadonlySet<Intent> = new Set(['unsubscribe', 'query_status', 'still_charged', 'unwanted_charge', 'undo', 'fee_question']);
 /** Whole-message readings that may hide a request in one clause of a long message. */
@@ -65,7 +67,9 @@ const NOT_BURIED: ReadonlySet<Intent> = new Set(['confirm', 'deny', 'cancel']);
  */
 const REQUEST_WINS: ReadonlySet<Intent> = new Set(['unwanted_charge', 'review']);
 const BURIED_MIN_CONFIDENCE = 0.9;
-const CLAUSE_BREAK = /[，,。.！!？?；;~～…\s]+/;
+const LATIN_ONLY = /^[a-z0-9\s!-/:-@[-`{-~]+$/;
+/** Placeholder for a date, clock time or long digit run in classifier input: a private-use code point. */
+const DATE_PLACEHOLDER = '\uE010';
 /**
  * A pasted operator SMS (回复TD退订) means "cancel this" unless the user says something more
  * specific around it: that it was never ordered, that it is still charged, or what it would cost.
@@ -96,7 +100,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   const mask = createProductMasker(catalogue, lexicon, normalize);
   /** Classifier features of typo-fixed normalised text. */
   const featuresOfFixed = (fixed: string): string[] => {
-    const masked = mask(fixed);
+    const masked = mask(rules.maskDates(fixed, DATE_PLACEHOLDER));
     return extractFeatures(masked, segmenter.cut(masked));
   };
   const featuresOfNormalized = (normalized: string): string[] => featuresOfFixed(rules.fixTypos(normalized));
@@ -124,13 +128,18 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (answerOnly) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
     if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
     if (!negated && rules.quotesSmsCommand(normalized)) {
-      // The instruction is the operator's wording, not the user's: read what is around it.
-      const around = classifier.predict(featuresOfFixed(rules.fixTypos(rules.withoutSmsCommand(normalized))));
+      // The instruction and the SMS around it are the operator's wording: read what the user added.
+      const own = rules.userWords(normalized);
+      if (own.length < 2) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
+      const around = classifier.predict(featuresOfFixed(rules.fixTypos(own)));
       if (OVERRIDES_QUOTED_SMS.has(around.label)) return { intent: around.label as Intent, confidence: around.confidence };
       return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
     }
-    const prediction = classifier.predict(features);
+    // A pasted operator SMS without a reply instruction: what the user added says what they want.
+    const own = rules.pastesSms(normalized) ? rules.fixTypos(rules.userWords(normalized)) : '';
+    const prediction = classifier.predict(own.length >= 2 ? featuresOfFixed(own) : features);
     const intent = prediction.label as Intent;
+    if (rules.asksIfBot(fixed)) return { intent: 'other', confidence: RULE_CONFIDENCE.identifiers };
     if (rules.wantsHuman(fixed)) {
       return { intent: 'human_agent', confidence: intent === 'human_agent' ? Math.max(prediction.confidence, RULE_CONFIDENCE.human) : RULE_CONFIDENCE.human };
     }
@@ -144,8 +153,14 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
       const next = bestExcluding(prediction.probabilities, VETO_EXCLUDED, () => true);
       return { intent: (next?.label ?? 'other') as Intent, confidence: next?.confidence ?? 0.5 };
     }
+    // 退货, 淘宝订单退款: a shop's order, whatever the verbs around it, is out of scope.
+    if (!SHOP_KEEPS.has(intent) && rules.aboutShopOrder(fixed, namesProduct)) return { intent: 'other', confidence: Math.max(prediction.confidence, 0.5) };
     // Nothing the model ever saw (🙂, asdfgh, ？？？): its answer would be the class prior, not a reading.
     if (classifier.known(features) === 0) return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
+    // Latin words the model never saw (an English service name, Night-time data pack): their letter pairs are noise.
+    if (LATIN_ONLY.test(fixed) && classifier.known(features.filter((f) => f.startsWith('w:') && !f.startsWith('w:#'))) === 0) {
+      return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
+    }
     return { intent, confidence: prediction.confidence };
   }
 
@@ -156,7 +171,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
    * `only`, just that reading of a clause counts.
    */
   function buriedRequest(fixed: string, negated: boolean, namesProduct: boolean, only: Intent | null): { intent: Intent; confidence: number } | null {
-    const clauses = fixed.split(CLAUSE_BREAK).filter((c) => c.length >= 2);
+    const clauses = rules.clauses(fixed);
     if (clauses.length < 2) return null;
     let best: { intent: Intent; confidence: number } | null = null;
     for (const clause of clauses) {
@@ -184,11 +199,12 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const fixed = rules.fixTypos(normalized);
     const features = featuresOfFixed(fixed);
     const strongTargets = rules.targets(fixed, false);
-    const answerOnly = ids.onlyIdentifiers || ids.onlyChoice;
+    // A bare date or time (2026-11-24, 明天下午3点) answers a question; like a bare number it asks for nothing.
+    const answerOnly = ids.onlyIdentifiers || ids.onlyChoice || rules.onlyDates(normalized);
     let { intent, confidence } = decideIntent(normalized, fixed, features, negated, strongTargets.length > 0, answerOnly, ids.ticket);
     if (!answerOnly && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
       // A quoted 回复TD退订 is no request of the user's own.
-      const own = rules.quotesSmsCommand(normalized) ? rules.fixTypos(rules.withoutSmsCommand(normalized)) : fixed;
+      const own = rules.quotesSmsCommand(normalized) ? rules.fixTypos(rules.userWords(normalized)) : fixed;
       const buried = buriedRequest(own, negated, strongTargets.length > 0, BURYING.has(intent) ? null : 'unsubscribe');
       if (buried) ({ intent, confidence } = buried);
     }
@@ -196,10 +212,13 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const matchWords = context?.subscriptions?.length ? segmenter.cut(fixed) : [];
 
     const categoryTargets = new Set<TargetType>(UNSUBSCRIBE_LIKE.has(intent) ? matcher.categories(fixed) : []);
-    const matches = matcher.match(fixed, matchWords, context, categoryTargets);
-    const serviceIds = matches.map((m) => m.serviceId);
+    const matched = matcher.match(fixed, matchWords, context, categoryTargets);
     const keywordTargets = intent === 'unsubscribe' ? rules.targets(fixed, true) : strongTargets;
-    const target = matches[0]?.target ?? keywordTargets[0] ?? [...categoryTargets][0] ?? null;
+    // The number's catalogue aliases are verbs (销户, 销号): said of another product (宽带咋销户) they close that product.
+    const verbOnOther = matched[0]?.target === 'number' && keywordTargets[0] !== undefined && keywordTargets[0] !== 'number';
+    const matches = verbOnOther ? [...matched.filter((m) => m.target !== 'number'), ...matched.filter((m) => m.target === 'number')] : matched;
+    const serviceIds = matches.map((m) => m.serviceId);
+    const target = (verbOnOther ? keywordTargets[0] : matches[0]?.target) ?? keywordTargets[0] ?? [...categoryTargets][0] ?? null;
     if (serviceIds.length === 0 && target && intent === 'unsubscribe') {
       const only = singleServiceOf.get(target);
       if (only) serviceIds.push(only);

@@ -22,7 +22,17 @@ const lexiconSchema = z.object({
   negationExceptions: z.array(z.string()),
   human: z.array(z.string()),
   humanNegation: z.array(z.string()),
-  smsCommands: z.object({ exact: z.array(z.string()), pattern: z.string(), reply: z.string() }),
+  smsCommands: z.object({
+    exact: z.array(z.string()),
+    pattern: z.string(),
+    reply: z.string(),
+    /** Words only an operator's SMS uses (尊敬的, 资费): a clause with one is the SMS, not the user. */
+    operatorWording: z.array(z.string()).default([]),
+    /** Words an operator's SMS opens with (【, 尊敬的): the message pastes one, with or without a reply instruction. */
+    operatorOpeners: z.array(z.string()).default([]),
+  }),
+  /** A whole-message question whether the bot is a machine. */
+  botIdentity: z.object({ pattern: z.string() }).optional(),
   choice: z.object({
     all: z.array(z.string()),
     joiners: z.array(z.string()),
@@ -37,9 +47,28 @@ const lexiconSchema = z.object({
   identifierLabels: z.array(z.string()).default([]),
   /** 验证码没收到 / 重新发验证码: a subject word and a trouble word both in the message. */
   codeTrouble: z.object({ subjects: z.array(z.string()), words: z.array(z.string()) }).default({ subjects: [], words: [] }),
-  vetoes: z.object({ orderVerbs: z.array(z.string()), cancelWords: z.array(z.string()), shopWords: z.array(z.string()) }),
+  vetoes: z.object({
+    orderVerbs: z.array(z.string()),
+    cancelWords: z.array(z.string()),
+    shopWords: z.array(z.string()),
+    /** Descriptions of an order already made (自动续订, 已开通): not the user ordering anything. */
+    notOrders: z.array(z.string()).default([]),
+  }),
   mask: z.object({ keep: z.array(z.string()), extra: z.record(z.string(), z.enum(['vas', 'addon', 'plan', 'broadband'])) }),
-  typos: z.object({ map: z.record(z.string(), z.string()), latin: z.record(z.string(), z.string()).default({}) }),
+  typos: z.object({
+    map: z.record(z.string(), z.string()),
+    latin: z.record(z.string(), z.string()).default({}),
+    /** Key words and per-character homophones: one swapped character still reads as the word. */
+    homophones: z.object({ words: z.array(z.string()), chars: z.record(z.string(), z.array(z.string())), except: z.array(z.string()).default([]) })
+      .default({ words: [], chars: {}, except: [] }),
+    /** Regional words and their Mandarin equivalents. */
+    dialect: z.object({ map: z.record(z.string(), z.string()) }).default({ map: {} }),
+  }),
+  /** Dates, clock times and long digit runs (regexes), day words that go with them, and the number part of a street address. */
+  datesAndTimes: z.object({ patterns: z.array(z.string()), dayWords: z.array(z.string()).default([]), addressPattern: z.string().optional() })
+    .default({ patterns: [], dayWords: [] }),
+  /** Words that open a new clause in a message typed or dictated without punctuation. */
+  clauseConnectives: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   numerals: z.object({
     digits: z.record(z.string(), z.number().int()),
     units: z.record(z.string(), z.number().int()),

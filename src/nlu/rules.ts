@@ -17,18 +17,33 @@ export interface Rules {
   quotesSmsCommand(text: string): boolean;
   /** The text without the quoted instructions: what the user wrote around the pasted SMS, and the rest of the SMS. */
   withoutSmsCommand(text: string): string;
+  /** The message pastes an operator SMS (【中国移动】…, 尊敬的客户…), with or without a reply instruction. */
+  pastesSms(text: string): boolean;
+  /** The whole message asks whether the bot is a machine (你是机器人吗). */
+  asksIfBot(text: string): boolean;
+  /** What the user wrote around a pasted SMS: the text without the instruction, 【sender】 tags and the operator's own clauses. */
+  userWords(text: string): string;
   /** The user asks for a person (转人工, 人工客服). */
   wantsHuman(text: string): boolean;
   /** The message cannot be an unsubscribe request: it orders something (开通, 续订) or is about a shop order (淘宝订单). */
   notUnsubscribe(text: string, namesProduct: boolean): boolean;
+  /** The message is about a shop order (退货, 淘宝订单) and names no telecom product. */
+  aboutShopOrder(text: string, namesProduct: boolean): boolean;
   /** The SMS code did not arrive, or another is wanted (验证码没收到, 重新发一个验证码). */
   asksNewCode(text: string): boolean;
   /** Targets named by keywords, best first. Weak words (注销, 流量) count only when `includeWeak`. */
   targets(text: string, includeWeak: boolean): TargetType[];
+  /** The text with every date, clock time, long digit run (bank card) and street number (文三路478号) replaced by `placeholder`. */
+  maskDates(text: string, placeholder: string): string;
+  /** The message is nothing but dates, times, long digit runs and day words (2026-11-24, 明天下午3点). */
+  onlyDates(text: string): boolean;
+  /** The message's clauses: split at punctuation and at connectives of run-on messages (顺便, 另外). */
+  clauses(text: string): string[];
 }
 
 const TARGET_ORDER: readonly TargetType[] = ['number', 'broadband', 'plan', 'addon', 'vas'];
 const PUNCTUATION = /[\s!-/:-@[-`{-~，。！？、；：“”‘’（）《》【】…—·～]+/g;
+const CLAUSE_BREAK = /[，,。.！!？?；;~～…\s]+/;
 
 function keywordList(lists: Record<TargetType, string[]>): { word: string; target: TargetType }[] {
   const out: { word: string; target: TargetType }[] = [];
@@ -37,10 +52,57 @@ function keywordList(lists: Record<TargetType, string[]>): { word: string; targe
   return out.sort((a, b) => b.word.length - a.word.length);
 }
 
+/** Misspellings of the key words with one character swapped for a homophone (推定 → 退订), except listed words. */
+function homophoneVariants(h: Lexicon['typos']['homophones']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const word of h.words) {
+    for (let i = 0; i < word.length; i++) {
+      for (const alt of h.chars[word[i]!] ?? []) {
+        const variant = word.slice(0, i) + alt + word.slice(i + 1);
+        if (variant !== word && !h.except.includes(variant) && !h.words.includes(variant)) out[variant] = word;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * A latin run made only of known words (liuliangbao = liuliang + bao, quxiaocailing): their
+ * translations joined; null when any part is unknown, so English words and codes stay as typed.
+ */
+function splitLatin(run: string, words: ReadonlyMap<string, string>, maxWord: number): string | null {
+  if (/\d/.test(run) || run.length < 4) return null;
+  const best: (string | null)[] = new Array<string | null>(run.length + 1).fill(null);
+  best[0] = '';
+  for (let end = 1; end <= run.length; end++) {
+    for (let len = Math.min(maxWord, end); len >= 2; len--) {
+      const prefix = best[end - len];
+      const word = words.get(run.slice(end - len, end));
+      if (prefix !== null && prefix !== undefined && word !== undefined) {
+        best[end] = prefix + word;
+        break;
+      }
+    }
+  }
+  return best[run.length] ?? null;
+}
+
 export function createRules(lexicon: Lexicon): Rules {
-  const typos = Object.entries(lexicon.typos.map).sort((a, b) => b[0].length - a[0].length);
+  // Hand-listed misspellings win over generated homophones and dialect words over both.
+  const typoMap = { ...homophoneVariants(lexicon.typos.homophones), ...lexicon.typos.map, ...lexicon.typos.dialect.map };
+  const typoIndex = new Map<string, [string, string][]>();
+  for (const entry of Object.entries(typoMap).sort((a, b) => b[0].length - a[0].length)) {
+    const bucket = typoIndex.get(entry[0][0]!) ?? [];
+    bucket.push(entry);
+    typoIndex.set(entry[0][0]!, bucket);
+  }
   const latinWords = new Map(Object.entries(lexicon.typos.latin).map(([k, v]) => [k.toLowerCase(), v]));
+  const maxLatin = Math.max(0, ...[...latinWords.keys()].map((k) => k.length));
   const latinRun = /[a-z0-9]+/g;
+  const datePatterns = lexicon.datesAndTimes.patterns.map((p) => new RegExp(p, 'g'));
+  const address = lexicon.datesAndTimes.addressPattern ? new RegExp(lexicon.datesAndTimes.addressPattern, 'g') : null;
+  const dayWords = [...lexicon.datesAndTimes.dayWords].sort((a, b) => b.length - a.length);
+  const connectives = [...lexicon.clauseConnectives.words].sort((a, b) => b.length - a.length);
   const negations = lexicon.negation.map((p) => new RegExp(p, 'g'));
   const exceptions = lexicon.negationExceptions;
   const human = lexicon.human;
@@ -50,6 +112,10 @@ export function createRules(lexicon: Lexicon): Rules {
   const smsReply = new RegExp(lexicon.smsCommands.reply);
   const smsReplyAll = new RegExp(lexicon.smsCommands.reply, 'g');
   const { orderVerbs, cancelWords, shopWords } = lexicon.vetoes;
+  const operatorWording = lexicon.smsCommands.operatorWording;
+  const operatorOpeners = lexicon.smsCommands.operatorOpeners;
+  const notOrders = [...lexicon.vetoes.notOrders].sort((a, b) => b.length - a.length);
+  const botIdentity = lexicon.botIdentity ? new RegExp(lexicon.botIdentity.pattern) : null;
   const strong = keywordList(lexicon.targets.strong);
   const weak = keywordList(lexicon.targets.weak);
 
@@ -88,10 +154,38 @@ export function createRules(lexicon: Lexicon): Rules {
 
   return {
     fixTypos(text) {
-      let s = text;
-      for (const [wrong, right] of typos) if (s.includes(wrong)) s = s.split(wrong).join(right);
-      if (latinWords.size > 0 && /[a-z]/.test(s)) s = s.replace(latinRun, (run) => latinWords.get(run) ?? run);
+      let s = '';
+      for (let i = 0; i < text.length; ) {
+        const hit = typoIndex.get(text[i]!)?.find(([wrong]) => text.startsWith(wrong, i));
+        if (hit) {
+          s += hit[1];
+          i += hit[0].length;
+        } else {
+          s += text[i];
+          i++;
+        }
+      }
+      if (latinWords.size > 0 && /[a-z]/.test(s)) s = s.replace(latinRun, (run) => latinWords.get(run) ?? splitLatin(run, latinWords, maxLatin) ?? run);
       return s;
+    },
+    maskDates(text, placeholder) {
+      if (!/\d/.test(text)) return text;
+      let s = text;
+      for (const re of datePatterns) s = s.replace(re, placeholder);
+      return address ? s.replace(address, placeholder) : s;
+    },
+    onlyDates(text) {
+      if (!/\d/.test(text)) return false;
+      let s = text;
+      for (const re of datePatterns) s = s.replace(re, ' ');
+      if (s === text) return false;
+      for (const w of dayWords) if (s.includes(w)) s = s.split(w).join(' ');
+      return s.replace(PUNCTUATION, '').length === 0;
+    },
+    clauses(text) {
+      let s = text;
+      for (const w of connectives) if (s.includes(w)) s = s.split(w).join('，');
+      return s.split(CLAUSE_BREAK).filter((c) => c.length >= 2);
     },
     negated(text) {
       for (const re of negations) {
@@ -114,6 +208,16 @@ export function createRules(lexicon: Lexicon): Rules {
     withoutSmsCommand(text) {
       return text.replace(smsReplyAll, '，');
     },
+    pastesSms(text) {
+      return operatorOpeners.some((w) => text.includes(w));
+    },
+    asksIfBot(text) {
+      return botIdentity !== null && botIdentity.test(text.replace(PUNCTUATION, ''));
+    },
+    userWords(text) {
+      const rest = text.replace(smsReplyAll, '，').replace(/【[^】]*】/g, '，');
+      return rest.split(CLAUSE_BREAK).filter((c) => c.length > 0 && !operatorWording.some((w) => c.includes(w))).join('，');
+    },
     wantsHuman(text) {
       if (humanNegation.some((w) => text.includes(w))) return false;
       return human.some((w) => text.includes(w));
@@ -122,7 +226,12 @@ export function createRules(lexicon: Lexicon): Rules {
       if (cancelWords.some((w) => text.includes(w))) {
         return !namesProduct && shopWords.some((w) => text.includes(w));
       }
-      return orderVerbs.some((w) => text.includes(w)) || shopWords.some((w) => text.includes(w));
+      let ordering = text;
+      for (const w of notOrders) if (ordering.includes(w)) ordering = ordering.split(w).join('，');
+      return orderVerbs.some((w) => ordering.includes(w)) || shopWords.some((w) => text.includes(w));
+    },
+    aboutShopOrder(text, namesProduct) {
+      return !namesProduct && shopWords.some((w) => text.includes(w));
     },
     asksNewCode(text) {
       return lexicon.codeTrouble.subjects.some((w) => text.includes(w)) && lexicon.codeTrouble.words.some((w) => text.includes(w));

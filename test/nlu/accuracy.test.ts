@@ -115,6 +115,29 @@ describe('accuracy on the fresh set', () => {
   });
 });
 
+// Written in subscribers' voice before the templates were read (fresh2), scored first (macro-F1 0.796,
+// unsubscribe 0.891 / 0.873 with Bayes); its misses then guided generalising changes, so it is a
+// regression set now, no longer blind. Scored like the fresh set; floors sit below the measured figures.
+describe('accuracy on the second fresh set', () => {
+  const inCorpus = new Set(corpus.map((e) => e.text));
+  const fresh2 = evaluate(productionNlu(), loadCorpus(join(NLU_DATA_DIR, 'fresh2.jsonl')).filter((e) => !inCorpus.has(e.text)));
+  const unsub = fresh2.perIntent.find((s) => s.intent === 'unsubscribe')!;
+
+  it('keeps unsubscribe precision at 0.96 and recall at 0.95 or more', () => {
+    expect(unsub.precision).toBeGreaterThanOrEqual(0.96);
+    expect(unsub.recall).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('keeps macro-F1 at 0.93 or more and target accuracy at 0.97 or more', () => {
+    expect(fresh2.macroF1).toBeGreaterThanOrEqual(0.93);
+    expect(fresh2.targetAccuracy).toBeGreaterThanOrEqual(0.97);
+  });
+
+  it('asks to clarify on few of its right answers', () => {
+    expect(fresh2.rightButUnsure).toBeLessThan(0.06);
+  });
+});
+
 describe('the logistic regression, kept for comparison', () => {
   it('still trains from the same features and clears a lower floor', () => {
     const logistic = evaluate(createNlu(catalogue, { examples: train, model: 'logistic' }), test);

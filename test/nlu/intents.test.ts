@@ -94,6 +94,41 @@ describe('latin typing', () => {
   });
 });
 
+describe('dates, times and numbers that ask for nothing', () => {
+  it.each(['2027-03-09', '2025/12/01 08:30', '十月五号', '明天下午4点', '６月１８日', '2026年'])('reads "%s" as other', (text) => {
+    expect(nlu.parse(text).intent).toBe('other');
+  });
+
+  it('still reads a request that mentions a date', () => {
+    expect(nlu.parse('我3月5号开的彩铃，帮我退掉').intent).toBe('unsubscribe');
+  });
+});
+
+describe('pinyin slips, dialect and the bot itself', () => {
+  it.each([['推定流量包', 'addon'], ['去消彩铃', 'vas'], ['款带不用了', 'broadband'], ['quxiaocailing', 'vas']])('reads "%s" as unsubscribe (%s)', (text, target) => {
+    const r = nlu.parse(text);
+    expect(r.intent).toBe('unsubscribe');
+    expect(r.target).toBe(target);
+  });
+
+  it('reads 销户 said of broadband as closing the broadband', () => {
+    expect(nlu.parse('宽带怎么销户').target).toBe('broadband');
+  });
+
+  it('reads a question whether the bot is a machine as no request for a person', () => {
+    expect(nlu.parse('你是不是机器人啊').intent).toBe('other');
+    expect(nlu.parse('你是机器人吧，给我接真人').intent).toBe('human_agent');
+  });
+
+  it('reads a pasted operator SMS alone as the request to cancel it', () => {
+    expect(nlu.parse('【中国移动】尊敬的客户，您已订购音乐会员，6元/月，退订请回复TD。').intent).toBe('unsubscribe');
+  });
+
+  it('reads a shop return as out of scope', () => {
+    expect(nlu.parse('退货').intent).toBe('other');
+  });
+});
+
 describe('negation', () => {
   it.each(['我不想退订了', '先别取消', '不退了', '暂时不退了', '彩铃先不退了', '我不是要退订', '取消退订', '别给我退宽带'])(
     'marks "%s" as negated and not an unsubscribe request',
