@@ -158,6 +158,9 @@ const complain = { guard: 'isComplaint' as const, actions: ['resetMisses' as con
 const interruptions = [
   askHuman,
   complain,
+  // Whole-message courtesies, whatever the classifier makes of them (谢谢 alone can read as a request).
+  { guard: 'isThanks' as const, actions: [{ type: 'say' as const, params: resumeWith('thanks.resume') }] },
+  { guard: 'asksToWait' as const, actions: [{ type: 'say' as const, params: resumeWith('wait.resume') }] },
   {
     guard: 'switchesTopic' as const,
     target: '#tuiding.idle',
@@ -453,6 +456,8 @@ export const unsubscribeMachine = setup({
     isComplaint: ({ event }) => utter(event)?.complaint === true,
     isHelp: isIntent('help'),
     isGreeting: isIntent('greeting'),
+    isThanks: ({ event }) => utter(event)?.courtesy === 'thanks',
+    asksToWait: ({ event }) => utter(event)?.courtesy === 'wait',
     isStatus: isIntent('query_status', 'receipt', 'still_charged'),
     isIdleReply: isIntent('confirm', 'deny', 'cancel'),
     isVerified: ({ context }) => context.verified && context.msisdn !== null,
@@ -558,6 +563,11 @@ export const unsubscribeMachine = setup({
       description: 'No dialog in progress: waiting for a request.',
       on: {
         'user.message': [
+          // 谢谢 on its own is thanks, whatever the classifier makes of it: never the start of a cancellation.
+          {
+            guard: 'isThanks',
+            actions: [assign({ misses: 0 }), { type: 'say', params: ({ context }) => ({ key: context.tickets.length > 0 ? 'idle.acknowledged' : 'idle.thanks' }) }],
+          },
           {
             // 删除我的个人信息: verify the owner by SMS, say exactly what is deleted and what the law makes us keep, then confirm.
             guard: 'asksDeletion',

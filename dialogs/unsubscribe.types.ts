@@ -33,6 +33,8 @@ export interface Utterance {
   changePassword?: boolean;
   /** 验证码没收到, 重新发一个验证码: another SMS code is wanted. */
   asksNewCode?: boolean;
+  /** The whole message thanks the bot or asks for a moment: answered, the question asked again, no miss counted. */
+  courtesy?: 'thanks' | 'wait' | null;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */
   confirmsNumberClosure: boolean;
 }

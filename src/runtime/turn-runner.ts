@@ -324,6 +324,7 @@ export class TurnRunner implements ConversationPort {
       complaint: this.deps.phrases.complains(parsed.normalized),
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),
+      courtesy: this.deps.phrases.courtesy(parsed.normalized),
       confirmsNumberClosure: !parsed.negated && (compact(parsed.normalized).includes(compact(phrase)) || compact(text).includes(compact(phrase))),
     };
   }

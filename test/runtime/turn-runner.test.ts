@@ -121,6 +121,25 @@ describe('stopping a dialog', () => {
   });
 });
 
+describe('courtesies mid-dialog', () => {
+  it('answers thanks and 稍等 with the pending question, however often, without counting them as misses', async () => {
+    const app = await open();
+    await say(app, '退订音乐会员');
+    const asked = await say(app, '13800138000');
+    const prompt = asked.replies.at(-1)!.text;
+    for (const [text, key] of [['谢谢', 'thanks.resume'], ['等一下', 'wait.resume'], ['稍等！', 'wait.resume'], ['多谢', 'thanks.resume']] as const) {
+      const out = await say(app, text);
+      expect(out.state).toBe('session.awaitingCode');
+      expect(out.replies.map((r) => r.text).join('\n')).toBe(`${app.i18n.t(key)}\n${prompt}`);
+    }
+    expect(await app.handoffStore.listOpen()).toEqual([]);
+    expect((await say(app, await lastCode(app, '13800138000'))).state).toBe('session.awaitingConfirmation');
+    // Thanks with nothing going on is thanks, never a new request (多谢 alone reads as one to the classifier).
+    const idle = await say(app, '多谢', 'conv-2');
+    expect([idle.state, idle.replies.map((r) => r.text)]).toEqual(['idle', [app.i18n.t('idle.thanks')]]);
+  });
+});
+
 describe('personal data deletion', () => {
   it('deletes the transcript after SMS verification, keeps filed requests, and says what was kept', async () => {
     const app = await open();
