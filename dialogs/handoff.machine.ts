@@ -25,15 +25,21 @@ export type HandoffEvent =
   | { type: 'user.ended' }
   | { type: 'timer.expired' };
 
+/**
+ * `idleKey`: the dialog resumes, so the question it waits for follows the message; when it waits
+ * for none, `idleKey` is said instead (nothing is left to continue).
+ */
+export type TellUserParams = { key: string; idleKey?: string };
+
 export type HandoffEffect =
-  | { type: 'tellUser'; params: { key: string } }
+  | { type: 'tellUser'; params: TellUserParams }
   | { type: 'alertAgents'; params: { change: 'queued' | 'claimed' | 'closed' } }
   | { type: 'resumeDialog'; params: { mode: ResumeMode } };
 
 export const handoffMachine = setup({
   types: { context: {} as HandoffContext, events: {} as HandoffEvent },
   actions: {
-    tellUser: (_: unknown, _params: { key: string }) => {},
+    tellUser: (_: unknown, _params: TellUserParams) => {},
     alertAgents: (_: unknown, _params: { change: 'queued' | 'claimed' | 'closed' }) => {},
     resumeDialog: (_: unknown, _params: { mode: ResumeMode }) => {},
   },
@@ -74,7 +80,10 @@ export const handoffMachine = setup({
           actions: [
             assign(({ event }) => ({ resumeMode: event.mode, endedBy: 'agent' as const })),
             { type: 'resumeDialog', params: ({ event }) => ({ mode: event.mode }) },
-            { type: 'tellUser', params: ({ event }) => ({ key: event.mode === 'resume' ? 'handoff.backResume' : 'handoff.backRestart' }) },
+            {
+              type: 'tellUser',
+              params: ({ event }) => (event.mode === 'resume' ? { key: 'handoff.backResume', idleKey: 'handoff.backRestart' } : { key: 'handoff.backRestart' }),
+            },
           ],
         },
         'agent.ended': {
@@ -91,7 +100,7 @@ export const handoffMachine = setup({
           actions: [
             assign({ resumeMode: 'resume', endedBy: 'user' }),
             { type: 'resumeDialog', params: { mode: 'resume' } },
-            { type: 'tellUser', params: { key: 'handoff.endedByUser' } },
+            { type: 'tellUser', params: { key: 'handoff.endedByUser', idleKey: 'handoff.endedByUser' } },
           ],
         },
       },

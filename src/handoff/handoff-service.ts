@@ -11,10 +11,16 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { AuditEntry, HandoffReason, HandoffStore, HandoffTicket } from './handoff-store.js';
 
+/**
+ * A message for the user: an agent's text, or a locale key. With `idleKey` the dialog is resuming:
+ * the question it waits for is repeated after the message, and when it waits for none `idleKey` is said instead.
+ */
+export type DeliveryContent = { key: string; params?: Record<string, ParamValue>; idleKey?: string } | { text: string };
+
 /** What the handoff needs from the conversation side (implemented by the runtime). */
 export interface ConversationPort {
   /** Sends a message into the conversation (proactively) and records it in the transcript. Throws when undeliverable. */
-  deliver(conversationId: string, content: { key: string; params?: Record<string, ParamValue> } | { text: string }, from: 'bot' | 'agent', agentId?: string): Promise<void>;
+  deliver(conversationId: string, content: DeliveryContent, from: 'bot' | 'agent', agentId?: string): Promise<void>;
   /** Puts the dialog back to its start (after a hand-back with restart). */
   resetDialog(conversationId: string): Promise<void>;
 }
@@ -302,7 +308,7 @@ export class HandoffService {
       try {
         switch (effect.type) {
           case 'tellUser':
-            await this.deps.conversations.deliver(ticket.conversationId, { key: effect.params.key, params: { agent: ticket.agentId ?? '' } }, 'bot');
+            await this.deps.conversations.deliver(ticket.conversationId, { ...effect.params, params: { agent: ticket.agentId ?? '' } }, 'bot');
             break;
           case 'resumeDialog':
             if (effect.params.mode === 'restart') await this.deps.conversations.resetDialog(ticket.conversationId);

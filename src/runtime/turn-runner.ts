@@ -5,11 +5,11 @@ import type { OperatorBackend } from '../adapters/operator-backend.js';
 import { receiptCode } from '../domain/receipt.js';
 import { kindOf, type UnsubscribeRequest } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
-import type { I18n, ParamValue } from '../i18n/i18n.js';
+import type { I18n } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
 import type { Nlu, NluResult } from '../nlu/nlu.js';
 import type { BotStore, ConversationRecord } from '../store/stores.js';
-import type { HandoffService, ConversationPort } from '../handoff/handoff-service.js';
+import type { HandoffService, ConversationPort, DeliveryContent } from '../handoff/handoff-service.js';
 import type { HandoffPhrases } from '../handoff/phrases.js';
 import { maskMsisdn } from '../privacy/mask.js';
 import type { AuditLog } from '../store/audit-log.js';
@@ -235,13 +235,25 @@ export class TurnRunner implements ConversationPort {
   }
 
   /** ConversationPort: a proactive message (agent text or a handoff notice), recorded in the transcript. */
-  async deliver(conversationId: string, content: { key: string; params?: Record<string, ParamValue> } | { text: string }, from: 'bot' | 'agent', agentId?: string): Promise<void> {
+  async deliver(conversationId: string, content: DeliveryContent, from: 'bot' | 'agent', agentId?: string): Promise<void> {
     if (!this.sender) throw new Error('no proactive sender attached');
     const record = await this.deps.store.getConversation(conversationId);
     if (!record) throw new AppError('not.found', { message: `no conversation ${conversationId}` });
-    const reply: Reply = 'text' in content ? { text: content.text, choices: [] } : this.render(content, record.locale);
+    const reply: Reply = 'text' in content ? { text: content.text, choices: [] } : this.renderResuming(content, record);
     await this.sender.send(conversationId, record.reference, [reply]);
     await this.deps.transcripts.append(conversationId, { from, text: reply.text, at: new Date(this.deps.now()).toISOString(), ...(agentId ? { agentId } : {}) });
+  }
+
+  /** A handoff notice; when the dialog resumes, followed by the question it still waits for (or `idleKey` when none). */
+  private renderResuming(content: Exclude<DeliveryContent, { text: string }>, record: ConversationRecord): Reply {
+    const message = { key: content.key, ...(content.params ? { params: content.params } : {}) };
+    if (!content.idleKey) return this.render(message, record.locale);
+    const snap = record.snapshot as { value?: unknown; context?: Snapshot['context'] };
+    const fresh = this.deps.now() - Date.parse(record.lastActiveAt) <= this.deps.dialogTimeoutMs;
+    const pending = snap.value !== 'idle' && fresh && snap.context?.prompt ? snap.context : null;
+    return pending
+      ? this.render(message, record.locale, [pending.prompt!], pending.promptChoices)
+      : this.render({ ...message, key: content.idleKey }, record.locale);
   }
 
   /** ConversationPort: the dialog starts over (after an agent hands back with restart). */

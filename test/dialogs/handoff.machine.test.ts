@@ -65,7 +65,7 @@ describe('the handoff machine', () => {
     expect(r.snapshot.context).toEqual({ agentId: 'alice', resumeMode: mode, endedBy: 'agent' });
     expect(r.effects).toEqual([
       { type: 'resumeDialog', params: { mode } },
-      { type: 'tellUser', params: { key: mode === 'resume' ? 'handoff.backResume' : 'handoff.backRestart' } },
+      { type: 'tellUser', params: mode === 'resume' ? { key: 'handoff.backResume', idleKey: 'handoff.backRestart' } : { key: 'handoff.backRestart' } },
       { type: 'alertAgents', params: { change: 'closed' } },
     ]);
   });
@@ -134,7 +134,7 @@ describe('the handoff machine', () => {
     expect(r.snapshot.context).toEqual({ agentId: 'alice', resumeMode: 'resume', endedBy: 'user' });
     expect(r.effects).toEqual([
       { type: 'resumeDialog', params: { mode: 'resume' } },
-      { type: 'tellUser', params: { key: 'handoff.endedByUser' } },
+      { type: 'tellUser', params: { key: 'handoff.endedByUser', idleKey: 'handoff.endedByUser' } },
       { type: 'alertAgents', params: { change: 'closed' } },
     ]);
   });

@@ -108,7 +108,7 @@ describe.skipIf(skipReason !== undefined)('the agent console in a browser', () =
 
     // Hand back with resume: the user hears the bot is back; the chat leaves the queue for the recent list.
     await page.locator('#resume').click();
-    await channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.backResume')));
+    await channel.waitFor(() => user.unprompted().some((a) => (a.text ?? '').startsWith(t('handoff.backResume'))));
     await shows('#queue', t('agent.queue.empty'));
     await shows('#recent', '138****8000');
     await expect.poll(() => page.locator('#text').isEnabled()).toBe(false);

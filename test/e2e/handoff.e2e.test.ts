@@ -108,7 +108,7 @@ describe('human handoff', () => {
     // Hand back: the dialog resumes at the step it was on.
     const back = await fetch(`${bot.url}/agent/api/tickets/${ticket.id}/handback`, { method: 'POST', headers: holder, body: JSON.stringify({ mode: 'resume' }) });
     expect(back.status).toBe(200);
-    await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.backResume')));
+    await bot.channel.waitFor(() => user.unprompted().some((a) => (a.text ?? '').startsWith(t('handoff.backResume'))));
     const resumed = await user.say('13800138000');
     expect(resumed.at(-1)?.channelData?.tuiding?.state).toBe('session.awaitingCode');
 
@@ -122,6 +122,42 @@ describe('human handoff', () => {
     const activities = (await file.json()) as { type: string; text: string; from: { role: string } }[];
     expect(activities.every((a) => a.type === 'message')).toBe(true);
     expect(activities.some((a) => a.text === '您好，我来帮您重新发送验证码。')).toBe(true);
+  });
+
+  it('repeats the question the dialog waits for when an agent hands back with resume', async () => {
+    const user = bot.client();
+    await user.say('退订音乐会员');
+    await user.say('13800138000');
+    await user.say('转人工');
+    const { id } = (await bot.app.handoff.openTicketFor(user.conversationId))!;
+    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/claim`, { method: 'POST', headers: AGENT })).status).toBe(200);
+    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/handback`, { method: 'POST', headers: AGENT, body: JSON.stringify({ mode: 'resume' }) })).status).toBe(200);
+    // The subscriber is told what to answer, not left guessing which step "continues".
+    const codePrompt = t('identity.code.prompt', { msisdn: '138****8000' });
+    await bot.channel.waitFor(() => user.unprompted().some((a) => (a.text ?? '').startsWith(t('handoff.backResume'))));
+    expect(user.unprompted().at(-1)?.text).toBe(`${t('handoff.backResume')}\n${codePrompt}`);
+  });
+
+  it('says the chat is over without promising to continue when nothing was under way', async () => {
+    const user = bot.client();
+    await user.say('转人工');
+    const { id } = (await bot.app.handoff.openTicketFor(user.conversationId))!;
+    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/claim`, { method: 'POST', headers: AGENT })).status).toBe(200);
+    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/handback`, { method: 'POST', headers: AGENT, body: JSON.stringify({ mode: 'resume' }) })).status).toBe(200);
+    await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.backRestart')));
+    expect(user.unprompted().some((a) => (a.text ?? '').startsWith(t('handoff.backResume')))).toBe(false);
+  });
+
+  it('repeats the pending question when the user ends the chat with an agent', async () => {
+    const user = bot.client();
+    await user.say('退订音乐会员');
+    await user.say('13800138000');
+    await user.say('转人工');
+    const { id } = (await bot.app.handoff.openTicketFor(user.conversationId))!;
+    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/claim`, { method: 'POST', headers: AGENT })).status).toBe(200);
+    await user.say('结束人工');
+    const expected = `${t('handoff.endedByUser')}\n${t('identity.code.prompt', { msisdn: '138****8000' })}`;
+    await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === expected));
   });
 
   it('lets the user stop waiting and go back to the bot', async () => {
