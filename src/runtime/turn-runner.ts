@@ -566,7 +566,10 @@ export class TurnRunner implements ConversationPort {
           replies.push(this.render({ key: 'handoff.unavailable' }, locale));
           return null;
         }
-        const key = r.external ? 'handoff.external' : r.outsideHours ? 'handoff.outsideHours' : r.existing ? 'handoff.alreadyQueued' : 'handoff.queued';
+        // Outside hours only the first message after the offer is kept: once it is, nobody is invited to leave another.
+        const key = r.external ? 'handoff.external'
+          : r.outsideHours ? (r.existing && r.ticket.leftMessage !== null ? 'handoff.messageAlreadyLeft' : 'handoff.outsideHours')
+          : r.existing ? 'handoff.alreadyQueued' : 'handoff.queued';
         replies.push(this.render({ key, params: { position: r.position, minutes: r.etaMinutes, hours: this.deps.handoffHoursText } }, locale, [], r.outsideHours ? [] : [{ key: 'choice.leaveQueue' }]));
         return null;
       }

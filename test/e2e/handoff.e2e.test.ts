@@ -178,3 +178,25 @@ describe('human handoff', () => {
     expect((await bot.app.handoff.openTicketFor(user.conversationId))?.reason).toBe('complaint');
   });
 });
+
+describe('human handoff outside service hours', () => {
+  let closed: RunningBot;
+  // A one-hour window that starts two hours from now (Beijing time): now is always outside it.
+  const start = (new Date().getUTCHours() + 8 + 2) % 24;
+  const hours = `${start}:00-${(start + 1) % 24}:00`;
+
+  beforeAll(async () => {
+    closed = await startBot({ AGENTS: 'alice:alice-token-0123456789', HANDOFF_HOURS: hours });
+  });
+
+  afterAll(() => closed.stop());
+
+  it('does not invite a second message it would not keep: asking again after leaving one says it was received', async () => {
+    const user = closed.client();
+    expect(textOf(await user.say('转人工'))).toBe(closed.t('handoff.outsideHours', { hours }));
+    expect(textOf(await user.say('宽带老是断线，请明天上午回电'))).toBe(closed.t('handoff.messageLeft'));
+    expect(textOf(await user.say('转人工'))).toBe(closed.t('handoff.messageAlreadyLeft', { hours }));
+    const ticket = (await closed.app.handoff.openTicketFor(user.conversationId))!;
+    expect(ticket.leftMessage).toBe('宽带老是断线，请明天上午回电');
+  });
+});
