@@ -124,6 +124,13 @@ export class HandoffService {
     return start <= end ? minutes >= start && minutes < end : minutes >= start || minutes < end;
   }
 
+  /** The next start of service hours at or after `at` (ms). */
+  nextOpening(at: number): number {
+    const minute = Math.floor(at / 60_000);
+    const ofDay = (minute + BEIJING_OFFSET_MIN) % (24 * 60);
+    return (minute + ((this.deps.settings.hours.start - ofDay + 24 * 60) % (24 * 60))) * 60_000;
+  }
+
   openTicketFor(conversationId: string): Promise<HandoffTicket | undefined> {
     return this.deps.store.openTicketFor(conversationId);
   }
@@ -155,7 +162,8 @@ export class HandoffService {
       createdAt: new Date(at).toISOString(),
       claimedAt: null,
       closedAt: null,
-      expiresAt: new Date(at + settings.expireMinutes * 60_000).toISOString(),
+      // A message left outside hours waits for the agents to start: the clock runs from the opening.
+      expiresAt: new Date((outsideHours ? this.nextOpening(at) : at) + settings.expireMinutes * 60_000).toISOString(),
       awaitingLeftMessage: outsideHours,
       leftMessage: null,
     };

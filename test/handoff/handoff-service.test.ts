@@ -379,6 +379,23 @@ describe('outside service hours', () => {
     expect((await store.getTicket(r.ticket.id))!.leftMessage).toBe('宽带一直断线，请明早回电 13800138000');
   });
 
+  it('keeps a chat escalated outside hours in the queue until agents start, then gives them the usual time to claim it', async () => {
+    clock = CLOSED_AT;
+    const r = await service.escalate(input('c1'));
+    await service.leaveMessage(r.ticket.id, '宽带一直断线，请明早回电');
+    clock = CLOSED_AT + 2 * 60 * 60_000; // 01:30, long past the 15 minutes
+    await service.sweep();
+    expect((await store.getTicket(r.ticket.id))!.status).toBe('pending');
+
+    const opens = Date.parse('2026-03-03T00:00:00Z'); // 08:00 the next morning
+    clock = opens + 14 * 60_000;
+    await service.sweep();
+    expect((await store.getTicket(r.ticket.id))!.status).toBe('pending');
+    clock = opens + 15 * 60_000;
+    await service.sweep();
+    expect((await store.getTicket(r.ticket.id))!.status).toBe('expired');
+  });
+
   it('knows the hours in Beijing time, end exclusive', () => {
     expect(service.isOpenHours(Date.parse('2026-03-02T00:00:00Z'))).toBe(true); // 08:00
     expect(service.isOpenHours(Date.parse('2026-03-01T23:59:00Z'))).toBe(false); // 07:59
