@@ -168,6 +168,8 @@ export class TurnRunner implements ConversationPort {
 
     let outgoing: Reply[] = [];
     let silent = false;
+    /** The message is news for the agents: told once the transcript holds it (their console reloads it then). */
+    let forAgents = false;
     const ticket = await handoff.openTicketFor(input.conversationId);
     if (text.length === 0) {
       outgoing = [this.render({ key: 'input.empty' }, locale)];
@@ -183,14 +185,14 @@ export class TurnRunner implements ConversationPort {
       silent = true;
     } else if (ticket?.status === 'assigned') {
       // An agent holds the chat: the bot stays silent and the message goes to the agent.
-      handoff.noteMessage(ticket, 'user', text);
+      forAgents = true;
       silent = true;
     } else if (ticket?.awaitingLeftMessage) {
       await handoff.leaveMessage(ticket.id, heard.text);
-      handoff.noteMessage(ticket, 'user', text);
+      forAgents = true;
       outgoing = [this.render({ key: 'handoff.messageLeft' }, locale)];
     } else {
-      if (ticket) handoff.noteMessage(ticket, 'user', text);
+      forAgents = ticket !== undefined;
       const utterance = this.understand(parsed!, text, locale);
       // A bare stop word (stopDialog in data/handoff-phrases.json) asks for a cancellation when nothing is going on, but stops a dialog that waits for an answer.
       if (snapshot.value !== 'idle' && this.deps.phrases.stopsDialog(parsed!.normalized)) Object.assign(utterance, { intent: 'cancel', confidence: 1 });
@@ -216,6 +218,7 @@ export class TurnRunner implements ConversationPort {
     if (!this.deletedIn.delete(input.conversationId)) {
       await transcripts.append(input.conversationId, [heard, ...replies.map((r): TranscriptEntry => ({ from: 'bot', text: r.text, at, state }))]);
     }
+    if (forAgents && ticket) handoff.noteMessage(ticket, 'user', text);
     logger.debug('turn', { conversationId: input.conversationId, state, replies: replies.length });
     return { replies, state, locale };
   }

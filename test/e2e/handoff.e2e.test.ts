@@ -160,6 +160,25 @@ describe('human handoff', () => {
     await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === expected));
   });
 
+  it('announces a user message to agents only once the transcript holds it', async () => {
+    const user = bot.client();
+    await user.say('转人工');
+    const { id } = (await bot.app.handoff.openTicketFor(user.conversationId))!;
+    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/claim`, { method: 'POST', headers: AGENT })).status).toBe(200);
+    for (const text of ['第一条：还在吗', '第二条：我的彩铃还在扣费', '第三条：麻烦快一点']) {
+      // The console reloads the chat when it hears of a message: the message must be there by then.
+      const seen = new Promise<boolean>((resolve) => {
+        bot.app.handoff.events.once('change', () => {
+          void fetch(`${bot.url}/agent/api/tickets/${id}`, { headers: AGENT })
+            .then((r) => r.json() as Promise<{ transcript: { text: string }[] }>)
+            .then((d) => resolve(d.transcript.some((e) => e.text === text)));
+        });
+      });
+      await user.say(text);
+      expect(await seen).toBe(true);
+    }
+  });
+
   it('lets the user stop waiting and go back to the bot', async () => {
     const user = bot.client();
     await user.say('人工客服');
