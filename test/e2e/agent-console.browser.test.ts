@@ -121,4 +121,44 @@ describe.skipIf(skipReason !== undefined)('the agent console in a browser', () =
 
     expect(browser!.problems).toEqual([]);
   }, 60_000);
+
+  it('stays logged in on reload, works from the keyboard, and keeps a reply that could not be delivered', async () => {
+    const { page } = browser!;
+    await page.reload();
+    await shows('#who', 'alice');
+
+    const user = new EmulatorClient(base, channel);
+    await user.say('退订彩铃');
+    await user.say('13900139000');
+    await user.say('转人工');
+    const card = page.locator('#queue .ticket', { hasText: '139****9000' });
+    await card.waitFor({ timeout: 10_000 });
+
+    // A chat opens from the keyboard: the cards take focus and answer Enter.
+    await card.focus();
+    await page.keyboard.press('Enter');
+    await shows('#transcript', '退订彩铃');
+    await page.locator('#claim').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('#text').isEnabled()).toBe(true);
+    // The reply box has a name a screen reader can announce, and errors are announced.
+    expect(await page.getByLabel(t('agent.ticket.replyLabel')).count()).toBe(1);
+    expect(await page.locator('#error').getAttribute('role')).toBe('alert');
+
+    // The channel cannot take the reply: the agent is told in Chinese and the typed text is still there.
+    await page.route('**/messages', (route) => route.fulfill({ status: 502, contentType: 'application/json', body: JSON.stringify({ error: 'the message could not be delivered to the user; try again' }) }));
+    await page.locator('#text').fill('请稍等，我帮您查一下');
+    await page.locator('#text').press('Enter');
+    await shows('#error', t('agent.error.undelivered'));
+    expect(await page.locator('#text').inputValue()).toBe('请稍等，我帮您查一下');
+    await page.unroute('**/messages');
+    browser!.problems.length = 0; // the 502 was the point
+
+    // Sent again, it goes through and the box empties.
+    await page.locator('#text').press('Enter');
+    await channel.waitFor(() => user.unprompted().some((a) => a.text === '请稍等，我帮您查一下'));
+    await expect.poll(() => page.locator('#text').inputValue()).toBe('');
+    await expect.poll(() => page.locator('#error').textContent()).toBe('');
+    expect(browser!.problems).toEqual([]);
+  }, 60_000);
 });
