@@ -14,9 +14,17 @@ export function maskMsisdn(msisdn: string): string {
   return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
 }
 
+/**
+ * Full-width digits, X, plus, hyphen and the ideographic space as their ASCII forms: a keyboard in
+ * full-width mode types them, the bot reads them as numbers, so masking must see them as numbers too.
+ */
+function toHalfWidth(text: string): string {
+  return text.replace(/[\uFF10-\uFF19\uFF38\uFF58\uFF0B\uFF0D]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
+}
+
 /** Masks every mobile number, ID number and 6-character code-like token in free text. */
 export function maskText(text: string): string {
-  return text
+  return toHalfWidth(text)
     .replace(ID_NUMBER, (m) => `${m.slice(0, 1)}****************${'*'}`.slice(0, m.length))
     .replace(MOBILE, (_m, a: string, _b: string, c: string) => `${a}****${c}`)
     .replace(SIX_DIGITS, '******');

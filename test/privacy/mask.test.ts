@@ -9,6 +9,14 @@ describe('masking', () => {
     }
   });
 
+  it('hides numbers, codes and ID digits typed in full-width digits (a Chinese keyboard in full-width mode)', () => {
+    expect(maskText('我的号码是１３８００１３８０００')).toBe('我的号码是138****8000');
+    expect(maskText('号码１３８　００１３　８０００')).toBe('号码138****8000');
+    expect(maskText('验证码：４８２９１３')).toBe('验证码：******');
+    const id = maskText('身份证１１０１０１１９９００３０７１２３Ｘ');
+    for (const digits of ['110101', '19900307', '１１０１０１']) expect(id).not.toContain(digits);
+  });
+
   it('hides secrets inside structured fields', () => {
     expect(JSON.stringify(maskValue({ body: { newSecret: '582947', msisdn: '13800138000' } }))).toBe('{"body":{"newSecret":"******","msisdn":"138****8000"}}');
   });
