@@ -183,6 +183,12 @@ export class TurnRunner implements ConversationPort {
       // 取消转人工 / 结束人工: the handoff machine tells the user what happens next.
       await handoff.cancelByUser(input.conversationId);
       silent = true;
+    } else if (!ticket && parsed?.intent === 'human_agent' && this.deps.phrases.leaves(parsed.normalized)) {
+      // 取消转人工 with nobody to stop waiting for: never read the 转人工 in it as a request for a human.
+      const pending = snapshot.value !== 'idle' && snapshot.context.prompt ? snapshot.context : null;
+      outgoing = [pending
+        ? this.render({ key: 'handoff.notWaiting' }, locale, [pending.prompt!], pending.promptChoices)
+        : this.render({ key: 'handoff.notWaitingIdle' }, locale)];
     } else if (ticket?.status === 'assigned') {
       // An agent holds the chat: the bot stays silent and the message goes to the agent.
       forAgents = true;

@@ -190,6 +190,19 @@ describe('human handoff', () => {
     expect(textOf(back)).toBe(t('identity.number.prompt'));
   });
 
+  it('never queues a user who says 取消转人工 while not waiting for anyone', async () => {
+    const user = bot.client();
+    expect(textOf(await user.say('取消转人工'))).toBe(t('handoff.notWaitingIdle'));
+    expect(await bot.app.handoff.openTicketFor(user.conversationId)).toBeUndefined();
+
+    // Mid-dialog, the question the bot waits for is asked again.
+    await user.say('退订音乐会员');
+    const replies = await user.say('取消转人工');
+    expect(textOf(replies)).toBe(`${t('handoff.notWaiting')}\n${t('identity.number.prompt')}`);
+    expect(replies.at(-1)?.channelData?.tuiding?.state).toBe('session.askingNumber');
+    expect(await bot.app.handoff.openTicketFor(user.conversationId)).toBeUndefined();
+  });
+
   it('escalates complaints at once', async () => {
     const user = bot.client();
     const replies = await user.say('乱扣费，我要去工信部投诉你们');
