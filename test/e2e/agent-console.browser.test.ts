@@ -145,6 +145,17 @@ describe.skipIf(skipReason !== undefined)('the agent console in a browser', () =
     expect(await page.getByLabel(t('agent.ticket.replyLabel')).count()).toBe(1);
     expect(await page.locator('#error').getAttribute('role')).toBe('alert');
 
+    // Filed requests read in the agent's language, not as the back end's status words.
+    await page.route('**/agent/api/tickets/*', async (route) => {
+      const body = (await (await route.fetch()).json()) as { dialog: { tickets: unknown[] } };
+      body.dialog.tickets = [{ ticket: 'TD20260101000001', serviceName: '彩铃', status: 'processing' }];
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+    });
+    await card.click();
+    await shows('#dialog', `TD20260101000001 彩铃 ${t('agent.request.processing')}`);
+    expect(await page.locator('#dialog').textContent()).not.toContain('processing');
+    await page.unroute('**/agent/api/tickets/*');
+
     // The channel cannot take the reply: the agent is told in Chinese and the typed text is still there.
     await page.route('**/messages', (route) => route.fulfill({ status: 502, contentType: 'application/json', body: JSON.stringify({ error: 'the message could not be delivered to the user; try again' }) }));
     await page.locator('#text').fill('请稍等，我帮您查一下');
