@@ -171,5 +171,13 @@ describe.skipIf(skipReason !== undefined)('the agent console in a browser', () =
     await expect.poll(() => page.locator('#text').inputValue()).toBe('');
     await expect.poll(() => page.locator('#error').textContent()).toBe('');
     expect(browser!.problems).toEqual([]);
+
+    // The user ends the chat just as the agent acts: the agent hears the chat is over, not that a colleague took it.
+    await user.say('结束人工');
+    await expect.poll(() => page.locator('#text').isEnabled()).toBe(false);
+    await page.evaluate(() => (globalThis as unknown as { act(path: string, body?: unknown): Promise<boolean> }).act('/messages', { text: '还在吗' }));
+    await shows('#error', t('agent.ticket.closed'));
+    expect(await page.locator('#error').textContent()).not.toContain(t('agent.ticket.conflict'));
+    browser!.problems.length = 0; // the 409 was the point
   }, 60_000);
 });
