@@ -23,7 +23,8 @@ export type HandoffEvent =
   | { type: 'agent.ended'; agentId: string }
   | { type: 'user.cancelled' }
   | { type: 'user.ended' }
-  | { type: 'timer.expired' };
+  | { type: 'timer.expired' }
+  | { type: 'timer.claimLapsed' };
 
 /**
  * `idleKey`: the dialog resumes, so the question it waits for follows the message; when it waits
@@ -94,6 +95,11 @@ export const handoffMachine = setup({
             { type: 'resumeDialog', params: { mode: 'restart' } },
             { type: 'tellUser', params: { key: 'handoff.endedByAgent' } },
           ],
+        },
+        'timer.claimLapsed': {
+          // The holder left the user unanswered too long (gone, disconnected): another agent may take it.
+          target: 'pending',
+          actions: [assign({ agentId: null }), { type: 'tellUser', params: { key: 'handoff.requeued' } }],
         },
         'user.ended': {
           target: 'resolved',

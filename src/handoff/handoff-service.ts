@@ -209,7 +209,16 @@ export class HandoffService {
 
   /** Tells agents about a message in an escalated conversation (the transcript holds it). */
   noteMessage(ticket: HandoffTicket, from: 'user' | 'agent' | 'bot', text: string): void {
+    if (from === 'user' && ticket.status === 'assigned') {
+      void this.userWrote(ticket.id).catch((err: unknown) => this.deps.logger.warn('handoff wait not noted', { ticketId: ticket.id, error: err }));
+    }
     this.emit({ kind: 'message', ticketId: ticket.id, conversationId: ticket.conversationId, from, text, at: new Date(this.deps.now()).toISOString() });
+  }
+
+  /** The user wrote in a chat an agent holds: starts the clock for an answer unless it already runs. */
+  async userWrote(ticketId: string): Promise<void> {
+    const at = new Date(this.deps.now()).toISOString();
+    await this.deps.store.updateTicket(ticketId, (t) => (t.status === 'assigned' && !t.userWaitingSince ? { ...t, userWaitingSince: at } : null));
   }
 
   claim(ticketId: string, agentId: string): Promise<HandoffTicket> {
@@ -225,6 +234,7 @@ export class HandoffService {
     await this.deps.store.appendAudit({ at: new Date(this.deps.now()).toISOString(), agentId, action: 'message', ticketId });
     await this.deps.audit?.append({ type: 'agent.message', agentId, ticketId, conversationId: ticket.conversationId });
     await this.deps.conversations.deliver(ticket.conversationId, { text }, 'agent', agentId);
+    await this.deps.store.updateTicket(ticketId, (t) => (t.userWaitingSince ? { ...t, userWaitingSince: null } : null));
     this.noteMessage(ticket, 'agent', text);
   }
 
@@ -256,13 +266,20 @@ export class HandoffService {
     return this.apply(ticket.id, event, audit);
   }
 
-  /** Expires pending tickets past their deadline. Never throws. */
+  /**
+   * Expires pending tickets past their deadline, and puts back in the queue assigned chats whose
+   * user has waited `expireMinutes` for the holder to answer. Never throws.
+   */
   async sweep(): Promise<void> {
     try {
       const at = this.deps.now();
+      const lapse = this.deps.settings.expireMinutes * 60_000;
       for (const t of await this.deps.store.listOpen()) {
         if (t.status === 'pending' && Date.parse(t.expiresAt) <= at) {
           await this.apply(t.id, { type: 'timer.expired' }).catch((err: unknown) => this.deps.logger.warn('handoff expiry failed', { ticketId: t.id, error: err }));
+        } else if (t.status === 'assigned' && t.userWaitingSince && Date.parse(t.userWaitingSince) + lapse <= at) {
+          this.deps.logger.warn('handoff claim lapsed: back in the queue', { ticketId: t.id, agentId: t.agentId });
+          await this.apply(t.id, { type: 'timer.claimLapsed' }).catch((err: unknown) => this.deps.logger.warn('handoff requeue failed', { ticketId: t.id, error: err }));
         }
       }
     } catch (err) {
@@ -294,8 +311,11 @@ export class HandoffService {
         status,
         snapshot: handoffMachine.getPersistedSnapshot(next),
         agentId: next.context.agentId,
-        claimedAt: status === 'assigned' ? at : current.claimedAt,
+        claimedAt: status === 'assigned' ? at : status === 'pending' ? null : current.claimedAt,
         closedAt: status !== 'pending' && status !== 'assigned' ? at : null,
+        // Back in the queue after a lapsed claim: agents get the usual time to take it again.
+        expiresAt: status === 'pending' ? new Date(now() + this.deps.settings.expireMinutes * 60_000).toISOString() : current.expiresAt,
+        userWaitingSince: null,
       };
     });
     if (effects.length === 0) {

@@ -27,6 +27,8 @@ export interface HandoffTicket {
   /** Raised outside service hours: the user's next message is kept as a message for agents. */
   awaitingLeftMessage: boolean;
   leftMessage: string | null;
+  /** While assigned: since when the user's messages wait for an answer from the holder (null: answered). */
+  userWaitingSince?: string | null;
 }
 
 export interface AuditEntry {

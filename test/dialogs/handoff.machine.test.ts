@@ -128,6 +128,17 @@ describe('the handoff machine', () => {
     expect(r.effects).toEqual([]);
   });
 
+  it('goes back to the queue, with nobody holding it, when the claim lapses; the user is told', () => {
+    const r = step(assignedTo('alice'), { type: 'timer.claimLapsed' });
+    expect(r.snapshot.value).toBe('pending');
+    expect(r.snapshot.context.agentId).toBeNull();
+    expect(r.effects).toEqual([
+      { type: 'tellUser', params: { key: 'handoff.requeued' } },
+      { type: 'alertAgents', params: { change: 'queued' } },
+    ]);
+    expect(step(r.snapshot, claimedBy('bob')).snapshot.context.agentId).toBe('bob');
+  });
+
   it('resolves when the user ends a chat an agent holds, and the dialog resumes where it was', () => {
     const r = step(assignedTo('alice'), { type: 'user.ended' });
     expect(r.snapshot.value).toBe('resolved');

@@ -337,6 +337,37 @@ describe('expiry', () => {
     expect((await store.getTicket(ticket.id))!.status).toBe('assigned');
   });
 
+  it('puts a chat back in the queue when the user has waited the expiry time for the agent holding it to answer', async () => {
+    const { ticket } = await service.escalate(input('c1'));
+    await service.claim(ticket.id, 'alice');
+    clock += 60_000;
+    await service.userWrote(ticket.id);
+    clock += 14 * 60_000;
+    await service.sweep();
+    expect((await store.getTicket(ticket.id))!.status).toBe('assigned');
+
+    clock += 60_000;
+    await service.sweep();
+    const requeued = (await store.getTicket(ticket.id))!;
+    expect(requeued).toMatchObject({ status: 'pending', agentId: null });
+    expect(Date.parse(requeued.expiresAt)).toBe(clock + SETTINGS.expireMinutes * 60_000);
+    expect(port.to('c1')).toEqual(['handoff.assigned', 'handoff.requeued']);
+    expect(isAppError(await rejection(service.sendAsAgent(ticket.id, 'alice', '在的')), 'handoff.conflict')).toBe(true);
+    await service.claim(ticket.id, 'bob');
+    expect((await store.getTicket(ticket.id))!.agentId).toBe('bob');
+  });
+
+  it('keeps a chat with the agent who answered: only an unanswered user starts the clock', async () => {
+    const { ticket } = await service.escalate(input('c1'));
+    await service.claim(ticket.id, 'alice');
+    await service.userWrote(ticket.id);
+    clock += 10 * 60_000;
+    await service.sendAsAgent(ticket.id, 'alice', '正在为您查询，请稍等');
+    clock += 10 * 60_000;
+    await service.sweep();
+    expect((await store.getTicket(ticket.id))!.status).toBe('assigned');
+  });
+
   it('expires after a restart: the deadline is stored, not a timer in memory', async () => {
     const { ticket } = await service.escalate(input('c1'));
     service.stop();
