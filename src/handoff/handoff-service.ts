@@ -215,10 +215,13 @@ export class HandoffService {
     this.emit({ kind: 'message', ticketId: ticket.id, conversationId: ticket.conversationId, from, text, at: new Date(this.deps.now()).toISOString() });
   }
 
-  /** The user wrote in a chat an agent holds: starts the clock for an answer unless it already runs. */
+  /**
+   * The user wrote in a chat an agent holds: starts the clock for an answer unless it already runs.
+   * Not for an external hub, whose agents answer where the bot cannot see.
+   */
   async userWrote(ticketId: string): Promise<void> {
     const at = new Date(this.deps.now()).toISOString();
-    await this.deps.store.updateTicket(ticketId, (t) => (t.status === 'assigned' && !t.userWaitingSince ? { ...t, userWaitingSince: at } : null));
+    await this.deps.store.updateTicket(ticketId, (t) => (t.status === 'assigned' && t.agentId !== HUB_AGENT_ID && !t.userWaitingSince ? { ...t, userWaitingSince: at } : null));
   }
 
   claim(ticketId: string, agentId: string): Promise<HandoffTicket> {

@@ -357,6 +357,15 @@ describe('expiry', () => {
     expect((await store.getTicket(ticket.id))!.agentId).toBe('bob');
   });
 
+  it('never takes a chat back from an external hub: its agents answer where the bot cannot see', async () => {
+    const { ticket } = await service.escalate(input('c1'));
+    await service.applyHubStatus('c1', 'accepted');
+    await service.userWrote(ticket.id);
+    clock += 60 * 60_000;
+    await service.sweep();
+    expect((await store.getTicket(ticket.id))!.status).toBe('assigned');
+  });
+
   it('keeps a chat with the agent who answered: only an unanswered user starts the clock', async () => {
     const { ticket } = await service.escalate(input('c1'));
     await service.claim(ticket.id, 'alice');
