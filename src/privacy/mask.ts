@@ -7,6 +7,10 @@
 const MOBILE = /(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)/g;
 const ID_NUMBER = /(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])/g;
 const SIX_DIGITS = /(?<!\d)\d{5}[\dXx](?![\dA-Za-z])/g;
+/** A code typed in groups (123 456, 12-34-56), which the bot accepts: exactly six digits, nothing longer. */
+const GROUPED_SIX = /(?<!\d[ -]?)\d(?:[ -]?\d){5}(?![ -]?\d)/g;
+/** Six or more digits spelled with Chinese numerals (一三八…, 幺 and 两 included), which the bot reads as numbers. */
+const SPELLED_DIGITS = /[\u96f6\u3007\u4e00\u4e8c\u4e09\u56db\u4e94\u516d\u4e03\u516b\u4e5d\u5e7a\u4e24]{6,}/g;
 
 export function maskMsisdn(msisdn: string): string {
   const digits = msisdn.replace(/\D/g, '');
@@ -22,12 +26,17 @@ function toHalfWidth(text: string): string {
   return text.replace(/[\uFF10-\uFF19\uFF38\uFF58\uFF0B\uFF0D]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, ' ');
 }
 
-/** Masks every mobile number, ID number and 6-character code-like token in free text. */
+/**
+ * Masks every mobile number, ID number and 6-character code-like token in free text, however it
+ * was typed: full-width, in groups, or spelled in Chinese numerals.
+ */
 export function maskText(text: string): string {
   return toHalfWidth(text)
+    .replace(SPELLED_DIGITS, (m) => '*'.repeat(m.length))
     .replace(ID_NUMBER, (m) => `${m.slice(0, 1)}****************${'*'}`.slice(0, m.length))
     .replace(MOBILE, (_m, a: string, _b: string, c: string) => `${a}****${c}`)
-    .replace(SIX_DIGITS, '******');
+    .replace(SIX_DIGITS, '******')
+    .replace(GROUPED_SIX, (m) => m.replace(/\d/g, '*'));
 }
 
 /** Deep-masks strings inside a JSON-like value (for structured log fields). */

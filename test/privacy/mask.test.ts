@@ -20,4 +20,13 @@ describe('masking', () => {
   it('hides secrets inside structured fields', () => {
     expect(JSON.stringify(maskValue({ body: { newSecret: '582947', msisdn: '13800138000' } }))).toBe('{"body":{"newSecret":"******","msisdn":"138****8000"}}');
   });
+
+  it('hides codes typed in groups and numbers spelled in Chinese numerals, and leaves dates and amounts alone', () => {
+    expect(maskText('验证码是 123 456')).toBe('验证码是 *** ***');
+    expect(maskText('验证码12-34-56')).toBe('验证码**-**-**');
+    expect(maskText('我的号码是一三八零零一三八零零零')).toBe('我的号码是***********');
+    expect(maskText('验证码幺二三四五六')).toBe('验证码******');
+    expect(maskText('2026-11-24 扣了10元，套餐129元')).toBe('2026-11-24 扣了10元，套餐129元');
+    expect(maskText('退订三十五元的包')).toBe('退订三十五元的包');
+  });
 });
