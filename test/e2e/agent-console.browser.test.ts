@@ -84,6 +84,8 @@ describe.skipIf(skipReason !== undefined)('the agent console in a browser', () =
     await shows('#transcript', '退订音乐会员');
     await shows('#transcript', '138****8000');
     await shows('#dialog', '138****8000');
+    await shows('#dialog', t('agent.state.awaitingCode'));
+    expect(await page.locator('#dialog').textContent()).not.toContain('session.');
     expect(await page.locator('body').innerText()).not.toContain('13800138000');
     expect(await page.locator('#claim').isEnabled()).toBe(true);
     expect(await page.locator('#text').isEnabled()).toBe(false);
