@@ -236,17 +236,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       const service = this.service(stored.serviceId);
       const now = this.now();
       const created: StoredRequest = {
-        ticket: nextTicket(data, now),
-        msisdn: sub.msisdn,
-        subscriptionId: stored.subscriptionId,
-        serviceId: service.id,
-        serviceName: service.name,
-        target: service.target,
-        status: 'submitted',
-        reasonKey: null,
-        idempotencyKey: input.idempotencyKey,
-        createdAt: now.toISOString(),
-        updatedAt: now.toISOString(),
+        ...newRequest(nextTicket(data, now), sub.msisdn, stored.subscriptionId, service, input.idempotencyKey, now),
         effectiveAt: effectiveAt(service.effective, now),
         nextStepAt: new Date(Math.max(now.getTime() + this.options.statusDelayMs, input.notBefore ? Date.parse(input.notBefore) : 0)).toISOString(),
       };
@@ -317,17 +307,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         claimedFen = service.monthlyFeeFen * months;
       }
       const created: StoredRequest = {
-        ticket: dailyTicket(data, 'TS', now),
-        msisdn: sub.msisdn,
-        subscriptionId: stored.subscriptionId,
-        serviceId: service.id,
-        serviceName: service.name,
-        target: service.target,
-        status: 'submitted',
-        reasonKey: null,
-        idempotencyKey: input.idempotencyKey,
-        createdAt: now.toISOString(),
-        updatedAt: now.toISOString(),
+        ...newRequest(dailyTicket(data, 'TS', now), sub.msisdn, stored.subscriptionId, service, input.idempotencyKey, now),
         effectiveAt: now.toISOString(),
         kind: 'dispute',
         amountFen: claimedFen,
@@ -681,6 +661,15 @@ function startRefundOf(data: BackendData, closure: StoredRequest, now: Date, ste
 }
 
 /** Tickets of refund claims (TS) and balance refunds (TK): prefix + Beijing yyyyMMdd + 6 digits. */
+/** What every new request of a subscription starts as: submitted now, under its idempotency key. */
+function newRequest(ticket: string, msisdn: string, subscriptionId: string, service: CatalogueService, idempotencyKey: string, now: Date): Omit<StoredRequest, 'effectiveAt' | 'nextStepAt'> {
+  const at = now.toISOString();
+  return {
+    ticket, msisdn, subscriptionId, serviceId: service.id, serviceName: service.name, target: service.target,
+    status: 'submitted', reasonKey: null, idempotencyKey, createdAt: at, updatedAt: at,
+  };
+}
+
 function dailyTicket(data: BackendData, prefix: 'TS' | 'TK', now: Date): string {
   const head = `${prefix}${beijingDate(now).replaceAll('-', '')}`;
   const used = data.requests.filter((r) => r.ticket.startsWith(head)).length + (data.disputes ?? []).filter((d) => d.ticket.startsWith(head)).length;
