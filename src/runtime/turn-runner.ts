@@ -199,9 +199,7 @@ export class TurnRunner implements ConversationPort {
       outgoing = [this.render({ key: 'handoff.messageLeft' }, locale)];
     } else {
       forAgents = ticket !== undefined;
-      const utterance = this.understand(parsed!, text, locale);
-      // A bare stop word (stopDialog in data/handoff-phrases.json) asks for a cancellation when nothing is going on, but stops a dialog that waits for an answer.
-      if (snapshot.value !== 'idle' && this.deps.phrases.stopsDialog(parsed!.normalized)) Object.assign(utterance, { intent: 'cancel', confidence: 1 });
+      const utterance = this.understand(parsed!, text, locale, snapshot.value !== 'idle');
       const result = await this.run(snapshot, { type: 'user.message', utterance }, input.conversationId, locale);
       snapshot = result.snapshot;
       outgoing = result.replies;
@@ -327,12 +325,14 @@ export class TurnRunner implements ConversationPort {
     return snapshot;
   }
 
-  private understand(parsed: NluResult, text: string, locale: string): Utterance {
+  /** `inDialog`: a dialog waits for an answer, so a bare stop word (stopDialog in data/handoff-phrases.json) stops it rather than asking for a cancellation. */
+  private understand(parsed: NluResult, text: string, locale: string, inDialog: boolean): Utterance {
     const phrase = this.closurePhrase(locale);
     const compact = (s: string) => s.replace(/[\s，。！,.!“”"']/g, '');
+    const stops = inDialog && this.deps.phrases.stopsDialog(parsed.normalized);
     return {
-      intent: parsed.intent,
-      confidence: parsed.confidence,
+      intent: stops ? 'cancel' : parsed.intent,
+      confidence: stops ? 1 : parsed.confidence,
       negated: parsed.negated,
       target: parsed.target,
       serviceIds: parsed.serviceIds,
