@@ -14,6 +14,18 @@ afterAll(() => bot.stop());
 
 const t = (key: string, params?: Record<string, string | number>) => bot.t(key, params);
 
+/** Alice claims the chat's open ticket; returns its id. */
+async function claimedBy(conversationId: string): Promise<string> {
+  const { id } = (await bot.app.handoff.openTicketFor(conversationId))!;
+  expect((await fetch(`${bot.url}/agent/api/tickets/${id}/claim`, { method: 'POST', headers: AGENT })).status).toBe(200);
+  return id;
+}
+
+/** Alice hands the chat back to the bot, to carry on where the dialog was. */
+async function handBack(id: string): Promise<void> {
+  expect((await fetch(`${bot.url}/agent/api/tickets/${id}/handback`, { method: 'POST', headers: AGENT, body: JSON.stringify({ mode: 'resume' }) })).status).toBe(200);
+}
+
 /** Reads server-sent events from the agent stream until `until` says stop. */
 async function readStream(headers: Record<string, string>, until: (events: { event: string; data: unknown }[]) => boolean): Promise<{ event: string; data: unknown }[]> {
   const controller = new AbortController();
@@ -129,9 +141,8 @@ describe('human handoff', () => {
     await user.say('退订音乐会员');
     await user.say('13800138000');
     await user.say('转人工');
-    const { id } = (await bot.app.handoff.openTicketFor(user.conversationId))!;
-    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/claim`, { method: 'POST', headers: AGENT })).status).toBe(200);
-    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/handback`, { method: 'POST', headers: AGENT, body: JSON.stringify({ mode: 'resume' }) })).status).toBe(200);
+    const id = await claimedBy(user.conversationId);
+    await handBack(id);
     // The subscriber is told what to answer, not left guessing which step "continues".
     const codePrompt = t('identity.code.prompt', { msisdn: '138****8000' });
     await bot.channel.waitFor(() => user.unprompted().some((a) => (a.text ?? '').startsWith(t('handoff.backResume'))));
@@ -141,9 +152,8 @@ describe('human handoff', () => {
   it('says the chat is over without promising to continue when nothing was under way', async () => {
     const user = bot.client();
     await user.say('转人工');
-    const { id } = (await bot.app.handoff.openTicketFor(user.conversationId))!;
-    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/claim`, { method: 'POST', headers: AGENT })).status).toBe(200);
-    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/handback`, { method: 'POST', headers: AGENT, body: JSON.stringify({ mode: 'resume' }) })).status).toBe(200);
+    const id = await claimedBy(user.conversationId);
+    await handBack(id);
     await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === t('handoff.backRestart')));
     expect(user.unprompted().some((a) => (a.text ?? '').startsWith(t('handoff.backResume')))).toBe(false);
   });
@@ -153,8 +163,7 @@ describe('human handoff', () => {
     await user.say('退订音乐会员');
     await user.say('13800138000');
     await user.say('转人工');
-    const { id } = (await bot.app.handoff.openTicketFor(user.conversationId))!;
-    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/claim`, { method: 'POST', headers: AGENT })).status).toBe(200);
+    await claimedBy(user.conversationId);
     await user.say('结束人工');
     const expected = `${t('handoff.endedByUser')}\n${t('identity.code.prompt', { msisdn: '138****8000' })}`;
     await bot.channel.waitFor(() => user.unprompted().some((a) => a.text === expected));
@@ -163,8 +172,7 @@ describe('human handoff', () => {
   it('announces a user message to agents only once the transcript holds it', async () => {
     const user = bot.client();
     await user.say('转人工');
-    const { id } = (await bot.app.handoff.openTicketFor(user.conversationId))!;
-    expect((await fetch(`${bot.url}/agent/api/tickets/${id}/claim`, { method: 'POST', headers: AGENT })).status).toBe(200);
+    const id = await claimedBy(user.conversationId);
     for (const text of ['第一条：还在吗', '第二条：我的彩铃还在扣费', '第三条：麻烦快一点']) {
       // The console reloads the chat when it hears of a message: the message must be there by then.
       const seen = new Promise<boolean>((resolve) => {
