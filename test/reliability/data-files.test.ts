@@ -153,8 +153,10 @@ describe('a read-only data folder', () => {
   });
 });
 
+/** Whether user nobody can run node here and read the project (a clone inside a private 0700 folder is out of its reach). */
 function canRunAsNobody(): boolean {
-  const probe = spawnSync(process.execPath, ['-e', 'process.stdout.write("ok")'], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: PROJECT_ROOT });
+  const check = `require('node:fs').accessSync(${JSON.stringify(join(PROJECT_ROOT, 'node_modules', 'tsx', 'package.json'))}); process.stdout.write('ok')`;
+  const probe = spawnSync(process.execPath, ['-e', check], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: PROJECT_ROOT });
   return probe.stdout === 'ok';
 }
 
