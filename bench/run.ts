@@ -260,6 +260,26 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
   };
 }
 
+/**
+ * The profile of the first Tuiding run by area, in main-thread CPU ms per turn next to the echo
+ * bot's (when it was profiled too), and the functions with the most self time.
+ */
+function profileLines(bot: ProfileSummary, botTurns: number, echo: ProfileSummary | undefined, echoTurns: number): string[] {
+  const perTurn = (ms: number, turns: number) => (turns > 0 ? (ms / turns).toFixed(3) : '-');
+  const echoMs = new Map((echo?.areas ?? []).map((a) => [a.area, a.ms]));
+  const areas = [...new Set([...bot.areas.map((a) => a.area), ...echoMs.keys()])];
+  const botMs = new Map(bot.areas.map((a) => [a.area, a.ms]));
+  return [
+    '',
+    `main-thread CPU by area, ms per turn (profiles of run #1: tuiding ${bot.busyMs} ms busy${echo ? `, echo ${echo.busyMs} ms` : ''}):`,
+    `  ${'area'.padEnd(40)} ${'tuiding'.padStart(8)} ${'echo'.padStart(8)}`,
+    `  ${'all'.padEnd(40)} ${perTurn(bot.busyMs, botTurns).padStart(8)} ${(echo ? perTurn(echo.busyMs, echoTurns) : '-').padStart(8)}`,
+    ...areas.slice(0, 16).map((a) => `  ${a.padEnd(40)} ${perTurn(botMs.get(a) ?? 0, botTurns).padStart(8)} ${(echo ? perTurn(echoMs.get(a) ?? 0, echoTurns) : '-').padStart(8)}`),
+    'tuiding, top functions (self time):',
+    ...bot.top.slice(0, 12).map((f) => `  ${String(f.share).padStart(5)} %  ${f.fn}`),
+  ];
+}
+
 /** Runs in which other processes used more of the machine than this are left out of the figures. */
 const DISTURBED_PCT = 10;
 
@@ -410,7 +430,11 @@ async function main(): Promise<void> {
     const echoRuns: Measured[] = [];
     let echo: Started | undefined;
     let profile: ProfileSummary | undefined;
+    let echoProfile: ProfileSummary | undefined;
+    const echoProfileDir = join(work, 'profile-echo');
     let mainDir = '';
+    const firstEchoWindow = { from: 0, to: 0 };
+    const nowUs = () => Number(process.hrtime.bigint() / 1000n);
     let conversationsStored = 0;
     for (let rep = 0; rep < o.repeat; rep++) {
       mainDir = join(work, `data-main-${rep}`);
@@ -423,7 +447,6 @@ async function main(): Promise<void> {
       const probe = await runFlows({ kind: 'bot', botUrl: bot.url, channel, conversations: 1, rounds: 1, label: 'probe', stopAfterStep: 3, numberOf: () => numberOf(probeNumber) });
       if (probe.failures.length > 0) throw new Error(`probe conversation failed: ${probe.failures[0]}\n${bot.stderr()}`);
       const window = { from: 0, to: 0 };
-      const nowUs = () => Number(process.hrtime.bigint() / 1000n);
       const run = await measure(bot, channel, o, { kind: 'bot', label: 'main', rounds: o.rounds, firstNumber: 0, warmup: true }, (phase) => {
         window[phase === 'start' ? 'from' : 'to'] = nowUs();
       });
@@ -436,14 +459,19 @@ async function main(): Promise<void> {
 
       if (!echo) {
         const echoPort = await freePort();
-        echo = await spawn([ECHO_JS], { PATH: process.env.PATH ?? '', PORT: String(echoPort), HOST: '127.0.0.1' }, echoPort);
+        echo = await spawn([...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${echoProfileDir}`] : []), ECHO_JS], { PATH: process.env.PATH ?? '', PORT: String(echoPort), HOST: '127.0.0.1' }, echoPort);
       }
-      const e = await measure(echo, channel, o, { kind: 'echo', label: `echo${rep}`, rounds: o.rounds, firstNumber: 0, repliesPerStep: botRuns[0]!.repliesPerStep, warmup: rep === 0 });
+      const echoWindow = { from: 0, to: 0 };
+      const e = await measure(echo, channel, o, { kind: 'echo', label: `echo${rep}`, rounds: o.rounds, firstNumber: 0, repliesPerStep: botRuns[0]!.repliesPerStep, warmup: rep === 0 }, (phase) => {
+        if (rep === 0) echoWindow[phase === 'start' ? 'from' : 'to'] = nowUs();
+      });
+      if (rep === 0) Object.assign(firstEchoWindow, echoWindow);
       echoRuns.push(e);
       log(`echo    #${rep + 1}: ${e.turnsPerSec} turns/s, p50 ${e.latency.p50Ms} ms, p99 ${e.latency.p99Ms} ms, ${e.cpuMsPerTurn} ms CPU/turn, background CPU ${e.backgroundCpuPct} %`);
       if (rep < o.repeat - 1 && !o.keep) rmSync(mainDir, { recursive: true, force: true });
     }
     if (echo) await stop(echo);
+    if (o.profile) echoProfile = summariseProfile(echoProfileDir, firstEchoWindow.from, firstEchoWindow.to);
     const mainBytes = dirBytes(mainDir);
     const botStoreBytes = dirBytes(join(mainDir, 'bot'));
     const botRun = combine(botRuns);
@@ -501,6 +529,7 @@ async function main(): Promise<void> {
       echo: { ...echoRun, failures: echoRun.failures.slice(0, 20) },
       stored,
       profile,
+      echoProfile,
       targets: {
         throughput: { want: '≥ 0.8 × echo', ratio, met: ratio >= 0.8 },
         p99: { want: '≤ 1.25 × echo', ratio: p99Ratio, met: p99Ratio <= 1.25 },
@@ -532,8 +561,7 @@ async function main(): Promise<void> {
       `p50/p99 per step (退订视频彩铃, number, code, 确认): tuiding ${botRun.stepLatency.map((l) => `${l.p50Ms}/${l.p99Ms}`).join(', ')} ms; echo ${echoRun.stepLatency.map((l) => `${l.p50Ms}/${l.p99Ms}`).join(', ')} ms`,
       `NLU: ${nlu.utterancesPerSec} utterances/s on one core`,
       `other processes used up to ${background} % of the machine's CPU in the runs reported${background > DISTURBED_PCT ? ' — WARNING: every run was disturbed, the figures are skewed; run again on a quiet machine' : ''}`,
-      ...(profile ? ['', `tuiding CPU profile of run #1 (${profile.busyMs} ms busy), by area:`, ...profile.areas.slice(0, 14).map((a) => `  ${a.area.padEnd(40)} ${String(a.ms).padStart(8)} ms ${String(a.share).padStart(5)} %`),
-        'top functions (self time):', ...profile.top.slice(0, 12).map((f) => `  ${String(f.share).padStart(5)} %  ${f.fn}`)] : []),
+      ...(profile ? profileLines(profile, botRuns[0]!.turns, echoProfile, echoRuns[0]?.turns ?? 0) : []),
       `report: ${o.out}`,
       '',
     ];

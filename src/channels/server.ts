@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
-  ActivityTypes, CloudAdapter, ConfigurationBotFrameworkAuthentication, EventFactory, TurnContext, type Activity, type ConversationReference,
+  ActivityTypes, CloudAdapter, EventFactory, TurnContext, type Activity, type ConversationReference,
 } from 'botbuilder';
 import restify from 'restify';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
@@ -19,6 +19,7 @@ import type { HandoffService } from '../handoff/handoff-service.js';
 import type { HandoffStore } from '../handoff/handoff-store.js';
 import type { TranscriptStore } from '../store/transcript-store.js';
 import { registerAgentRoutes, toEmulatorTranscript } from './agent-routes.js';
+import { CachingBotFrameworkAuthentication } from './connector-cache.js';
 import { TuidingBot, toActivities } from './bot.js';
 import type { DirectLineStore, WireActivity } from './directline/conversation-store.js';
 import { mountDirectLine } from './directline/routes.js';
@@ -58,7 +59,7 @@ export function createChannelServer(deps: {
   transcripts: TranscriptStore;
 }): ChannelServer {
   const { config, runner, backend, i18n, logger, dev } = deps;
-  const auth = new ConfigurationBotFrameworkAuthentication({
+  const auth = new CachingBotFrameworkAuthentication({
     MicrosoftAppId: config.bot.appId,
     MicrosoftAppPassword: config.bot.appPassword,
     MicrosoftAppType: config.bot.appType,

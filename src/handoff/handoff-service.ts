@@ -1,15 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { transition } from 'xstate';
 import {
   handoffMachine, type HandoffContext, type HandoffEffect, type HandoffEvent, type ResumeMode,
 } from '../../dialogs/handoff.machine.js';
+import { MachineStepper } from '../../dialogs/machine-stepper.js';
 import { AppError } from '../errors.js';
 import type { ParamValue } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import type { AuditLog } from '../store/audit-log.js';
 import type { AuditEntry, HandoffReason, HandoffStore, HandoffTicket } from './handoff-store.js';
+
+/** Steps the handoff machine (one inert actor scope for every ticket). */
+const handoffStepper = new MachineStepper(handoffMachine);
 
 /**
  * A message for the user: an agent's text, or a locale key. With `idleKey` the dialog is resuming:
@@ -303,7 +306,7 @@ export class HandoffService {
     const updated = await store.updateTicket(ticketId, (current) => {
       const persisted = current.snapshot as { value: string; context: HandoffContext };
       const snapshot = handoffMachine.resolveState({ value: persisted.value, context: persisted.context });
-      const [next, actions] = transition(handoffMachine, snapshot, event);
+      const [next, actions] = handoffStepper.transition(snapshot, event);
       if (next.value === snapshot.value) return null;
       from = current.status;
       effects = actions.map((a) => ({ type: a.type, params: a.params }) as HandoffEffect);

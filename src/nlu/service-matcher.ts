@@ -64,6 +64,29 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
   const fuzzyCandidates = surfaces
     .filter((s) => [...s.text].length >= MIN_FUZZY_LENGTH)
     .map((s) => ({ ...s, chars: new Set(s.text), bigrams: Array.from({ length: s.text.length - 1 }, (_, i) => s.text.slice(i, i + 2)) }));
+  // Character → the fuzzy candidates holding it and how often: the characters a text shares with
+  // each name are counted from the text's side, instead of walking every name for every message.
+  const postings = new Map<string, { candidate: number; count: number }[]>();
+  fuzzyCandidates.forEach((s, candidate) => {
+    const counts = new Map<string, number>();
+    for (const ch of s.text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    for (const [ch, count] of counts) {
+      const list = postings.get(ch) ?? [];
+      list.push({ candidate, count });
+      postings.set(ch, list);
+    }
+  });
+  /** Normalised names of subscriptions (context names repeat on every message of a dialog). */
+  const normalizedNames = new Map<string, string>();
+  const normalizedName = (name: string): string => {
+    let n = normalizedNames.get(name);
+    if (n === undefined) {
+      n = normalize(name);
+      if (normalizedNames.size > 4096) normalizedNames.clear();
+      normalizedNames.set(name, n);
+    }
+    return n;
+  };
   const categoryList = [...categoryTarget.entries()].sort((a, b) => b[0].length - a[0].length);
   const genericWords = [...category].filter((w) => w.length > 0).sort((a, b) => b.length - a.length);
   const genericPattern = genericWords.length > 0 ? new RegExp(genericWords.map(escapeRegExp).join('|'), 'g') : null;
@@ -93,16 +116,20 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
   }
 
   function fuzzy(text: string): ServiceMatch[] {
-    const chars = new Set(text);
-    const bigrams = new Set<string>();
-    for (let i = 0; i + 1 < text.length; i++) bigrams.add(text.slice(i, i + 2));
+    // How many of each name's characters occur in the text.
+    const shared = new Uint16Array(fuzzyCandidates.length);
+    for (const ch of new Set(text)) for (const p of postings.get(ch) ?? []) shared[p.candidate]! += p.count;
+    let bigrams: Set<string> | undefined;
     const found: ServiceMatch[] = [];
-    for (const s of fuzzyCandidates) {
+    for (let c = 0; c < fuzzyCandidates.length; c++) {
+      const s = fuzzyCandidates[c]!;
       const len = s.text.length;
       const maxD = allowedDistance(len);
-      let shared = 0;
-      for (const ch of s.text) if (chars.has(ch)) shared++;
-      if (shared < len - maxD) continue;
+      if (shared[c]! < len - maxD) continue;
+      if (!bigrams) {
+        bigrams = new Set<string>();
+        for (let i = 0; i + 1 < text.length; i++) bigrams.add(text.slice(i, i + 2));
+      }
       // q-gram lemma: within maxD edits at least (len - 1) - 2·maxD of the name's bigrams survive.
       let sharedBigrams = 0;
       for (const b of s.bigrams) if (bigrams.has(b)) sharedBigrams++;
@@ -133,7 +160,7 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
     const found: ServiceMatch[] = [];
     for (const sub of context.subscriptions ?? []) {
       const known = byService.get(sub.serviceId);
-      const names = [normalize(sub.name), ...(known?.surfaces ?? [])];
+      const names = [normalizedName(sub.name), ...(known?.surfaces ?? [])];
       let best = 0;
       for (const w of words) {
         if ([...w].length < 2) continue;

@@ -1,4 +1,4 @@
-import { initialTransition, transition } from 'xstate';
+import type { initialTransition } from 'xstate';
 import { filingReceipt, MACHINE_VERSION, MAX_ATTEMPTS, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
 import type { DialogEffect, DialogEvent, FiledDispute, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
@@ -19,8 +19,12 @@ import type { IdentityVerifier } from './identity-verifier.js';
 import { claimStrayCharges, trackingRows, withStrayCharges } from './refunds.js';
 import type { ProactiveSender } from './status-notifier.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
+import { MachineStepper } from '../../dialogs/machine-stepper.js';
 
 export { MAX_ATTEMPTS };
+
+/** Steps the dialog machine (one inert actor scope for every conversation). */
+const stepper = new MachineStepper(unsubscribeMachine);
 
 export interface Reply {
   text: string;
@@ -268,7 +272,7 @@ export class TurnRunner implements ConversationPort {
     return this.mutex.run(conversationId, async () => {
       const record = await this.deps.store.getConversation(conversationId);
       if (!record) return;
-      const [start] = initialTransition(unsubscribeMachine);
+      const [start] = stepper.initial();
       await this.deps.store.putConversation({ ...record, snapshot: unsubscribeMachine.getPersistedSnapshot(start), machineVersion: MACHINE_VERSION });
     });
   }
@@ -303,7 +307,7 @@ export class TurnRunner implements ConversationPort {
 
   /** Restores a snapshot, or starts afresh with a notice when it expired or cannot be restored. */
   private restore(record: ConversationRecord | undefined, conversationId: string, notices: Message[]): Snapshot {
-    const fresh = (): Snapshot => initialTransition(unsubscribeMachine)[0];
+    const fresh = (): Snapshot => stepper.initial()[0];
     if (!record) return fresh();
     let snapshot: Snapshot;
     try {
@@ -318,7 +322,7 @@ export class TurnRunner implements ConversationPort {
     const idleFor = this.deps.now() - Date.parse(record.lastActiveAt);
     if (snapshot.value !== 'idle' && idleFor > this.deps.dialogTimeoutMs) {
       notices.push({ key: 'dialog.expired' });
-      const [start] = initialTransition(unsubscribeMachine);
+      const [start] = stepper.initial();
       // The conversation's tickets stay answerable; the identity check does not outlive the dialog.
       return unsubscribeMachine.resolveState({ value: 'idle', context: { ...start.context, tickets: snapshot.context.tickets, filingSeq: snapshot.context.filingSeq } });
     }
@@ -370,7 +374,7 @@ export class TurnRunner implements ConversationPort {
         break;
       }
       const event = queue.shift()!;
-      const [next, actions] = transition(unsubscribeMachine, snapshot, event);
+      const [next, actions] = stepper.transition(snapshot, event);
       snapshot = next;
       for (const action of actions) {
         const effect = { type: action.type, params: action.params } as DialogEffect;

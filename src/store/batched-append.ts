@@ -1,5 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
+import { appendSync, datasync } from './append-file.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 
 /**
@@ -79,8 +80,8 @@ export class BatchedAppender<T> {
           const text = this.render(items);
           this.handle ??= await open(this.file, 'a');
           try {
-            await this.handle.appendFile(text, 'utf8');
-            if (this.sync) await this.handle.datasync();
+            appendSync(this.handle, text);
+            if (this.sync) await datasync(this.handle);
           } catch (err) {
             // Reopen on the next batch rather than keep using a handle that failed.
             await this.release();

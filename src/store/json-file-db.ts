@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import { AppError } from '../errors.js';
+import { appendSync, datasync } from './append-file.js';
 
 interface PendingUpdate<T> {
   fn: (data: T) => unknown;
@@ -193,9 +194,14 @@ export class JsonFileDb<T extends object> {
   private async append(entries: JournalEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const text = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
-    await this.journal.appendFile(text, 'utf8');
-    await this.journal.datasync();
-    this.journalBytes += Buffer.byteLength(text);
+    try {
+      this.journalBytes += appendSync(this.journal, text);
+    } catch (err) {
+      // Cut off a partly written line, so that the next append does not follow a torn one.
+      await this.journal.truncate(this.journalBytes).catch(() => undefined);
+      throw err;
+    }
+    await datasync(this.journal);
   }
 
   /** Writes the whole data to the data file (durably), then empties the journal. */

@@ -1,5 +1,6 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
+import { appendSync, datasync } from './append-file.js';
 import { claimDataFile, releaseLock } from './json-file-db.js';
 
 /**
@@ -69,8 +70,8 @@ export class JsonLinesFile<T> {
       const batch = this.queue;
       this.queue = [];
       try {
-        await this.handle.appendFile(batch.map((b) => b.line).join(''), 'utf8');
-        if (this.sync) await this.handle.datasync();
+        appendSync(this.handle, batch.map((b) => b.line).join(''));
+        if (this.sync) await datasync(this.handle);
         for (const b of batch) b.resolve();
       } catch (err) {
         const failure = new AppError('store.unwritable', { cause: err, message: `cannot append to ${this.file}` });

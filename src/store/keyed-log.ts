@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
+import { appendSync, datasync } from './append-file.js';
 import { acquireLock, releaseLock } from './json-file-db.js';
 
 export interface KeyedLogOptions {
@@ -302,8 +303,8 @@ export class KeyedLog<V> {
       const segment = this.active;
       const base = segment.size;
       try {
-        await writeAll(this.appender!, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
-        if (this.sync) await this.appender!.datasync();
+        appendSync(this.appender!, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+        if (this.sync) await datasync(this.appender!);
       } catch (err) {
         const failure = new AppError('store.unwritable', { cause: err, message: `cannot append to the log in ${this.dir}` });
         // Cut off whatever part of the batch reached the file, so the next append starts on a line boundary.
@@ -536,13 +537,5 @@ async function syncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-async function writeAll(handle: FileHandle, buf: Buffer): Promise<void> {
-  let done = 0;
-  while (done < buf.length) {
-    const { bytesWritten } = await handle.write(buf, done, buf.length - done);
-    done += bytesWritten;
   }
 }
