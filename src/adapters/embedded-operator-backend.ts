@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { JsonFileDb } from '../store/json-file-db.js';
+import { AppendOnlyIndex } from './append-only-index.js';
 import { kindOf } from '../domain/types.js';
 import type {
   Catalogue,
@@ -169,8 +170,11 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private closed = false;
-  private readonly ticketIndex = new Map<string, number>();
-  private indexed = 0;
+  // Lookups of the hot paths (a few per turn) without walking every subscriber or request.
+  private readonly subscriberIndex = new AppendOnlyIndex<StoredSubscriber>((s) => s.msisdn);
+  private readonly ticketIndex = new AppendOnlyIndex<StoredRequest>((r) => r.ticket);
+  private readonly keyIndex = new AppendOnlyIndex<StoredRequest>((r) => r.idempotencyKey);
+  private readonly msisdnIndex = new AppendOnlyIndex<StoredRequest>((r) => r.msisdn);
 
   constructor(private readonly options: EmbeddedOperatorBackendOptions) {
     this.services = new Map(options.catalogue.services.map((s) => [s.id, s]));
@@ -201,7 +205,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
 
   async hasSubscriber(msisdn: string): Promise<boolean> {
     const db = await this.db();
-    return findActiveSubscriber(db.data, msisdn) !== undefined;
+    return this.activeSubscriber(db.data, msisdn) !== undefined;
   }
 
   async getSubscriber(msisdn: string): Promise<SubscriberProfile> {
@@ -223,14 +227,14 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   async fileUnsubscription(input: FileUnsubscriptionInput): Promise<UnsubscribeRequest> {
     const db = await this.db();
     const request = await db.update((data) => {
-      const existing = data.requests.find((r) => r.idempotencyKey === input.idempotencyKey);
+      const existing = this.keyIndex.find(data.requests, input.idempotencyKey);
       if (existing) return existing;
       const sub = this.requireSubscriber(data, input.msisdn);
       const stored = sub.subscriptions.find((s) => s.subscriptionId === input.subscriptionId && s.endedAt === null);
       if (!stored) throw new AppError('backend.unknownSubscription', { message: `no active subscription ${input.subscriptionId} on this number` });
-      const open = data.requests.find(
-        (r) => r.msisdn === sub.msisdn && r.subscriptionId === stored.subscriptionId && kindOf(r) === 'unsubscription'
-          && (r.status === 'submitted' || r.status === 'processing'),
+      const open = this.msisdnIndex.find(
+        data.requests, sub.msisdn,
+        (r) => r.subscriptionId === stored.subscriptionId && kindOf(r) === 'unsubscription' && (r.status === 'submitted' || r.status === 'processing'),
       );
       if (open) return open;
       const service = this.service(stored.serviceId);
@@ -265,7 +269,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   async withdrawUnsubscription(ticket: string): Promise<UnsubscribeRequest> {
     const db = await this.db();
     const changed = await db.update((data) => {
-      const found = data.requests.find((r) => r.ticket === ticket);
+      const found = this.byTicket(data.requests, ticket);
       if (!found) throw new AppError('backend.unknownRequest', { message: `no request with ticket ${ticket}` });
       if (kindOf(found) !== 'unsubscription') throw new AppError('backend.rejected', { message: `request ${ticket} is not a cancellation` });
       if (found.status === 'withdrawn') return null;
@@ -289,7 +293,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
     const dispute = await db.update((data) => {
       const legacy = data.disputes?.find((d) => d.idempotencyKey === input.idempotencyKey);
       if (legacy) return { ...legacy, status: 'submitted' as const, legacy: true };
-      const existing = data.requests.find((r) => r.idempotencyKey === input.idempotencyKey && kindOf(r) === 'dispute');
+      const existing = this.keyIndex.find(data.requests, input.idempotencyKey, (r) => kindOf(r) === 'dispute');
       if (existing) return toDispute(existing);
       const sub = this.requireSubscriber(data, input.msisdn);
       const stored = sub.subscriptions.find((x) => x.subscriptionId === input.subscriptionId);
@@ -372,8 +376,9 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
 
   async listRequests(query: RequestQuery): Promise<UnsubscribeRequest[]> {
     const db = await this.db();
-    return db.data.requests
-      .filter((r) => (query.msisdn === undefined || r.msisdn === query.msisdn) && (query.status === undefined || r.status === query.status))
+    const mine = query.msisdn === undefined ? db.data.requests : this.msisdnIndex.all(db.data.requests, query.msisdn);
+    return mine
+      .filter((r) => query.status === undefined || r.status === query.status)
       .sort(newestFirst)
       .map(toPublic);
   }
@@ -497,22 +502,14 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
     });
   }
 
-  /**
-   * A request by ticket through an index of the request list (the status sweep asks for every open
-   * ticket every few seconds: a scan each would grow with the square of the requests). Requests
-   * are only ever appended, so the index catches up from where it stopped; a shorter list (a
-   * replaced file) starts it afresh.
-   */
+  /** A request by ticket (the status sweep asks for every open ticket every few seconds). */
   private byTicket(requests: StoredRequest[], ticket: string): StoredRequest | undefined {
-    if (requests.length < this.indexed) {
-      this.ticketIndex.clear();
-      this.indexed = 0;
-    }
-    for (; this.indexed < requests.length; this.indexed++) this.ticketIndex.set(requests[this.indexed]!.ticket, this.indexed);
-    const at = this.ticketIndex.get(ticket);
-    const found = at === undefined ? undefined : requests[at];
-    // Should a request ever move within the list, the slot no longer matches: scan instead.
-    return found?.ticket === ticket ? found : requests.find((r) => r.ticket === ticket);
+    return this.ticketIndex.find(requests, ticket);
+  }
+
+  /** The number's subscriber while the number is open. */
+  private activeSubscriber(data: BackendData, msisdn: string): StoredSubscriber | undefined {
+    return this.subscriberIndex.find(data.subscribers, msisdn, (s) => s.closedAt === null);
   }
 
   private db(): Promise<JsonFileDb<BackendData>> {
@@ -551,7 +548,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   }
 
   private requireSubscriber(data: BackendData, msisdn: string): StoredSubscriber {
-    const sub = findActiveSubscriber(data, msisdn);
+    const sub = this.activeSubscriber(data, msisdn);
     if (!sub) throw new AppError('backend.unknownSubscriber', { message: 'this number is not an active subscriber' });
     return sub;
   }
@@ -608,10 +605,6 @@ function toStoredSubscriber(s: SeedSubscriber, seededAt: Date): StoredSubscriber
       ...(x.billedAfterCancel ? { billedAfterCancel: true } : {}),
     })),
   };
-}
-
-function findActiveSubscriber(data: BackendData, msisdn: string): StoredSubscriber | undefined {
-  return data.subscribers.find((s) => s.msisdn === msisdn && s.closedAt === null);
 }
 
 function rejectionReason(data: BackendData, request: StoredRequest): string | null {
