@@ -26,8 +26,10 @@ interface Outbox {
 
 /**
  * An SMS gateway that delivers nothing: it keeps what it "sent" in an append-only JSON-lines
- * outbox file (one line per message, concurrent sends share one write and one fdatasync) that
- * developers read at GET /dev/sms?msisdn=…. Logs one line per message with the masked number and
+ * outbox file (one line per message, concurrent sends share one write) that developers read at
+ * GET /dev/sms?msisdn=…. A send resolves once its line is in the file; the file is not fdatasync'd:
+ * it stands in for a remote gateway's log, and a line lost to a power loss only means a code the
+ * user asks for again. Logs one line per message with the masked number and
  * never the text (it carries verification codes). One process per file (a `.lock` beside it).
  * Methods called after close() throw 'sms.unavailable'.
  */
@@ -92,7 +94,7 @@ export class EmbeddedSmsGateway implements SmsGateway, SmsOutbox {
         }
       }
     }
-    return { byNumber, lockFile, appender: new BatchedAppender<SmsMessage>(file, (batch) => batch.map((m) => `${JSON.stringify(m)}\n`).join('')) };
+    return { byNumber, lockFile, appender: new BatchedAppender<SmsMessage>(file, (batch) => batch.map((m) => `${JSON.stringify(m)}\n`).join(''), undefined, false) };
   }
 }
 

@@ -18,7 +18,7 @@ export interface PendingFiling {
   attempts: number;
 }
 
-/** The filing outbox: confirmed requests not yet accepted by the back end. Writes resolve once durable. */
+/** The filing outbox: confirmed requests not yet accepted by the back end. put() resolves once durable (fdatasync'd). */
 export interface FilingOutbox {
   put(row: PendingFiling): Promise<void>;
   remove(id: string): Promise<void>;
@@ -38,8 +38,12 @@ export class LowdbFilingOutbox implements FilingOutbox {
     await this.db.update((d) => { d.pending[row.id] = structuredClone(row); });
   }
 
+  /**
+   * Written before it resolves but not fdatasync'd: should a power loss undo a removal, the order is
+   * filed again under the same idempotency keys, which the back end answers with the same requests.
+   */
   async remove(id: string): Promise<void> {
-    await this.db.update((d) => { delete d.pending[id]; });
+    await this.db.update((d) => { delete d.pending[id]; }, { sync: false });
   }
 
   async list(): Promise<PendingFiling[]> {

@@ -10,6 +10,8 @@ interface PendingUpdate<T> {
   fn: (data: T) => unknown;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
+  /** fdatasync the write that carries this update (default true). */
+  sync: boolean;
 }
 
 /** A journal line: set (`v`) or delete (`d`) the value at a path of one or two keys. */
@@ -152,14 +154,17 @@ export class JsonFileDb<T extends object> {
    * write that includes it is durable. Calls are applied one at a time in call order. A throwing
    * `fn` rejects only its own call (what it changed before throwing stays changed). Throws
    * AppError 'store.unwritable' when the write fails or the file is closed.
+   * With `sync: false` the update resolves once its journal line is written (it survives a crash
+   * of the process, not necessarily a power loss), without waiting for an fdatasync, unless it
+   * shares a write with an update that needs one.
    */
-  update<R>(fn: (data: T) => R): Promise<R> {
+  update<R>(fn: (data: T) => R, options: { sync?: boolean } = {}): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       if (this.closed) {
         reject(new AppError('store.unwritable', { message: `data file ${this.file} is closed` }));
         return;
       }
-      this.pending.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ fn, resolve: resolve as (value: unknown) => void, reject, sync: options.sync ?? true });
       // Start on a microtask so that callers of the same tick share the first write too.
       this.flushing ??= Promise.resolve().then(() => this.flush());
     });
@@ -179,7 +184,7 @@ export class JsonFileDb<T extends object> {
       }
       if (applied.length === 0 && !this.tracker.dirty()) continue;
       try {
-        await this.append(this.tracker.take());
+        await this.append(this.tracker.take(), batch.some((item) => item.sync));
         if (this.journalBytes >= Math.max(this.compactBytes, this.snapshotBytes)) await this.compact();
       } catch (err) {
         const failure = new AppError('store.unwritable', { cause: err, message: `cannot write data file ${this.file}` });
@@ -191,7 +196,7 @@ export class JsonFileDb<T extends object> {
     this.flushing = undefined;
   }
 
-  private async append(entries: JournalEntry[]): Promise<void> {
+  private async append(entries: JournalEntry[], sync: boolean): Promise<void> {
     if (entries.length === 0) return;
     const text = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
     try {
@@ -201,7 +206,7 @@ export class JsonFileDb<T extends object> {
       await this.journal.truncate(this.journalBytes).catch(() => undefined);
       throw err;
     }
-    await datasync(this.journal);
+    if (sync) await datasync(this.journal);
   }
 
   /** Writes the whole data to the data file (durably), then empties the journal. */

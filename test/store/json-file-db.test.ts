@@ -37,6 +37,19 @@ describe('JsonFileDb', () => {
     await again.close();
   });
 
+  it('has written an update without fdatasync (sync: false) when it resolves, mixed with synced ones', async () => {
+    const db = await JsonFileDb.open<Data>(file, EMPTY);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => db.update((d) => { d.items[`k${i}`] = i; }, { sync: i % 2 === 0 }).then(async () => {
+      expect((await JsonFileDb.read<Data>(file)).items[`k${i}`]).toBe(i);
+    })));
+    await db.update((d) => { delete d.items.k3; }, { sync: false });
+    expect((await JsonFileDb.read<Data>(file)).items.k3).toBeUndefined();
+    await db.close();
+    const again = await JsonFileDb.open<Data>(file, EMPTY);
+    expect(Object.keys(again.data.items)).toHaveLength(19);
+    await again.close();
+  });
+
   it('rejects only the update whose function threw', async () => {
     const db = await JsonFileDb.open<Data>(file, EMPTY);
     const outcomes = await Promise.allSettled([
