@@ -145,7 +145,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     const watchdog = new SlaWatchdog({
       catalogue, handoff, conversations: port, sla: slaStore, logger, now, timeScale: config.slaTimeScale,
     });
-    const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs, audit, onOpenRequest: (request, conversationId) => watchdog.check(request, conversationId) });
+    const notifier = new StatusNotifier({ store, backend, i18n, sender: channel.sender, logger, pollMs: config.statusPollMs, pollBatch: config.statusPollBatch, audit, onOpenRequest: (request, conversationId) => watchdog.check(request, conversationId) });
 
     let stopping: Promise<void> | undefined;
     let outboxTimer: NodeJS.Timeout | undefined;

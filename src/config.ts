@@ -40,6 +40,7 @@ const schema = z.object({
   DIALOG_TIMEOUT_MINUTES: int(30, 1),
   UNDO_WINDOW_MINUTES: int(10, 0),
   STATUS_POLL_MS: int(2000, 10),
+  STATUS_POLL_BATCH: int(200, 1),
   SHUTDOWN_GRACE_MS: int(10_000, 0),
   DIRECTLINE_SECRET: optionalString,
   AGENTS: optionalString,
@@ -70,6 +71,8 @@ export interface Config {
   /** Minutes after filing during which the user can undo; closing a number is held that long. 0: off. */
   undoWindowMinutes: number;
   statusPollMs: number;
+  /** Open requests checked per status sweep at most (round robin over all of them). */
+  statusPollBatch: number;
   /** SLA deadlines are catalogue hours divided by this (tests and demos shorten them). */
   slaTimeScale: number;
   shutdownGraceMs: number;
@@ -147,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
     dialogTimeoutMinutes: e.DIALOG_TIMEOUT_MINUTES,
     undoWindowMinutes: e.UNDO_WINDOW_MINUTES,
     statusPollMs: e.STATUS_POLL_MS,
+    statusPollBatch: e.STATUS_POLL_BATCH,
     slaTimeScale: e.SLA_TIME_SCALE,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     directLine: { secret: e.DIRECTLINE_SECRET },

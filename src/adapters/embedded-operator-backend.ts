@@ -175,6 +175,8 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   private readonly ticketIndex = new AppendOnlyIndex<StoredRequest>((r) => r.ticket);
   private readonly keyIndex = new AppendOnlyIndex<StoredRequest>((r) => r.idempotencyKey);
   private readonly msisdnIndex = new AppendOnlyIndex<StoredRequest>((r) => r.msisdn);
+  /** No request has a next step before this time (ms); 0: not known yet (the next sweep looks). */
+  private nextStepMs = 0;
 
   constructor(private readonly options: EmbeddedOperatorBackendOptions) {
     this.services = new Map(options.catalogue.services.map((s) => [s.id, s]));
@@ -260,6 +262,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         data.requests.push(refund);
       }
       data.requests.push(created);
+      this.noteNextStep(created.nextStepAt);
       return created;
     });
     this.logger.info('unsubscription filed', { ticket: request.ticket, serviceId: request.serviceId, status: request.status });
@@ -320,6 +323,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         nextStepAt: new Date(now.getTime() + this.options.statusDelayMs).toISOString(),
       };
       data.requests.push(created);
+      this.noteNextStep(created.nextStepAt);
       return toDispute(created);
     });
     const { legacy: _legacy, idempotencyKey: _key, ...publicDispute } = dispute as ChargeDispute & { legacy?: boolean; idempotencyKey?: string };
@@ -415,13 +419,39 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
     try {
       const db = await this.db();
       const nowMs = this.now().getTime();
-      if (!db.data.requests.some((r) => r.nextStepAt !== null && Date.parse(r.nextStepAt) <= nowMs)) return;
+      if (nowMs < this.nextStepMs) return;
+      if (!this.rescan(db.data.requests, nowMs)) return;
       changed = await db.update((data) => this.advanceDue(data));
+      // Nothing is due before minus infinity: this only finds the earliest next step again.
+      this.rescan(db.data.requests, Number.NEGATIVE_INFINITY);
     } catch (err) {
+      this.nextStepMs = 0;
       this.logger.error('status sweep failed', { err });
       return;
     }
     this.emit(changed);
+  }
+
+  /**
+   * Whether some request's next step is due at `nowMs`; when none is, remembers the earliest next
+   * step, so that the sweeps before it cost nothing (instead of a walk over every request ever
+   * filed twice a second).
+   */
+  private rescan(requests: StoredRequest[], nowMs: number): boolean {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const r of requests) {
+      if (r.nextStepAt === null) continue;
+      const at = Date.parse(r.nextStepAt);
+      if (at <= nowMs) return true;
+      if (at < earliest) earliest = at;
+    }
+    this.nextStepMs = earliest;
+    return false;
+  }
+
+  /** A request was given a next step: the sweep must look again by then. */
+  private noteNextStep(iso: string | null): void {
+    if (iso !== null) this.nextStepMs = Math.min(this.nextStepMs, Date.parse(iso));
   }
 
   /** Tells listeners about changes that were already written. */

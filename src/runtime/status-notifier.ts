@@ -18,14 +18,18 @@ export interface ProactiveSender {
 /**
  * Tells users in chat when their filed requests change status, unprompted. Tracked requests are
  * rows in the store, so nothing is forgotten across a restart: the back end's push is a prompt to
- * look now, and a periodic sweep (pollMs) polls every open request. A status is marked as
- * notified only after the message was delivered, so a failed delivery is retried on the next sweep.
+ * look now, and a periodic sweep (pollMs) polls open requests, at most pollBatch of them per sweep,
+ * taking turns (with many open requests each is polled every few sweeps, and a sweep costs the same
+ * however many are open). A status is marked as notified only after the message was delivered, so
+ * a failed delivery is retried by a later sweep.
  */
 export class StatusNotifier {
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly perTicket = new KeyedMutex();
   private sweeping: Promise<void> | undefined;
+  /** Where the next sweep starts in the list of open requests. */
+  private cursor = 0;
 
   constructor(private readonly deps: {
     store: BotStore;
@@ -34,6 +38,8 @@ export class StatusNotifier {
     sender: ProactiveSender;
     logger: Logger;
     pollMs: number;
+    /** Open requests polled per sweep at most (default: all). */
+    pollBatch?: number;
     audit: AuditLog;
     /** Called for every open request the sweep fetched (after its notification). */
     onOpenRequest?: (request: UnsubscribeRequest, conversationId: string) => Promise<void>;
@@ -55,13 +61,17 @@ export class StatusNotifier {
     await this.perTicket.idle();
   }
 
-  /** Checks every open tracked request once. Never throws. */
+  /** Checks the next pollBatch open tracked requests (all of them when fewer) once. Never throws. */
   sweep(): Promise<void> {
     if (this.sweeping) return this.sweeping;
     this.sweeping = (async () => {
       try {
         const open = await this.deps.store.listOpen();
-        for (const row of open) {
+        const batch = Math.min(open.length, this.deps.pollBatch ?? open.length);
+        if (this.cursor >= open.length) this.cursor = 0;
+        const turn = [...open.slice(this.cursor, this.cursor + batch), ...open.slice(0, Math.max(0, this.cursor + batch - open.length))];
+        this.cursor += batch;
+        for (const row of turn) {
           try {
             const request = await this.deps.backend.getRequest(row.ticket);
             await this.deliver(row.ticket, request);

@@ -265,6 +265,25 @@ describe('EmbeddedOperatorBackend on a fake clock', () => {
     expect(done.updatedAt).toBe(clock.toISOString());
   });
 
+  it('moves a request filed after a sweep that found nothing due, and one filed earlier, when each is due', async () => {
+    // A sweep over no requests at all remembers that nothing will ever be due.
+    await backend.sweep();
+    const early = await file('sub-101');
+    await backend.sweep();
+    clock = new Date(clock.getTime() + 30_000);
+    // Filed after the sweep remembered the earliest next step: its own step is later still.
+    const late = await file('sub-102');
+    await backend.sweep();
+    expect((await backend.getRequest(early.ticket)).status).toBe('submitted');
+    clock = new Date(clock.getTime() + 30_000);
+    await backend.sweep();
+    expect((await backend.getRequest(early.ticket)).status).toBe('processing');
+    expect((await backend.getRequest(late.ticket)).status).toBe('submitted');
+    clock = new Date(clock.getTime() + 30_000);
+    await backend.sweep();
+    expect((await backend.getRequest(late.ticket)).status).toBe('processing');
+  });
+
   it('seeds the data file only when it is first created', async () => {
     await file('sub-101');
     for (let step = 0; step < 2; step++) {
