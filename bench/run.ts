@@ -1,14 +1,15 @@
 /**
  * `npm run bench`: Tuiding against a bare echo bot on the same stack, over real HTTP on 127.0.0.1.
  *
- *   node dist/bench/run.js [--conversations 50] [--rounds 10] [--repeat 3] [--warmup-rounds 1]
+ *   node dist/bench/run.js [--conversations 50] [--rounds 20] [--repeat 3] [--warmup-rounds 5]
  *                          [--stored-small 100] [--stored-large 100000] [--stored-rounds 6]
  *                          [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--out file]
  *
  * --quiet-wait S waits up to S seconds (default 10) before each measured run for other processes
  * to leave the CPU alone (a shared machine); the share they used anyway is in the report.
- * --profile runs the first Tuiding with --cpu-prof and summarises where its CPU went during the
- * measured run; --keep leaves the work folder (data folders, the raw .cpuprofile) in place.
+ * --profile runs the first Tuiding and the first echo bot with --cpu-prof and summarises where
+ * their main threads' CPU went during the measured runs, per turn, side by side; --keep leaves the
+ * work folder (data folders, the raw .cpuprofiles) in place.
  *
  * Each bot is a child process (`node dist/src/main.js`, `node dist/bench/echo-bot.js`); this
  * process is the load generator and the channel that receives the replies, as Bot Framework
@@ -17,8 +18,10 @@
  * worker starting its next flow when one ends, `rounds` flows per worker.
  *
  *   1. NLU utterances per second on one core (createNlu, in this process, before any load).
- *   2. `repeat` × (Tuiding on a fresh DATA_DIR with its own subscribers, then the echo bot with the
- *      same number of replies per turn); figures are the medians over the repetitions.
+ *   2. `repeat` × (Tuiding on a fresh DATA_DIR with its own subscribers, then a fresh echo bot with
+ *      the same number of replies per turn); each process first runs `warmup-rounds` unmeasured
+ *      flows per worker, so that both are measured at steady state (code compiled by the JIT), as
+ *      a bot that has been up a while runs; figures are the medians over the repetitions.
  *   3. `stored-repeat` × (Tuiding with `stored-small`, then `stored-large` conversations already
  *      stored, written through LowdbBotStore before start): start-up and turn latency.
  * Prints a report, writes it as JSON (--out), and ends with one line of JSON (the summary).
@@ -59,11 +62,11 @@ interface Options {
   out: string;
 }
 
-const USAGE = 'node dist/bench/run.js [--conversations 50] [--rounds 10] [--repeat 3] [--warmup-rounds 1] [--stored-small 100] [--stored-large 100000] [--stored-rounds 6] [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--quiet-wait 10] [--out bench/results/latest.json]';
+const USAGE = 'node dist/bench/run.js [--conversations 50] [--rounds 20] [--repeat 3] [--warmup-rounds 5] [--stored-small 100] [--stored-large 100000] [--stored-rounds 6] [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--quiet-wait 10] [--out bench/results/latest.json]';
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    conversations: 50, rounds: 10, repeat: 3, warmupRounds: 1, storedSmall: 100, storedLarge: 100_000, storedRounds: 6, storedRepeat: 2,
+    conversations: 50, rounds: 20, repeat: 3, warmupRounds: 5, storedSmall: 100, storedLarge: 100_000, storedRounds: 6, storedRepeat: 2,
     skipStored: false, profile: false, keep: false, quietWaitMs: 10_000, out: join(PROJECT_ROOT, 'bench', 'results', 'latest.json'),
   };
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
@@ -433,7 +436,6 @@ async function main(): Promise<void> {
     let echoProfile: ProfileSummary | undefined;
     const echoProfileDir = join(work, 'profile-echo');
     let mainDir = '';
-    const firstEchoWindow = { from: 0, to: 0 };
     const nowUs = () => Number(process.hrtime.bigint() / 1000n);
     let conversationsStored = 0;
     for (let rep = 0; rep < o.repeat; rep++) {
@@ -457,21 +459,21 @@ async function main(): Promise<void> {
       log(`tuiding #${rep + 1}: ${run.turnsPerSec} turns/s, p50 ${run.latency.p50Ms} ms, p99 ${run.latency.p99Ms} ms, ${run.cpuMsPerTurn} ms CPU/turn, ready in ${run.readyMs} ms, ${run.failures.length} failed flows, background CPU ${run.backgroundCpuPct} %`);
       if (run.failures.length > 0) log(run.failures.slice(0, 5).join('\n'));
 
-      if (!echo) {
-        const echoPort = await freePort();
-        echo = await spawn([...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${echoProfileDir}`] : []), ECHO_JS], { PATH: process.env.PATH ?? '', PORT: String(echoPort), HOST: '127.0.0.1' }, echoPort);
-      }
+      // A fresh echo process each time, warmed up as much as Tuiding was: a process kept from one
+      // repetition to the next would be measured warmer than the Tuiding it is compared with.
+      const echoPort = await freePort();
+      echo = await spawn([...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${echoProfileDir}`] : []), ECHO_JS], { PATH: process.env.PATH ?? '', PORT: String(echoPort), HOST: '127.0.0.1' }, echoPort);
       const echoWindow = { from: 0, to: 0 };
-      const e = await measure(echo, channel, o, { kind: 'echo', label: `echo${rep}`, rounds: o.rounds, firstNumber: 0, repliesPerStep: botRuns[0]!.repliesPerStep, warmup: rep === 0 }, (phase) => {
-        if (rep === 0) echoWindow[phase === 'start' ? 'from' : 'to'] = nowUs();
+      const e = await measure(echo, channel, o, { kind: 'echo', label: `echo${rep}`, rounds: o.rounds, firstNumber: 0, repliesPerStep: botRuns[0]!.repliesPerStep, warmup: true }, (phase) => {
+        echoWindow[phase === 'start' ? 'from' : 'to'] = nowUs();
       });
-      if (rep === 0) Object.assign(firstEchoWindow, echoWindow);
+      await stop(echo);
+      echo = undefined;
+      if (profiling) echoProfile = summariseProfile(echoProfileDir, echoWindow.from, echoWindow.to);
       echoRuns.push(e);
       log(`echo    #${rep + 1}: ${e.turnsPerSec} turns/s, p50 ${e.latency.p50Ms} ms, p99 ${e.latency.p99Ms} ms, ${e.cpuMsPerTurn} ms CPU/turn, background CPU ${e.backgroundCpuPct} %`);
       if (rep < o.repeat - 1 && !o.keep) rmSync(mainDir, { recursive: true, force: true });
     }
-    if (echo) await stop(echo);
-    if (o.profile) echoProfile = summariseProfile(echoProfileDir, firstEchoWindow.from, firstEchoWindow.to);
     const mainBytes = dirBytes(mainDir);
     const botStoreBytes = dirBytes(join(mainDir, 'bot'));
     const botRun = combine(botRuns);
