@@ -1,4 +1,5 @@
 import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import type { ReplyThread } from './reply-thread.js';
 
 type Base = ConfigurationBotFrameworkAuthentication;
 type ClaimsIdentity = Parameters<Base['createConnectorFactory']>[0];
@@ -25,6 +26,12 @@ const MAX_CLIENTS = 256;
 export class CachingBotFrameworkAuthentication extends ConfigurationBotFrameworkAuthentication {
   private readonly clients = new Map<string, Promise<ConnectorClient>>();
   private readonly tokenClients = new Map<string, Promise<UserTokenClient>>();
+  private replies: ReplyThread | undefined;
+
+  /** From now on, connector clients send through `thread` (reply-thread.ts) instead of from this thread. */
+  sendRepliesThrough(thread: ReplyThread): void {
+    this.replies = thread;
+  }
 
   override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
     return remember(this.tokenClients, appIdOf(claimsIdentity), () => super.createUserTokenClient(claimsIdentity));
@@ -48,7 +55,13 @@ export class CachingBotFrameworkAuthentication extends ConfigurationBotFramework
     const appId = appIdOf(claimsIdentity);
     return {
       create: (serviceUrl: string, audience?: string): Promise<ConnectorClient> =>
-        remember(this.clients, `${appId}\n${serviceUrl}\n${audience ?? ''}`, () => inner.create(serviceUrl, audience)),
+        remember(this.clients, `${appId}\n${serviceUrl}\n${audience ?? ''}`, async () => {
+          const replies = this.replies;
+          if (!replies) return inner.create(serviceUrl, audience);
+          // CloudAdapter only calls conversations.* on it (send, reply, update, delete).
+          const claims = claimsIdentity.claims.map((c) => ({ type: c.type, value: c.value }));
+          return { conversations: replies.conversations({ claims, serviceUrl, ...(audience ? { audience } : {}) }) } as unknown as ConnectorClient;
+        }),
     } as ConnectorFactory;
   }
 }

@@ -20,6 +20,7 @@ import type { HandoffStore } from '../handoff/handoff-store.js';
 import type { TranscriptStore } from '../store/transcript-store.js';
 import { registerAgentRoutes, toEmulatorTranscript } from './agent-routes.js';
 import { CachingBotFrameworkAuthentication } from './connector-cache.js';
+import { ReplyThread } from './reply-thread.js';
 import { TuidingBot, toActivities } from './bot.js';
 import type { DirectLineStore, WireActivity } from './directline/conversation-store.js';
 import { mountDirectLine } from './directline/routes.js';
@@ -65,6 +66,15 @@ export function createChannelServer(deps: {
     MicrosoftAppType: config.bot.appType,
     MicrosoftAppTenantId: config.bot.tenantId,
   });
+  // Outgoing activities are sent from a worker thread (reply-thread.ts); the event loop keeps the turns.
+  const replies = new ReplyThread({
+    MicrosoftAppId: config.bot.appId,
+    MicrosoftAppPassword: config.bot.appPassword,
+    MicrosoftAppType: config.bot.appType,
+    MicrosoftAppTenantId: config.bot.tenantId,
+  });
+  replies.start();
+  auth.sendRepliesThrough(replies);
   const adapter = new CloudAdapter(auth);
   const bot = new TuidingBot(runner, logger, { onHandoffStatus: (id, state) => deps.handoff.applyHubStatus(id, state) });
 
@@ -248,6 +258,7 @@ export function createChannelServer(deps: {
       const stopped = new Promise<void>((done) => server.close(() => done()));
       server.server.closeAllConnections?.();
       await stopped;
+      await replies.close();
     },
   };
 }

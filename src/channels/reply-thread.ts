@@ -1,0 +1,140 @@
+import { Worker } from 'node:worker_threads';
+
+/** What the reply thread needs to build connector clients (the bot's Bot Framework credentials). */
+export interface ReplyThreadSettings {
+  [name: string]: string | undefined;
+  MicrosoftAppId?: string;
+  MicrosoftAppPassword?: string;
+  MicrosoftAppType?: string;
+  MicrosoftAppTenantId?: string;
+}
+
+/** The connector client calls CloudAdapter makes to send, update and delete activities. */
+export type ReplyOperation = 'replyToActivity' | 'sendToConversation' | 'updateActivity' | 'deleteActivity';
+
+/** Which connector client a call goes through: the claims of the turn, the channel's service URL, the audience. */
+export interface ClientKey {
+  claims: { type: string; value: string }[];
+  serviceUrl: string;
+  audience?: string;
+}
+
+/** A request to the reply thread and its answer (the wire format between the threads). */
+export interface ReplyRequest {
+  id: number;
+  op: ReplyOperation;
+  key: ClientKey;
+  args: unknown[];
+}
+export type ReplyAnswer =
+  | { id: number; ok: true; value: { id?: string } | undefined }
+  | { id: number; ok: false; error: { name: string; message: string; code?: string; statusCode?: number } };
+
+/** The `conversations` operations of a ConnectorClient that CloudAdapter uses, carried out on the reply thread. */
+export interface RemoteConversations {
+  replyToActivity(conversationId: string, activityId: string, activity: unknown): Promise<{ id?: string } | undefined>;
+  sendToConversation(conversationId: string, activity: unknown): Promise<{ id?: string } | undefined>;
+  updateActivity(conversationId: string, activityId: string, activity: unknown): Promise<{ id?: string } | undefined>;
+  deleteActivity(conversationId: string, activityId: string): Promise<void>;
+}
+
+// From the TypeScript sources (tests, npm run dev) a small bootstrap registers tsx in the worker first.
+const WORKER_FILE = import.meta.url.endsWith('.ts') ? './reply-worker.dev.mjs' : './reply-worker.js';
+
+/**
+ * Sends the bot's activities from a worker thread.
+ *
+ * Sending an activity is most of what the Bot Framework plumbing costs a turn: botbuilder's
+ * connector client serialises the activity through its model mappers, runs its HTTP pipeline and
+ * parses the answer, all on the thread that also parses incoming activities, understands the
+ * text and runs the dialog. Under load that one thread was the bot's bottleneck. Here the same
+ * connector clients (botbuilder's, built from the same credentials) run in a worker thread, and
+ * the event loop only posts the activity there and awaits the answer: the HTTP requests on the
+ * wire are the ones botbuilder would send itself, one after another as CloudAdapter awaits them.
+ *
+ * A failure comes back as an Error with the name, message, code and statusCode botbuilder gave
+ * it. Should the worker die, calls in flight fail and the next call starts a new one.
+ */
+export class ReplyThread {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: unknown) => void }>();
+  private closed = false;
+  /** close() waiting for the calls in flight. */
+  private readonly idle: (() => void)[] = [];
+
+  constructor(private readonly settings: ReplyThreadSettings) {}
+
+  /** Starts the worker now (it loads botbuilder, which takes a moment), rather than on the first reply. */
+  start(): void {
+    this.ensure();
+  }
+
+  /** The conversation operations of the connector client for `key`, carried out on the worker. */
+  conversations(key: ClientKey): RemoteConversations {
+    const call = (op: ReplyOperation, args: unknown[]) => this.call(op, key, args);
+    return {
+      replyToActivity: (conversationId, activityId, activity) => call('replyToActivity', [conversationId, activityId, activity]) as Promise<{ id?: string } | undefined>,
+      sendToConversation: (conversationId, activity) => call('sendToConversation', [conversationId, activity]) as Promise<{ id?: string } | undefined>,
+      updateActivity: (conversationId, activityId, activity) => call('updateActivity', [conversationId, activityId, activity]) as Promise<{ id?: string } | undefined>,
+      deleteActivity: async (conversationId, activityId) => { await call('deleteActivity', [conversationId, activityId]); },
+    };
+  }
+
+  /** Waits for the calls in flight, then stops the worker. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pending.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private call(op: ReplyOperation, key: ClientKey, args: unknown[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('the reply thread is closed'));
+    const worker = this.ensure();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      // A send in flight keeps the process alive, as botbuilder's own HTTP request would.
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, { resolve, reject });
+      // Activities are plain data (Partial<Activity>): the structured clone carries them as they are.
+      const request: ReplyRequest = { id, op, key, args };
+      worker.postMessage(request);
+    });
+  }
+
+  /** Takes call `id` off the list; the last one lets the process exit again and wakes close(). */
+  private settle(id: number): { resolve: (value: unknown) => void; reject: (err: unknown) => void } | undefined {
+    const waiting = this.pending.get(id);
+    if (!waiting) return undefined;
+    this.pending.delete(id);
+    if (this.pending.size === 0) {
+      this.worker?.unref();
+      for (const wake of this.idle.splice(0)) wake();
+    }
+    return waiting;
+  }
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(new URL(WORKER_FILE, import.meta.url), { workerData: this.settings });
+    worker.on('message', (answer: ReplyAnswer) => {
+      const waiting = this.settle(answer.id);
+      if (!waiting) return;
+      if (answer.ok) waiting.resolve(answer.value);
+      else waiting.reject(Object.assign(new Error(answer.error.message), answer.error));
+    });
+    const fail = (err: unknown) => {
+      if (this.worker === worker) this.worker = undefined;
+      const failure = err instanceof Error ? err : new Error(`the reply thread stopped (${String(err)})`);
+      for (const id of [...this.pending.keys()]) this.settle(id)?.reject(failure);
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the reply thread exited with code ${code}`)));
+    // Idle, the worker must not keep the process alive (the server and timers decide that).
+    worker.unref();
+    this.worker = worker;
+    return worker;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The reply thread (see reply-thread.ts): carries out connector client calls with botbuilder's own
+ * connector clients, one per app id, service URL and audience, and answers each request by id.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ReplyAnswer, ReplyRequest, ReplyThreadSettings } from './reply-thread.js';
+import { CachingBotFrameworkAuthentication } from './connector-cache.js';
+
+const auth = new CachingBotFrameworkAuthentication({ ...(workerData as ReplyThreadSettings) });
+type ClaimsIdentity = Parameters<CachingBotFrameworkAuthentication['createConnectorFactory']>[0];
+
+/** The turn's claims as botbuilder reads them (only the app id is read from them to build a client). */
+function claimsIdentity(claims: { type: string; value: string }[]): ClaimsIdentity {
+  return {
+    claims,
+    isAuthenticated: claims.length > 0,
+    getClaimValue: (type: string) => claims.find((c) => c.type === type)?.value ?? null,
+  } as unknown as ClaimsIdentity;
+}
+
+async function carryOut(request: ReplyRequest): Promise<{ id?: string } | undefined> {
+  const client = await auth.createConnectorFactory(claimsIdentity(request.key.claims)).create(request.key.serviceUrl, request.key.audience);
+  const c = client.conversations;
+  const [conversationId, second, third] = request.args as [string, unknown, unknown];
+  let response: { id?: string } | undefined;
+  switch (request.op) {
+    case 'replyToActivity': response = await c.replyToActivity(conversationId, second as string, third as never); break;
+    case 'sendToConversation': response = await c.sendToConversation(conversationId, second as never); break;
+    case 'updateActivity': response = await c.updateActivity(conversationId, second as string, third as never); break;
+    case 'deleteActivity': await c.deleteActivity(conversationId, second as string); return undefined;
+  }
+  // Only the resource id crosses back (the HTTP response object behind it does not clone).
+  return response?.id === undefined ? undefined : { id: response.id };
+}
+
+parentPort!.on('message', (request: ReplyRequest) => {
+  carryOut(request).then(
+    (value) => parentPort!.postMessage({ id: request.id, ok: true, value } satisfies ReplyAnswer),
+    (err: unknown) => {
+      const e = err as { name?: unknown; message?: unknown; code?: unknown; statusCode?: unknown };
+      parentPort!.postMessage({
+        id: request.id,
+        ok: false,
+        error: {
+          name: typeof e?.name === 'string' ? e.name : 'Error',
+          message: typeof e?.message === 'string' ? e.message : String(err),
+          ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+          ...(typeof e?.statusCode === 'number' ? { statusCode: e.statusCode } : {}),
+        },
+      } satisfies ReplyAnswer);
+    },
+  );
+});

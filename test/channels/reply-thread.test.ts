@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ReplyThread } from '../../src/channels/reply-thread.js';
+
+/** A channel that records what it is sent and answers with an id, after `delayMs`. */
+let server: Server;
+let url: string;
+let received: { path: string; body: { text?: string } }[];
+let delayMs: number;
+
+beforeEach(async () => {
+  received = [];
+  delayMs = 0;
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString('utf8'); });
+    req.on('end', () => setTimeout(() => {
+      received.push({ path: req.url ?? '', body: JSON.parse(body) as { text?: string } });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: `sent-${received.length}` }));
+    }, delayMs));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+describe('ReplyThread', () => {
+  it('sends replies from the worker with botbuilder, in order, to the Bot Framework routes, and returns their ids', async () => {
+    const thread = new ReplyThread({});
+    const conversations = thread.conversations({ claims: [], serviceUrl: url });
+    const first = await conversations.replyToActivity('conv-1', 'act-1', { type: 'message', text: '您好', conversation: { id: 'conv-1' }, replyToId: 'act-1' });
+    const second = await conversations.sendToConversation('conv-1', { type: 'message', text: '第二条', conversation: { id: 'conv-1' } });
+    await thread.close();
+    expect(first).toEqual({ id: 'sent-1' });
+    expect(second).toEqual({ id: 'sent-2' });
+    expect(received.map((r) => r.path)).toEqual(['/v3/conversations/conv-1/activities/act-1', '/v3/conversations/conv-1/activities']);
+    expect(received.map((r) => r.body.text)).toEqual(['您好', '第二条']);
+  });
+
+  it('fails a send the channel cannot take with the error botbuilder gave', async () => {
+    const thread = new ReplyThread({});
+    const unreachable = thread.conversations({ claims: [], serviceUrl: 'http://127.0.0.1:9' });
+    const err = await unreachable.sendToConversation('conv-1', { type: 'message', text: 'x', conversation: { id: 'conv-1' } }).catch((e: unknown) => e);
+    await thread.close();
+    expect(err).toBeInstanceOf(Error);
+    expect(err).toMatchObject({ name: 'RestError', code: 'ECONNREFUSED' });
+  });
+
+  it('lets the sends in flight finish before it closes, and refuses new ones after', async () => {
+    delayMs = 200;
+    const thread = new ReplyThread({});
+    const conversations = thread.conversations({ claims: [], serviceUrl: url });
+    const sending = conversations.sendToConversation('conv-2', { type: 'message', text: '稍后到', conversation: { id: 'conv-2' } });
+    // Give the worker time to start and send before close() is asked.
+    await new Promise((r) => setTimeout(r, 50));
+    await thread.close();
+    await expect(sending).resolves.toEqual({ id: 'sent-1' });
+    await expect(conversations.sendToConversation('conv-2', { type: 'message', text: 'x' })).rejects.toThrow('closed');
+  });
+});
