@@ -267,7 +267,7 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
  * The profile of the first Tuiding run by area, in main-thread CPU ms per turn next to the echo
  * bot's (when it was profiled too), and the functions with the most self time.
  */
-function profileLines(bot: ProfileSummary, botTurns: number, echo: ProfileSummary | undefined, echoTurns: number): string[] {
+function profileLines(bot: ProfileSummary, botTurns: number, echo: ProfileSummary | undefined, echoTurns: number, replyThread?: ProfileSummary): string[] {
   const perTurn = (ms: number, turns: number) => (turns > 0 ? (ms / turns).toFixed(3) : '-');
   const echoMs = new Map((echo?.areas ?? []).map((a) => [a.area, a.ms]));
   const areas = [...new Set([...bot.areas.map((a) => a.area), ...echoMs.keys()])];
@@ -278,6 +278,7 @@ function profileLines(bot: ProfileSummary, botTurns: number, echo: ProfileSummar
     `  ${'area'.padEnd(40)} ${'tuiding'.padStart(8)} ${'echo'.padStart(8)}`,
     `  ${'all'.padEnd(40)} ${perTurn(bot.busyMs, botTurns).padStart(8)} ${(echo ? perTurn(echo.busyMs, echoTurns) : '-').padStart(8)}`,
     ...areas.slice(0, 16).map((a) => `  ${a.padEnd(40)} ${perTurn(botMs.get(a) ?? 0, botTurns).padStart(8)} ${(echo ? perTurn(echoMs.get(a) ?? 0, echoTurns) : '-').padStart(8)}`),
+    ...(replyThread ? [`tuiding's reply thread (sending activities): ${perTurn(replyThread.busyMs, botTurns)} ms per turn, ${replyThread.areas.slice(0, 4).map((a) => `${a.area} ${perTurn(a.ms, botTurns)}`).join(', ')}`] : []),
     'tuiding, top functions (self time):',
     ...bot.top.slice(0, 12).map((f) => `  ${String(f.share).padStart(5)} %  ${f.fn}`),
   ];
@@ -434,6 +435,8 @@ async function main(): Promise<void> {
     let echo: Started | undefined;
     let profile: ProfileSummary | undefined;
     let echoProfile: ProfileSummary | undefined;
+    /** Tuiding's reply thread (src/channels/reply-thread.ts), the first worker thread. */
+    let replyThreadProfile: ProfileSummary | undefined;
     const echoProfileDir = join(work, 'profile-echo');
     let mainDir = '';
     const nowUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -453,7 +456,10 @@ async function main(): Promise<void> {
         window[phase === 'start' ? 'from' : 'to'] = nowUs();
       });
       await stop(bot);
-      if (profiling) profile = summariseProfile(profileDir, window.from, window.to);
+      if (profiling) {
+        profile = summariseProfile(profileDir, window.from, window.to);
+        replyThreadProfile = summariseProfile(profileDir, window.from, window.to, 1);
+      }
       botRuns.push(run);
       conversationsStored = o.conversations * (o.warmupRounds + o.rounds) + 1;
       log(`tuiding #${rep + 1}: ${run.turnsPerSec} turns/s, p50 ${run.latency.p50Ms} ms, p99 ${run.latency.p99Ms} ms, ${run.cpuMsPerTurn} ms CPU/turn, ready in ${run.readyMs} ms, ${run.failures.length} failed flows, background CPU ${run.backgroundCpuPct} %`);
@@ -532,6 +538,7 @@ async function main(): Promise<void> {
       stored,
       profile,
       echoProfile,
+      replyThreadProfile,
       targets: {
         throughput: { want: '≥ 0.8 × echo', ratio, met: ratio >= 0.8 },
         p99: { want: '≤ 1.25 × echo', ratio: p99Ratio, met: p99Ratio <= 1.25 },
@@ -563,7 +570,7 @@ async function main(): Promise<void> {
       `p50/p99 per step (退订视频彩铃, number, code, 确认): tuiding ${botRun.stepLatency.map((l) => `${l.p50Ms}/${l.p99Ms}`).join(', ')} ms; echo ${echoRun.stepLatency.map((l) => `${l.p50Ms}/${l.p99Ms}`).join(', ')} ms`,
       `NLU: ${nlu.utterancesPerSec} utterances/s on one core`,
       `other processes used up to ${background} % of the machine's CPU in the runs reported${background > DISTURBED_PCT ? ' — WARNING: every run was disturbed, the figures are skewed; run again on a quiet machine' : ''}`,
-      ...(profile ? profileLines(profile, botRuns[0]!.turns, echoProfile, echoRuns[0]?.turns ?? 0) : []),
+      ...(profile ? profileLines(profile, botRuns[0]!.turns, echoProfile, echoRuns[0]?.turns ?? 0, replyThreadProfile) : []),
       `report: ${o.out}`,
       '',
     ];

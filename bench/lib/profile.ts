@@ -52,11 +52,12 @@ function areaOf(frame: ProfileNode['callFrame']): string {
 }
 
 /**
- * Summarises the newest .cpuprofile in `dir` over the window [fromUs, toUs] of the monotonic
- * clock (the clock of process.hrtime, which V8 profiles use too).
+ * Summarises the .cpuprofile of one thread in `dir` (node writes one per thread, named
+ * CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile; 0 is the main thread) over the window
+ * [fromUs, toUs] of the monotonic clock (the clock of process.hrtime, which V8 profiles use too).
  */
-export function summariseProfile(dir: string, fromUs: number, toUs: number): ProfileSummary | undefined {
-  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().pop();
+export function summariseProfile(dir: string, fromUs: number, toUs: number, threadId = 0): ProfileSummary | undefined {
+  const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === String(threadId)).sort().pop();
   if (!file) return undefined;
   const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
