@@ -63,7 +63,8 @@ export class ReplyThread {
   /** close() waiting for the calls in flight. */
   private readonly idle: (() => void)[] = [];
 
-  constructor(private readonly settings: ReplyThreadSettings) {}
+  /** `onError`: told when the worker fails or exits unexpectedly (the calls in flight fail with it). */
+  constructor(private readonly settings: ReplyThreadSettings, private readonly onError: (err: Error) => void = () => {}) {}
 
   /** Starts the worker now (it loads botbuilder, which takes a moment), rather than on the first reply. */
   start(): void {
@@ -126,8 +127,10 @@ export class ReplyThread {
       else waiting.reject(Object.assign(new Error(answer.error.message), answer.error));
     });
     const fail = (err: unknown) => {
-      if (this.worker === worker) this.worker = undefined;
+      if (this.worker !== worker) return;
+      this.worker = undefined;
       const failure = err instanceof Error ? err : new Error(`the reply thread stopped (${String(err)})`);
+      if (!this.closed) this.onError(failure);
       for (const id of [...this.pending.keys()]) this.settle(id)?.reject(failure);
     };
     worker.on('error', fail);

@@ -72,7 +72,7 @@ export function createChannelServer(deps: {
     MicrosoftAppPassword: config.bot.appPassword,
     MicrosoftAppType: config.bot.appType,
     MicrosoftAppTenantId: config.bot.tenantId,
-  });
+  }, (error) => logger.error('reply thread failed; it is started again for the next reply', { error }));
   replies.start();
   auth.sendRepliesThrough(replies);
   const adapter = new CloudAdapter(auth);

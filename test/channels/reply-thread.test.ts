@@ -51,6 +51,20 @@ describe('ReplyThread', () => {
     expect(err).toMatchObject({ name: 'RestError', code: 'ECONNREFUSED' });
   });
 
+  it('reports a worker that died and starts a new one for the next send', async () => {
+    const errors: Error[] = [];
+    const thread = new ReplyThread({}, (err) => errors.push(err));
+    const conversations = thread.conversations({ claims: [], serviceUrl: url });
+    await conversations.sendToConversation('conv-3', { type: 'message', text: '一', conversation: { id: 'conv-3' } });
+    // The worker is gone (a crash, out of memory): the thread hears of it.
+    await (thread as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('exited')]);
+    await expect(conversations.sendToConversation('conv-3', { type: 'message', text: '二', conversation: { id: 'conv-3' } })).resolves.toEqual({ id: 'sent-2' });
+    await thread.close();
+    expect(received.map((r) => r.body.text)).toEqual(['一', '二']);
+  });
+
   it('lets the sends in flight finish before it closes, and refuses new ones after', async () => {
     delayMs = 200;
     const thread = new ReplyThread({});
