@@ -524,6 +524,11 @@ async function main(): Promise<void> {
     const large = stored[String(o.storedLarge)];
     const ratio = round(botRun.turnsPerSec / echoRun.turnsPerSec, 3);
     const p99Ratio = round(botRun.latency.p99Ms / echoRun.latency.p99Ms, 3);
+    // Each Tuiding run next to the echo run right after it: how much the headline ratios move between pairs.
+    const pairs = botRuns.map((b, i) => ({
+      ratio: round(b.turnsPerSec / echoRuns[i]!.turnsPerSec, 3),
+      p99Ratio: round(b.latency.p99Ms / echoRuns[i]!.latency.p99Ms, 3),
+    }));
     const storedRatio = small && large ? round(large.latency.p99Ms / small.latency.p99Ms, 3) : null;
     const storedP50Ratio = small && large ? round(large.latency.p50Ms / small.latency.p50Ms, 3) : null;
     const background = Math.max(botRun.backgroundCpuPct, echoRun.backgroundCpuPct, ...Object.values(stored).map((s) => s.backgroundCpuPct));
@@ -539,6 +544,7 @@ async function main(): Promise<void> {
       profile,
       echoProfile,
       replyThreadProfile,
+      pairs,
       targets: {
         throughput: { want: '≥ 0.8 × echo', ratio, met: ratio >= 0.8 },
         p99: { want: '≤ 1.25 × echo', ratio: p99Ratio, met: p99Ratio <= 1.25 },
@@ -562,6 +568,7 @@ async function main(): Promise<void> {
       ...(large ? [row(`tuiding, ${large.conversations} stored`, large)] : []),
       '',
       `throughput ratio ${ratio} (target ≥ 0.8)   p99 ratio ${p99Ratio} (target ≤ 1.25)   p99 ${o.storedLarge}/${o.storedSmall} stored ${storedRatio ?? '-'} (target ≤ 1.5; p50 ${storedP50Ratio ?? '-'})`,
+      `per pair of runs (Tuiding, then the echo bot): throughput ratio ${pairs.map((x) => x.ratio).join(', ')}; p99 ratio ${pairs.map((x) => x.p99Ratio).join(', ')}`,
       `start-up to /healthz: tuiding ${botRun.readyMs} ms${large ? `, with ${large.conversations} stored ${large.readyMs} ms` : ''}, echo ${echoRun.readyMs} ms (target < 2000 ms)`,
       `RSS at rest / under load: tuiding ${botRun.rssRestMb} / ${botRun.rssLoadMb} MB${large ? ` (${large.rssRestMb} MB at rest with ${large.conversations} stored)` : ''}, echo ${echoRun.rssRestMb} / ${echoRun.rssLoadMb} MB`,
       `stored bytes per conversation: ${large ? `${large.bytesPerConversation} B in the conversation log (${large.conversations} seeded); ` : ''}after a run ${report.bot.botStoreBytesPerConversation} B in the bot store, ${report.bot.dataDirBytesPerConversation} B in all of DATA_DIR (superseded lines not compacted yet, operator, SMS and transcript files)`,
@@ -579,6 +586,7 @@ async function main(): Promise<void> {
       turnsPerSec: botRun.turnsPerSec,
       echoTurnsPerSec: echoRun.turnsPerSec,
       ratio,
+      pairRatios: pairs.map((x) => x.ratio),
       p50Ms: botRun.latency.p50Ms,
       p99Ms: botRun.latency.p99Ms,
       echoP50Ms: echoRun.latency.p50Ms,
