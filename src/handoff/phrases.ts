@@ -6,6 +6,8 @@ import { DATA_ASSETS_DIR } from '../paths.js';
 export interface HandoffPhrases {
   /** 取消转人工, 结束人工…: stop waiting for, or leave, the agent. */
   leaves(normalized: string): boolean;
+  /** 不用转人工, 不要人工了…: the user declines a human (whatever the classifier made of the words 转人工 in it). */
+  declinesHuman(normalized: string): boolean;
   /** 投诉, 12300, 工信部…: a complaint that goes to a human. */
   complains(normalized: string): boolean;
   /** 删除我的个人信息, 删除聊天记录…: the user asks to delete what the bot stored about them. */
@@ -19,7 +21,7 @@ export interface HandoffPhrases {
 }
 
 export function loadHandoffPhrases(file = join(DATA_ASSETS_DIR, 'handoff-phrases.json')): HandoffPhrases {
-  const data = JSON.parse(readFileSync(file, 'utf8')) as { leave: string[]; complaint: string[]; stopDialog: string[]; thanks: string[]; wait: string[] };
+  const data = JSON.parse(readFileSync(file, 'utf8')) as { leave: string[]; declineHuman: string[]; complaint: string[]; stopDialog: string[]; thanks: string[]; wait: string[] };
   const stop = new Set(data.stopDialog);
   const thanks = new Set(data.thanks);
   const wait = new Set(data.wait);
@@ -30,6 +32,7 @@ export function loadHandoffPhrases(file = join(DATA_ASSETS_DIR, 'handoff-phrases
     asksDeletion: (text) => privacy.deleteData.some((p) => compact(text).includes(p)),
     asksPasswordChange: (text) => privacy.changePassword.some((p) => compact(text).includes(p)),
     leaves: (text) => data.leave.some((p) => compact(text).includes(p)),
+    declinesHuman: (text) => data.declineHuman.some((p) => compact(text).includes(p)),
     complains: (text) => data.complaint.some((p) => compact(text).includes(p)),
     stopsDialog: (text) => stop.has(whole(text)),
     courtesy: (text) => (thanks.has(whole(text)) ? 'thanks' : wait.has(whole(text)) ? 'wait' : null),

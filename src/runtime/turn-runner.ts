@@ -187,8 +187,9 @@ export class TurnRunner implements ConversationPort {
       // 取消转人工 / 结束人工: the handoff machine tells the user what happens next.
       await handoff.cancelByUser(input.conversationId);
       silent = true;
-    } else if (!ticket && parsed?.intent === 'human_agent' && this.deps.phrases.leaves(parsed.normalized)) {
-      // 取消转人工 with nobody to stop waiting for: never read the 转人工 in it as a request for a human.
+    } else if (!ticket && parsed && this.deps.phrases.declinesHuman(parsed.normalized)) {
+      // 取消转人工, 不用转人工, 不要人工了 with nobody to stop waiting for: never read the 转人工 in it as a
+      // request for a human, nor the 不用 as stopping the dialog; the question still open is asked again.
       const pending = snapshot.value !== 'idle' && snapshot.context.prompt ? snapshot.context : null;
       outgoing = [pending
         ? this.render({ key: 'handoff.notWaiting' }, locale, [pending.prompt!], pending.promptChoices)

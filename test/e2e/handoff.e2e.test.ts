@@ -209,6 +209,14 @@ describe('human handoff', () => {
     expect(textOf(replies)).toBe(`${t('handoff.notWaiting')}\n${t('identity.number.prompt')}`);
     expect(replies.at(-1)?.channelData?.tuiding?.state).toBe('session.askingNumber');
     expect(await bot.app.handoff.openTicketFor(user.conversationId)).toBeUndefined();
+
+    // Declining a human in other words neither queues the user (转人工 is in them) nor stops the dialog (不用 is).
+    for (const declined of ['不用转人工', '不用人工了', '不需要人工客服']) {
+      const again = await user.say(declined);
+      expect(textOf(again)).toBe(`${t('handoff.notWaiting')}\n${t('identity.number.prompt')}`);
+      expect(again.at(-1)?.channelData?.tuiding?.state).toBe('session.askingNumber');
+    }
+    expect(await bot.app.handoff.openTicketFor(user.conversationId)).toBeUndefined();
   });
 
   it('escalates complaints at once', async () => {
