@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: Tuiding against a bare echo bot on the same stack, over real HTTP on 127.0.0.1.
  *
- *   node dist/bench/run.js [--conversations 50] [--rounds 20] [--repeat 3] [--warmup-rounds 5]
+ *   node dist/bench/run.js [--conversations 50] [--rounds 20] [--repeat 5] [--warmup-rounds 5]
  *                          [--stored-small 100] [--stored-large 100000] [--stored-rounds 6]
  *                          [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--out file]
  *
@@ -62,11 +62,11 @@ interface Options {
   out: string;
 }
 
-const USAGE = 'node dist/bench/run.js [--conversations 50] [--rounds 20] [--repeat 3] [--warmup-rounds 5] [--stored-small 100] [--stored-large 100000] [--stored-rounds 6] [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--quiet-wait 10] [--out bench/results/latest.json]';
+const USAGE = 'node dist/bench/run.js [--conversations 50] [--rounds 20] [--repeat 5] [--warmup-rounds 5] [--stored-small 100] [--stored-large 100000] [--stored-rounds 6] [--stored-repeat 2] [--skip-stored] [--profile] [--keep] [--quiet-wait 10] [--out bench/results/latest.json]';
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
-    conversations: 50, rounds: 20, repeat: 3, warmupRounds: 5, storedSmall: 100, storedLarge: 100_000, storedRounds: 6, storedRepeat: 2,
+    conversations: 50, rounds: 20, repeat: 5, warmupRounds: 5, storedSmall: 100, storedLarge: 100_000, storedRounds: 6, storedRepeat: 2,
     skipStored: false, profile: false, keep: false, quietWaitMs: 10_000, out: join(PROJECT_ROOT, 'bench', 'results', 'latest.json'),
   };
   const int = (name: string, v: string | undefined, min: number, max: number): number => {
