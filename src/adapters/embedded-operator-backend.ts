@@ -422,8 +422,6 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       if (nowMs < this.nextStepMs) return;
       if (!this.rescan(db.data.requests, nowMs)) return;
       changed = await db.update((data) => this.advanceDue(data));
-      // Nothing is due before minus infinity: this only finds the earliest next step again.
-      this.rescan(db.data.requests, Number.NEGATIVE_INFINITY);
     } catch (err) {
       this.nextStepMs = 0;
       this.logger.error('status sweep failed', { err });
@@ -472,8 +470,15 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
     const now = this.now();
     const at = now.toISOString();
     const changed: UnsubscribeRequest[] = [];
+    // The earliest next step after this sweep, found on the same walk (see rescan).
+    let earliest = Number.POSITIVE_INFINITY;
     for (const request of data.requests) {
-      if (request.nextStepAt === null || Date.parse(request.nextStepAt) > now.getTime()) continue;
+      if (request.nextStepAt === null) continue;
+      const dueAt = Date.parse(request.nextStepAt);
+      if (dueAt > now.getTime()) {
+        earliest = Math.min(earliest, dueAt);
+        continue;
+      }
       // A closure's balance refund changes with it and is reported after it.
       let follows: UnsubscribeRequest | null = null;
       if (request.status === 'submitted') {
@@ -508,8 +513,14 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       }
       request.updatedAt = at;
       changed.push(toPublic(request));
-      if (follows) changed.push(follows);
+      if (request.nextStepAt !== null) earliest = Math.min(earliest, Date.parse(request.nextStepAt));
+      if (follows) {
+        changed.push(follows);
+        // A balance refund that started steps again one delay from now (it may sit earlier in the list).
+        earliest = Math.min(earliest, now.getTime() + this.options.statusDelayMs);
+      }
     }
+    this.nextStepMs = earliest;
     return changed;
   }
 
