@@ -90,6 +90,15 @@ export function createChannelServer(deps: {
   };
 
   const server = restify.createServer({ name: 'tuiding', handleUncaughtExceptions: false });
+  // restify's own 4xx/5xx (unknown route, malformed or oversized body, wrong content type) in the
+  // shape of the API they hit: `{ error: { code, message } }` on Direct Line (its protocol's
+  // shape), `{ error: message }` everywhere else, as the bot's own handlers answer.
+  server.on('restifyError', (req: restify.Request, _res: restify.Response, err: Error & { body?: { code?: string; message?: string } }, next: () => void) => {
+    const message = err.body?.message || err.message || 'the request could not be handled';
+    const directLine = (req.path?.() ?? req.url ?? '').startsWith('/v3/directline');
+    Object.assign(err, { toJSON: () => (directLine ? { error: { code: err.body?.code ?? err.name, message } } : { error: message }) });
+    next();
+  });
   server.use(restify.plugins.queryParser({ mapParams: false }));
   server.use(restify.plugins.bodyParser({ maxBodySize: config.maxBodyBytes, mapParams: false, rejectUnknown: true }));
 

@@ -108,6 +108,8 @@ describe('malformed requests get a 4xx, never a 500, and the server keeps answer
       if (c.status) expect(res.status, text).toBe(c.status);
       expect(res.status, `${c.name}: ${text}`).toBeGreaterThanOrEqual(400);
       expect(res.status, `${c.name}: ${text}`).toBeLessThan(500);
+      // One error shape, whether the bot or restify (body parser, content type) refused it.
+      expect(JSON.parse(text), `${c.name}: ${text}`).toEqual({ error: expect.any(String) });
       await expectAlive(c.name);
     });
   }

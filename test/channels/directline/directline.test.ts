@@ -120,6 +120,12 @@ describe('posting and reading activities', () => {
     const res = await new DirectLineClient(base, SECRET).call<{ error: { code: string } }>('GET', '/conversations/nope/activities');
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('NotFound');
+    // A body restify's parser refuses is answered in the protocol's error shape too.
+    const malformed = await fetch(`${base}/v3/directline/conversations/${client.conversationId}/activities`, {
+      method: 'POST', headers: { authorization: `Bearer ${client.token}`, 'content-type': 'application/json' }, body: '{"type":"message",',
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
   });
 });
 
