@@ -70,7 +70,7 @@ export class StatusNotifier {
         const batch = Math.min(open.length, this.deps.pollBatch ?? open.length);
         if (this.cursor >= open.length) this.cursor = 0;
         const turn = [...open.slice(this.cursor, this.cursor + batch), ...open.slice(0, Math.max(0, this.cursor + batch - open.length))];
-        this.cursor += batch;
+        this.cursor = open.length > 0 ? (this.cursor + batch) % open.length : 0;
         for (const row of turn) {
           try {
             const request = await this.deps.backend.getRequest(row.ticket);

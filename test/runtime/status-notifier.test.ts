@@ -48,5 +48,8 @@ describe('StatusNotifier sweep', () => {
     await notifier.sweep();
     expect(asked).toHaveLength(300);
     expect(new Set(asked).size).toBe(250);
+    // The round goes on where the last one stopped: the fourth sweep starts after the wrapped-around part.
+    await notifier.sweep();
+    expect(asked.slice(300, 301)).toEqual([asked[50]]);
   });
 });
