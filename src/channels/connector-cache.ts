@@ -70,7 +70,7 @@ export class CachingBotFrameworkAuthentication extends ConfigurationBotFramework
  * The app id a call stands for, read as botbuilder reads it: the audience claim, else the app id
  * claim (the Emulator's); none for an unauthenticated local call.
  */
-function appIdOf(claimsIdentity: ClaimsIdentity): string {
+export function appIdOf(claimsIdentity: ClaimsIdentity): string {
   return claimsIdentity.getClaimValue('aud') ?? claimsIdentity.getClaimValue('appid') ?? '';
 }
 

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ReplyAnswer, ReplyRequest, ReplyThreadSettings } from './reply-thread.js';
-import { CachingBotFrameworkAuthentication } from './connector-cache.js';
+import { appIdOf, CachingBotFrameworkAuthentication } from './connector-cache.js';
 
 const auth = new CachingBotFrameworkAuthentication({ ...(workerData as ReplyThreadSettings) });
 type ClaimsIdentity = Parameters<CachingBotFrameworkAuthentication['createConnectorFactory']>[0];
@@ -18,8 +18,18 @@ function claimsIdentity(claims: { type: string; value: string }[]): ClaimsIdenti
   } as unknown as ClaimsIdentity;
 }
 
+/** One connector factory per app id (the clients behind it are kept by `auth`), not one per activity. */
+const factories = new Map<string, ReturnType<CachingBotFrameworkAuthentication['createConnectorFactory']>>();
+
 async function carryOut(request: ReplyRequest): Promise<{ id?: string } | undefined> {
-  const client = await auth.createConnectorFactory(claimsIdentity(request.key.claims)).create(request.key.serviceUrl, request.key.audience);
+  const identity = claimsIdentity(request.key.claims);
+  const appId = appIdOf(identity);
+  let factory = factories.get(appId);
+  if (!factory) {
+    factory = auth.createConnectorFactory(identity);
+    factories.set(appId, factory);
+  }
+  const client = await factory.create(request.key.serviceUrl, request.key.audience);
   const c = client.conversations;
   const [conversationId, second, third] = request.args as [string, unknown, unknown];
   let response: { id?: string } | undefined;
