@@ -9,8 +9,18 @@ export interface ReplyThreadSettings {
   MicrosoftAppTenantId?: string;
 }
 
-/** The connector client calls CloudAdapter makes to send, update and delete activities. */
-export type ReplyOperation = 'replyToActivity' | 'sendToConversation' | 'updateActivity' | 'deleteActivity';
+/**
+ * The connector client calls CloudAdapter makes to send, update and delete activities, and
+ * `sendAll`: a turn's activities sent one after another by one request to the thread.
+ */
+export type ReplyOperation = 'replyToActivity' | 'sendToConversation' | 'updateActivity' | 'deleteActivity' | 'sendAll';
+
+/** One activity of a `sendAll`: a reply to `replyToId` when it is set, else sent to the conversation. */
+export interface OutgoingActivity {
+  conversationId: string;
+  replyToId?: string;
+  activity: unknown;
+}
 
 /** Which connector client a call goes through: the claims of the turn, the channel's service URL, the audience. */
 export interface ClientKey {
@@ -27,7 +37,7 @@ export interface ReplyRequest {
   args: unknown[];
 }
 export type ReplyAnswer =
-  | { id: number; ok: true; value: { id?: string } | undefined }
+  | { id: number; ok: true; value: { id?: string } | ({ id?: string } | undefined)[] | undefined }
   | { id: number; ok: false; error: { name: string; message: string; code?: string; statusCode?: number } };
 
 /** The `conversations` operations of a ConnectorClient that CloudAdapter uses, carried out on the reply thread. */
@@ -36,6 +46,11 @@ export interface RemoteConversations {
   sendToConversation(conversationId: string, activity: unknown): Promise<{ id?: string } | undefined>;
   updateActivity(conversationId: string, activityId: string, activity: unknown): Promise<{ id?: string } | undefined>;
   deleteActivity(conversationId: string, activityId: string): Promise<void>;
+  /**
+   * Sends `activities` in order, each once the one before was accepted, as CloudAdapter does, and
+   * answers with their resource ids; fails with the first failure (the ones before it were sent).
+   */
+  sendAll(activities: OutgoingActivity[]): Promise<({ id?: string } | undefined)[]>;
 }
 
 // From the TypeScript sources (tests, npm run dev) a small bootstrap registers tsx in the worker first.
@@ -79,6 +94,7 @@ export class ReplyThread {
       sendToConversation: (conversationId, activity) => call('sendToConversation', [conversationId, activity]) as Promise<{ id?: string } | undefined>,
       updateActivity: (conversationId, activityId, activity) => call('updateActivity', [conversationId, activityId, activity]) as Promise<{ id?: string } | undefined>,
       deleteActivity: async (conversationId, activityId) => { await call('deleteActivity', [conversationId, activityId]); },
+      sendAll: (activities) => call('sendAll', [activities]) as Promise<({ id?: string } | undefined)[]>,
     };
   }
 

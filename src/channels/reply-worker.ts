@@ -3,7 +3,7 @@
  * connector clients, one per app id, service URL and audience, and answers each request by id.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ReplyAnswer, ReplyRequest, ReplyThreadSettings } from './reply-thread.js';
+import type { OutgoingActivity, ReplyAnswer, ReplyRequest, ReplyThreadSettings } from './reply-thread.js';
 import { appIdOf, CachingBotFrameworkAuthentication } from './connector-cache.js';
 
 const auth = new CachingBotFrameworkAuthentication({ ...(workerData as ReplyThreadSettings) });
@@ -21,7 +21,9 @@ function claimsIdentity(claims: { type: string; value: string }[]): ClaimsIdenti
 /** One connector factory per app id (the clients behind it are kept by `auth`), not one per activity. */
 const factories = new Map<string, ReturnType<CachingBotFrameworkAuthentication['createConnectorFactory']>>();
 
-async function carryOut(request: ReplyRequest): Promise<{ id?: string } | undefined> {
+type Answer = { id?: string } | undefined;
+
+async function carryOut(request: ReplyRequest): Promise<Answer | Answer[]> {
   const identity = claimsIdentity(request.key.claims);
   const appId = appIdOf(identity);
   let factory = factories.get(appId);
@@ -31,6 +33,16 @@ async function carryOut(request: ReplyRequest): Promise<{ id?: string } | undefi
   }
   const client = await factory.create(request.key.serviceUrl, request.key.audience);
   const c = client.conversations;
+  if (request.op === 'sendAll') {
+    const answers: Answer[] = [];
+    for (const { conversationId, replyToId, activity } of request.args[0] as OutgoingActivity[]) {
+      const response = replyToId
+        ? await c.replyToActivity(conversationId, replyToId, activity as never)
+        : await c.sendToConversation(conversationId, activity as never);
+      answers.push(idOf(response));
+    }
+    return answers;
+  }
   const [conversationId, second, third] = request.args as [string, unknown, unknown];
   let response: { id?: string } | undefined;
   switch (request.op) {
@@ -39,7 +51,11 @@ async function carryOut(request: ReplyRequest): Promise<{ id?: string } | undefi
     case 'updateActivity': response = await c.updateActivity(conversationId, second as string, third as never); break;
     case 'deleteActivity': await c.deleteActivity(conversationId, second as string); return undefined;
   }
-  // Only the resource id crosses back (the HTTP response object behind it does not clone).
+  return idOf(response);
+}
+
+/** Only the resource id crosses back (the HTTP response object behind it does not clone). */
+function idOf(response: { id?: string } | undefined): Answer {
   return response?.id === undefined ? undefined : { id: response.id };
 }
 

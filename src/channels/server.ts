@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import {
-  ActivityTypes, CloudAdapter, EventFactory, TurnContext, type Activity, type ConversationReference,
+  ActivityTypes, EventFactory, TurnContext, type Activity, type ConversationReference,
 } from 'botbuilder';
 import restify from 'restify';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
@@ -21,6 +21,7 @@ import type { TranscriptStore } from '../store/transcript-store.js';
 import { registerAgentRoutes, toEmulatorTranscript } from './agent-routes.js';
 import { CachingBotFrameworkAuthentication } from './connector-cache.js';
 import { ReplyThread } from './reply-thread.js';
+import { ReplyBatchingAdapter } from './reply-adapter.js';
 import { TuidingBot, toActivities } from './bot.js';
 import type { DirectLineStore, WireActivity } from './directline/conversation-store.js';
 import { mountDirectLine } from './directline/routes.js';
@@ -75,7 +76,7 @@ export function createChannelServer(deps: {
   }, (error) => logger.error('reply thread failed; it is started again for the next reply', { error }));
   replies.start();
   auth.sendRepliesThrough(replies);
-  const adapter = new CloudAdapter(auth);
+  const adapter = new ReplyBatchingAdapter(auth);
   const bot = new TuidingBot(runner, logger, { onHandoffStatus: (id, state) => deps.handoff.applyHubStatus(id, state) });
 
   adapter.onTurnError = async (context, error) => {
