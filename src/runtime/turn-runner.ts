@@ -456,12 +456,16 @@ export class TurnRunner implements ConversationPort {
         const at = new Date(this.deps.now()).toISOString();
         const order: PendingFiling = {
           id: `${conversationId}:${filingSeq}`, conversationId, msisdn, subscriptionIds, filingSeq, dispute, notBefore,
-          createdAt: at, nextAttemptAt: at, attempts: 0,
+          // The outbox worker leaves it to this turn for a while: it is only for orders a crash or an outage left behind.
+          createdAt: at, nextAttemptAt: new Date(this.deps.now() + RETRY_BASE_MS).toISOString(), attempts: 0,
         };
-        // Durable before the back end is called: a crash or an outage cannot lose a confirmed request.
-        await this.deps.outbox.put(order);
+        // In the file before the back end is called: a crash of the process or an outage cannot lose
+        // a confirmed request. Its fdatasync runs while the back end files, and the receipt waits for
+        // it (see fileConfirmed).
+        const staged = this.deps.outbox.stage(order);
+        await staged.written;
         try {
-          const { filed, disputes } = await this.file(order);
+          const { filed, disputes } = await this.file(order, staged.durable);
           return { type: 'backend.filed', requests: filed.map((r) => this.toFiled(r)), disputes };
         } catch (err) {
           logger.error('filing failed; kept in the outbox for retries', { conversationId, code: codeOf(err) });
@@ -594,21 +598,24 @@ export class TurnRunner implements ConversationPort {
    * Files one confirmed order: every subscription (and dispute) with keys derived from the order, so
    * a retry, a replayed turn or the outbox worker never files anything twice; then tracks, audits
    * and clears the order from the outbox. Throws when the back end fails (the order stays).
+   *
+   * `outboxDurable`: the fdatasync of the order's outbox row, when it runs alongside this filing.
+   * The order's requests are filed concurrently (each has its own idempotency key) and the back
+   * end's answers are awaited together: one wait for the event loop instead of one per request.
    */
-  private async file(order: PendingFiling): Promise<{ filed: UnsubscribeRequest[]; disputes: FiledDispute[] }> {
+  private async file(order: PendingFiling, outboxDurable: Promise<void> = Promise.resolve()): Promise<{ filed: UnsubscribeRequest[]; disputes: FiledDispute[] }> {
     const { backend, store, audit, logger } = this.deps;
     const { conversationId, msisdn } = order;
-    const filed: UnsubscribeRequest[] = [];
-    for (const subscriptionId of order.subscriptionIds) {
+    const filing = Promise.all(order.subscriptionIds.map((subscriptionId) => {
       const notBefore = order.notBefore[subscriptionId];
-      filed.push(await backend.fileUnsubscription({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}`, ...(notBefore ? { notBefore } : {}) }));
-    }
-    const claims: Awaited<ReturnType<OperatorBackend['fileDispute']>>[] = [];
-    if (order.dispute) {
-      for (const subscriptionId of order.subscriptionIds) {
-        claims.push(await backend.fileDispute({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}:dispute` }));
-      }
-    }
+      return backend.fileUnsubscription({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}`, ...(notBefore ? { notBefore } : {}) });
+    }));
+    // Awaited together so that a failing outbox sync is never left unobserved.
+    const [filed] = await Promise.all([filing, outboxDurable]);
+    // A dispute names the cancellation filed with it, so disputes follow their cancellations.
+    const claims = order.dispute
+      ? await Promise.all(order.subscriptionIds.map((subscriptionId) => backend.fileDispute({ msisdn, subscriptionId, idempotencyKey: `${order.id}:${subscriptionId}:dispute` })))
+      : [];
     const serviceOf = new Map(filed.map((r) => [r.subscriptionId, r.serviceId]));
     const disputes: FiledDispute[] = claims.map((d) => ({ ticket: d.ticket, serviceId: serviceOf.get(d.subscriptionId), serviceName: d.serviceName, claimedFen: d.claimedFen, dueAt: d.dueAt }));
     // Tracking and the audit entries are independent writes: together they share one group commit
@@ -618,7 +625,9 @@ export class TurnRunner implements ConversationPort {
       ...filed.map((r) => audit.append({ type: 'request.filed', ticket: r.ticket, conversationId, msisdn, serviceId: r.serviceId, status: r.status })),
       ...disputes.map((d) => audit.append({ type: 'dispute.filed', ticket: d.ticket, conversationId, msisdn, claimedFen: d.claimedFen })),
     ]);
-    await this.deps.outbox.remove(order.id);
+    // Not waited for: nothing the user is told depends on it. Should it fail, the outbox worker
+    // files the order again under the same keys, and the back end answers with the same requests.
+    this.deps.outbox.remove(order.id).catch((err: unknown) => logger.warn('filed order not removed from the outbox', { conversationId, code: codeOf(err) }));
     logger.info('requests filed', { conversationId, tickets: [...filed.map((r) => r.ticket), ...disputes.map((d) => d.ticket)] });
     return { filed, disputes };
   }
@@ -640,6 +649,9 @@ export class TurnRunner implements ConversationPort {
     for (const order of pending) {
       if (Date.parse(order.nextAttemptAt) > now()) continue;
       await this.mutex.run(order.conversationId, async () => {
+        // A turn of this conversation may have filed it while this waited for the lock.
+        const current = await outbox.get(order.id).catch(() => undefined);
+        if (!current || current.attempts !== order.attempts) return;
         try {
           const { filed, disputes } = await this.file(order);
           const record = await this.deps.store.getConversation(order.conversationId);

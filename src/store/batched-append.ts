@@ -4,9 +4,10 @@ import { appendSync, datasync } from './append-file.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 
 /**
- * Appends to one file with group commit: items that arrive while a write is in flight are written
- * together by the next write (one append, one fdatasync). Each append() resolves once its item is
- * durable (with `sync` false: once it is in the file). `render` turns a batch into text at write
+ * Appends to one file with group commit: items that arrive while a batch is being written go
+ * together in the next batch (one append, one fdatasync), which is written while the sync of the
+ * one before still runs. Each append() resolves once its item is durable (with `sync` false: once
+ * it is in the file), in order. `render` turns a batch into text at write
  * time, so order-dependent content (a hash chain) is computed in write order; `onWritten` runs
  * after the batch is written.
  *
@@ -16,6 +17,8 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 export class BatchedAppender<T> {
   private queue: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private running: Promise<void> | undefined;
+  /** Settles once every batch written so far has been resolved or rejected (never rejects). */
+  private settled: Promise<void> = Promise.resolve();
   private readonly lock = new KeyedMutex();
   private handle: FileHandle | undefined;
 
@@ -60,7 +63,30 @@ export class BatchedAppender<T> {
     await this.lock.run('file', () => this.release());
   }
 
+  /**
+   * Resolves a written batch once its fdatasync is done (at once without `sync`), after the
+   * batches before it; the next batch is written meanwhile and its own sync covers both, rather
+   * than waiting for this one and then for its own.
+   */
+  private settleAfterSync(batch: { resolve: () => void; reject: (err: unknown) => void }[]): void {
+    if (!this.sync) {
+      for (const b of batch) b.resolve();
+      return;
+    }
+    const durable = datasync(this.handle!);
+    durable.catch(() => undefined);
+    this.settled = this.settled.then(() => durable).then(
+      () => { for (const b of batch) b.resolve(); },
+      (err: unknown) => {
+        const failure = new AppError('store.unwritable', { cause: err, message: `cannot sync ${this.file}` });
+        for (const b of batch) b.reject(failure);
+      },
+    );
+  }
+
   private async release(): Promise<void> {
+    // The handle stays open until its syncs are done.
+    await this.settled;
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => undefined);
@@ -69,6 +95,7 @@ export class BatchedAppender<T> {
   /** Resolves when everything appended so far is written. */
   async flush(): Promise<void> {
     while (this.running) await this.running;
+    await this.settled;
   }
 
   private async drain(): Promise<void> {
@@ -81,14 +108,13 @@ export class BatchedAppender<T> {
           this.handle ??= await open(this.file, 'a');
           try {
             appendSync(this.handle, text);
-            if (this.sync) await datasync(this.handle);
           } catch (err) {
             // Reopen on the next batch rather than keep using a handle that failed.
             await this.release();
             throw err;
           }
           this.onWritten(items);
-          for (const b of batch) b.resolve();
+          this.settleAfterSync(batch);
         } catch (err) {
           const failure = err instanceof AppError ? err : new AppError('store.unwritable', { cause: err, message: `cannot append to ${this.file}` });
           for (const b of batch) b.reject(failure);

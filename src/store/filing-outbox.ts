@@ -21,7 +21,13 @@ export interface PendingFiling {
 /** The filing outbox: confirmed requests not yet accepted by the back end. put() resolves once durable (fdatasync'd). */
 export interface FilingOutbox {
   put(row: PendingFiling): Promise<void>;
+  /**
+   * put() in two steps: `written` resolves once the row is in the file (it survives a crash of
+   * the process), `durable` once it is fdatasync'd, as put() does.
+   */
+  stage(row: PendingFiling): { written: Promise<void>; durable: Promise<void> };
   remove(id: string): Promise<void>;
+  get(id: string): Promise<PendingFiling | undefined>;
   list(): Promise<PendingFiling[]>;
   close(): Promise<void>;
 }
@@ -38,12 +44,21 @@ export class LowdbFilingOutbox implements FilingOutbox {
     await this.db.update((d) => { d.pending[row.id] = structuredClone(row); });
   }
 
+  stage(row: PendingFiling): { written: Promise<void>; durable: Promise<void> } {
+    return this.db.stage((d) => { d.pending[row.id] = structuredClone(row); });
+  }
+
   /**
    * Written before it resolves but not fdatasync'd: should a power loss undo a removal, the order is
    * filed again under the same idempotency keys, which the back end answers with the same requests.
    */
   async remove(id: string): Promise<void> {
     await this.db.update((d) => { delete d.pending[id]; }, { sync: false });
+  }
+
+  async get(id: string): Promise<PendingFiling | undefined> {
+    const row = this.db.data.pending[id];
+    return row ? structuredClone(row) : undefined;
   }
 
   async list(): Promise<PendingFiling[]> {

@@ -12,6 +12,8 @@ interface PendingUpdate<T> {
   reject: (reason: unknown) => void;
   /** fdatasync the write that carries this update (default true). */
   sync: boolean;
+  /** Told fn's result once the update's journal line is written, before its fdatasync. */
+  written?: (value: unknown) => void;
 }
 
 /** A journal line: set (`v`) or delete (`d`) the value at a path of one or two keys. */
@@ -60,6 +62,8 @@ export class JsonFileDb<T extends object> {
   private readonly compactBytes: number;
   private pending: PendingUpdate<T>[] = [];
   private flushing: Promise<void> | undefined;
+  /** Settles once every batch written so far has resolved or rejected (never rejects). */
+  private settled: Promise<void> = Promise.resolve();
   private closed = false;
 
   private constructor(
@@ -159,17 +163,44 @@ export class JsonFileDb<T extends object> {
    * shares a write with an update that needs one.
    */
   update<R>(fn: (data: T) => R, options: { sync?: boolean } = {}): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      if (this.closed) {
-        reject(new AppError('store.unwritable', { message: `data file ${this.file} is closed` }));
-        return;
-      }
-      this.pending.push({ fn, resolve: resolve as (value: unknown) => void, reject, sync: options.sync ?? true });
-      // Start on a microtask so that callers of the same tick share the first write too.
-      this.flushing ??= Promise.resolve().then(() => this.flush());
-    });
+    return new Promise<R>((resolve, reject) => this.enqueue({ fn, resolve: resolve as (value: unknown) => void, reject, sync: options.sync ?? true }));
   }
 
+  /**
+   * Like update(), in two steps: `written` resolves with fn's result once its journal line is in
+   * the file (it survives a crash of the process), `durable` once that line is fdatasync'd (it
+   * survives a power loss). Both reject as update() does. For a caller with other work that may
+   * overlap the fdatasync but must not start before the write.
+   */
+  stage<R>(fn: (data: T) => R): { written: Promise<R>; durable: Promise<void> } {
+    let onWritten!: (value: R) => void;
+    let onFailed!: (reason: unknown) => void;
+    const written = new Promise<R>((resolve, reject) => { onWritten = resolve; onFailed = reject; });
+    const durable = new Promise<void>((resolve, reject) => this.enqueue({
+      fn, resolve: () => resolve(), reject: (reason) => { onFailed(reason); reject(reason); }, sync: true, written: onWritten as (value: unknown) => void,
+    }));
+    // A caller awaiting `written` first must not see `durable`'s failure reported as unhandled meanwhile.
+    written.catch(() => undefined);
+    durable.catch(() => undefined);
+    return { written, durable };
+  }
+
+  private enqueue(item: PendingUpdate<T>): void {
+    if (this.closed) {
+      item.reject(new AppError('store.unwritable', { message: `data file ${this.file} is closed` }));
+      return;
+    }
+    this.pending.push(item);
+    // Start on a microtask so that callers of the same tick share the first write too.
+    this.flushing ??= Promise.resolve().then(() => this.flush());
+  }
+
+  /**
+   * Applies and writes the pending updates, batch by batch. A batch's fdatasync is not waited for
+   * here: the next batch is written while it runs (its own fdatasync covers both), and batches
+   * resolve in order as their syncs complete. Waiting would make every update that arrives during
+   * a sync wait for that sync and then its own, each coming back through the event loop.
+   */
   private async flush(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending;
@@ -183,21 +214,35 @@ export class JsonFileDb<T extends object> {
         }
       }
       if (applied.length === 0 && !this.tracker.dirty()) continue;
+      let durable: Promise<void>;
       try {
-        await this.append(this.tracker.take(), batch.some((item) => item.sync));
-        if (this.journalBytes >= Math.max(this.compactBytes, this.snapshotBytes)) await this.compact();
+        ({ durable } = await this.append(this.tracker.take(), batch.some((item) => item.sync)));
+        if (this.journalBytes >= Math.max(this.compactBytes, this.snapshotBytes)) {
+          // The new data file carries everything: it replaces the journal once the syncs in flight are done.
+          await Promise.all([this.settled, durable]);
+          await this.compact();
+        }
       } catch (err) {
         const failure = new AppError('store.unwritable', { cause: err, message: `cannot write data file ${this.file}` });
         for (const { item } of applied) item.reject(failure);
         continue;
       }
-      for (const { item, result } of applied) item.resolve(result);
+      for (const { item, result } of applied) item.written?.(result);
+      // In call order: after the batches before this one, once this batch's sync is done.
+      this.settled = this.settled.then(() => durable).then(
+        () => { for (const { item, result } of applied) item.resolve(result); },
+        (err: unknown) => {
+          const failure = new AppError('store.unwritable', { cause: err, message: `cannot write data file ${this.file}` });
+          for (const { item } of applied) item.reject(failure);
+        },
+      );
     }
     this.flushing = undefined;
   }
 
-  private async append(entries: JournalEntry[], sync: boolean): Promise<void> {
-    if (entries.length === 0) return;
+  /** Writes the entries to the journal; resolves once written, with the promise of their fdatasync (if `sync`). */
+  private async append(entries: JournalEntry[], sync: boolean): Promise<{ durable: Promise<void> }> {
+    if (entries.length === 0) return { durable: Promise.resolve() };
     const text = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
     try {
       this.journalBytes += appendSync(this.journal, text);
@@ -206,7 +251,10 @@ export class JsonFileDb<T extends object> {
       await this.journal.truncate(this.journalBytes).catch(() => undefined);
       throw err;
     }
-    if (sync) await datasync(this.journal);
+    if (!sync) return { durable: Promise.resolve() };
+    const durable = datasync(this.journal);
+    durable.catch(() => undefined);
+    return { durable };
   }
 
   /** Writes the whole data to the data file (durably), then empties the journal. */
@@ -229,6 +277,7 @@ export class JsonFileDb<T extends object> {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
+    await this.settled;
     await this.journal.close().catch(() => undefined);
     releaseLock(this.lockFile);
   }

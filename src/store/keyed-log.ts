@@ -97,6 +97,8 @@ export class KeyedLog<V> {
   private appender: FileHandle | undefined;
   private queue: Entry[] = [];
   private flushing: Promise<void> | undefined;
+  /** Settles once every batch written so far has been resolved or rejected (never rejects). */
+  private settled: Promise<void> = Promise.resolve();
   private compacting: Promise<void> | undefined;
   private broken: AppError | undefined;
   private closed = false;
@@ -237,6 +239,7 @@ export class KeyedLog<V> {
     if (this.closed) return;
     this.closed = true;
     while (this.compacting || this.flushing) await (this.compacting ?? this.flushing);
+    await this.settled;
     await this.appender?.close().catch(() => undefined);
     for (const s of this.segments.values()) {
       s.retired = true;
@@ -304,7 +307,6 @@ export class KeyedLog<V> {
       const base = segment.size;
       try {
         appendSync(this.appender!, parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
-        if (this.sync) await datasync(this.appender!);
       } catch (err) {
         const failure = new AppError('store.unwritable', { cause: err, message: `cannot append to the log in ${this.dir}` });
         // Cut off whatever part of the batch reached the file, so the next append starts on a line boundary.
@@ -324,10 +326,12 @@ export class KeyedLog<V> {
           this.pending.delete(entry.key);
           if (typeof entry.json === 'string') this.remember(entry.key, entry.json);
         }
-        entry.resolve();
       }
+      this.settleAfterSync(written.map((w) => w.entry));
       if (segment.size >= this.segmentBytes) {
         try {
+          // The old segment's file stays open until its syncs are done.
+          await this.settled;
           await this.rotate();
         } catch (err) {
           this.broken = new AppError('store.unwritable', { cause: err, message: `cannot start a new segment in ${this.dir}` });
@@ -335,6 +339,31 @@ export class KeyedLog<V> {
       }
     }
     this.flushing = undefined;
+  }
+
+  /**
+   * Resolves a written batch once its fdatasync is done (at once without `sync`), after the
+   * batches before it. The next batch is written while this sync runs (its own sync covers both):
+   * waiting here would make every write that arrives during a sync wait for that sync and then for
+   * its own, each coming back through the event loop. A failed sync leaves the batch in the file
+   * but perhaps not on the disk: its writes fail and so does every later write to this log (the
+   * disk needs looking at), while what is in the file stays readable.
+   */
+  private settleAfterSync(entries: Entry[]): void {
+    if (!this.sync) {
+      for (const entry of entries) entry.resolve();
+      return;
+    }
+    const durable = datasync(this.appender!);
+    durable.catch(() => undefined);
+    this.settled = this.settled.then(() => durable).then(
+      () => { for (const entry of entries) entry.resolve(); },
+      (err: unknown) => {
+        const failure = new AppError('store.unwritable', { cause: err, message: `cannot sync the log in ${this.dir}` });
+        this.broken ??= failure;
+        for (const entry of entries) entry.reject(failure);
+      },
+    );
   }
 
   private drop(entry: Entry, err: unknown): void {

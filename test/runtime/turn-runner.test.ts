@@ -232,4 +232,38 @@ describe('messages that interrupt a dialog', () => {
     expect(out.state).toBe('session.askingNumber');
     expect(texts(out)).toEqual([`${app.i18n.t('locale.switched', {}, 'zh-TW')}\n${app.i18n.t('identity.number.prompt', {}, 'zh-TW')}`]);
   });
+
+  it('leaves an order the turn is filing to the turn: the outbox worker does not file it again', async () => {
+    let clock = Date.parse('2026-11-24T10:00:00Z');
+    const app = await open({}, () => clock);
+    await say(app, '退订音乐会员');
+    await say(app, '13800138000');
+    await say(app, await lastCode(app, '13800138000'));
+    const backend = app.backend;
+    const real = backend.fileUnsubscription.bind(backend);
+    let calls = 0;
+    let reached!: () => void;
+    const atBackend = new Promise<void>((r) => { reached = r; });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    backend.fileUnsubscription = async (input) => {
+      calls++;
+      reached();
+      await gate;
+      return real(input);
+    };
+    const confirming = say(app, '确认');
+    await atBackend;
+    // The worker wakes while the back end still has the order, long after it was confirmed.
+    clock += 10 * 60_000;
+    const retrying = app.runner.retryPendingFilings();
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    const out = await confirming;
+    await retrying;
+    expect(calls).toBe(1);
+    const requests = await backend.listRequests({ msisdn: '13800138000' });
+    expect(requests).toHaveLength(1);
+    expect(out.replies.map((r) => r.text).join('\n')).toContain(requests[0]!.ticket);
+  });
 });

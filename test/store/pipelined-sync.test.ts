@@ -1,0 +1,146 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BatchedAppender } from '../../src/store/batched-append.js';
+import { JsonFileDb } from '../../src/store/json-file-db.js';
+import { KeyedLog } from '../../src/store/keyed-log.js';
+
+/** Every fdatasync the store asks for, held until the test settles it. */
+const syncs = vi.hoisted(() => [] as { resolve: () => void; reject: (err: Error) => void }[]);
+
+vi.mock('../../src/store/append-file.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/store/append-file.js')>();
+  return {
+    ...real,
+    datasync: () => new Promise<void>((resolve, reject) => { syncs.push({ resolve, reject }); }),
+  };
+});
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tuiding-sync-'));
+  syncs.length = 0;
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Lets the microtasks and I/O callbacks queued so far run. */
+const settle = () => new Promise((r) => setImmediate(r));
+
+/** Waits (a bounded while) until the store has asked for `n` syncs. */
+async function syncsAsked(n: number): Promise<void> {
+  for (let i = 0; i < 200 && syncs.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+  expect(syncs).toHaveLength(n);
+}
+
+async function openDb(): Promise<JsonFileDb<{ items: Record<string, number> }>> {
+  const db = await JsonFileDb.open(join(dir, 'data.json'), { items: {} as Record<string, number> });
+  // Creating the file syncs it (through FileHandle.datasync, not the mocked helper).
+  syncs.length = 0;
+  return db;
+}
+
+describe('JsonFileDb: updates during an fdatasync', () => {
+  it('writes an update at once while the sync before it runs, and resolves both in call order', async () => {
+    const db = await openDb();
+    const order: string[] = [];
+    const first = db.update((d) => { d.items.a = 1; }).then(() => order.push('a'));
+    await settle();
+    expect(syncs).toHaveLength(1);
+    const second = db.stage((d) => { d.items.b = 2; });
+    await second.written;
+    // b reached the journal while a's sync was still running, and has a sync of its own.
+    expect(readFileSync(join(dir, 'data.json.journal'), 'utf8')).toContain('"b"');
+    expect(syncs).toHaveLength(2);
+    void second.durable.then(() => order.push('b'));
+    // b's sync finishing first does not let b resolve before a.
+    syncs[1]!.resolve();
+    await settle();
+    expect(order).toEqual([]);
+    syncs[0]!.resolve();
+    await Promise.all([first, second.durable]);
+    await settle();
+    expect(order).toEqual(['a', 'b']);
+    await db.close();
+  });
+
+  it('fails only the updates whose sync failed', async () => {
+    const db = await openDb();
+    const first = db.update((d) => { d.items.a = 1; });
+    await settle();
+    const second = db.update((d) => { d.items.b = 2; });
+    await settle();
+    expect(syncs).toHaveLength(2);
+    syncs[0]!.reject(new Error('EIO'));
+    syncs[1]!.resolve();
+    await expect(first).rejects.toMatchObject({ code: 'store.unwritable' });
+    await expect(second).resolves.toBeUndefined();
+    await db.close();
+  });
+
+  it('close() waits for the syncs in flight', async () => {
+    const db = await openDb();
+    const update = db.update((d) => { d.items.a = 1; });
+    await settle();
+    let closed = false;
+    const closing = db.close().then(() => { closed = true; });
+    await settle();
+    expect(closed).toBe(false);
+    syncs[0]!.resolve();
+    await Promise.all([update, closing]);
+    expect(closed).toBe(true);
+  });
+});
+
+describe('KeyedLog with sync: writes during an fdatasync', () => {
+  it('writes a put at once while the sync before it runs, and resolves puts in call order', async () => {
+    const log = await KeyedLog.open<{ n: number }>(join(dir, 'log'), { sync: true });
+    const order: string[] = [];
+    const first = log.put('a', { n: 1 }).then(() => order.push('a'));
+    await settle();
+    expect(syncs).toHaveLength(1);
+    const second = log.put('b', { n: 2 }).then(() => order.push('b'));
+    await settle();
+    // b is in the file (and readable) while a's sync still runs, and has a sync of its own.
+    expect(syncs).toHaveLength(2);
+    expect(await log.get('b')).toEqual({ n: 2 });
+    syncs[1]!.resolve();
+    await settle();
+    expect(order).toEqual([]);
+    syncs[0]!.resolve();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['a', 'b']);
+    await log.close();
+  });
+
+  it('fails the puts of a failed sync and refuses later writes, keeping what is in the file readable', async () => {
+    const log = await KeyedLog.open<{ n: number }>(join(dir, 'log'), { sync: true });
+    const put = log.put('a', { n: 1 });
+    await settle();
+    syncs[0]!.reject(new Error('EIO'));
+    await expect(put).rejects.toMatchObject({ code: 'store.unwritable' });
+    await expect(log.put('b', { n: 2 })).rejects.toMatchObject({ code: 'store.unwritable' });
+    expect(await log.get('a')).toEqual({ n: 1 });
+    await log.close();
+  });
+});
+
+describe('BatchedAppender with sync: appends during an fdatasync', () => {
+  it('writes the next batch while the sync before it runs, and resolves batches in order', async () => {
+    const file = join(dir, 'lines.jsonl');
+    const appender = new BatchedAppender<string>(file, (batch) => batch.map((x) => `${x}\n`).join(''));
+    const order: string[] = [];
+    const first = appender.append('one').then(() => order.push('one'));
+    await syncsAsked(1);
+    const second = appender.append('two').then(() => order.push('two'));
+    await syncsAsked(2);
+    expect(readFileSync(file, 'utf8')).toBe('one\ntwo\n');
+    syncs[1]!.resolve();
+    await settle();
+    expect(order).toEqual([]);
+    syncs[0]!.resolve();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['one', 'two']);
+    await appender.close();
+  });
+});
