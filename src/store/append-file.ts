@@ -27,3 +27,28 @@ export function datasync(handle: FileHandle): Promise<void> {
     fdatasync(handle.fd, (err) => (err ? reject(err) : resolve()));
   });
 }
+
+/** Syncs asked for but not issued yet, by file: they are issued once the event loop's current pass is done. */
+const scheduled = new WeakMap<FileHandle, Promise<void>>();
+
+/**
+ * fdatasync(2) of `handle`, issued once the event loop has handled everything that is ready now
+ * (setImmediate), and shared by every caller until then: one sync covers all that was written to
+ * the file meanwhile. Under load one pass of the loop handles many turns, and each sync asked for
+ * costs the event loop a wake-up of a pool thread (20–60 µs here), while its answer can only be
+ * handled on the next pass anyway; sharing it costs no latency. The caller keeps the handle open
+ * until this settles.
+ */
+export function datasyncSoon(handle: FileHandle): Promise<void> {
+  let sync = scheduled.get(handle);
+  if (!sync) {
+    sync = new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        scheduled.delete(handle);
+        datasync(handle).then(resolve, reject);
+      });
+    });
+    scheduled.set(handle, sync);
+  }
+  return sync;
+}

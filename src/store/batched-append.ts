@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-import { appendSync, datasync } from './append-file.js';
+import { appendSync, datasyncSoon } from './append-file.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 
 /**
@@ -73,7 +73,7 @@ export class BatchedAppender<T> {
       for (const b of batch) b.resolve();
       return;
     }
-    const durable = datasync(this.handle!);
+    const durable = datasyncSoon(this.handle!);
     durable.catch(() => undefined);
     this.settled = this.settled.then(() => durable).then(
       () => { for (const b of batch) b.resolve(); },

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import { AppError } from '../errors.js';
-import { appendSync, datasync } from './append-file.js';
+import { appendSync, datasyncSoon } from './append-file.js';
 
 interface PendingUpdate<T> {
   fn: (data: T) => unknown;
@@ -252,7 +252,7 @@ export class JsonFileDb<T extends object> {
       throw err;
     }
     if (!sync) return { durable: Promise.resolve() };
-    const durable = datasync(this.journal);
+    const durable = datasyncSoon(this.journal);
     durable.catch(() => undefined);
     return { durable };
   }

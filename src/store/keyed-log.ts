@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { appendSync, datasync } from './append-file.js';
+import { appendSync, datasyncSoon } from './append-file.js';
 import { acquireLock, releaseLock } from './json-file-db.js';
 
 export interface KeyedLogOptions {
@@ -354,7 +354,7 @@ export class KeyedLog<V> {
       for (const entry of entries) entry.resolve();
       return;
     }
-    const durable = datasync(this.appender!);
+    const durable = datasyncSoon(this.appender!);
     durable.catch(() => undefined);
     this.settled = this.settled.then(() => durable).then(
       () => { for (const entry of entries) entry.resolve(); },

@@ -13,7 +13,7 @@ vi.mock('../../src/store/append-file.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../src/store/append-file.js')>();
   return {
     ...real,
-    datasync: () => new Promise<void>((resolve, reject) => { syncs.push({ resolve, reject }); }),
+    datasyncSoon: () => new Promise<void>((resolve, reject) => { syncs.push({ resolve, reject }); }),
   };
 });
 
