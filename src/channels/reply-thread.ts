@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { currentTurnSyncs } from '../store/append-file.js';
 
 /** What the reply thread needs to build connector clients (the bot's Bot Framework credentials). */
 export interface ReplyThreadSettings {
@@ -13,7 +14,7 @@ export interface ReplyThreadSettings {
  * The connector client calls CloudAdapter makes to send, update and delete activities, and
  * `sendAll`: a turn's activities sent one after another by one request to the thread.
  */
-export type ReplyOperation = 'replyToActivity' | 'sendToConversation' | 'updateActivity' | 'deleteActivity' | 'sendAll';
+export type ReplyOperation = 'replyToActivity' | 'sendToConversation' | 'updateActivity' | 'deleteActivity' | 'sendAll' | 'sync';
 
 /** One activity of a `sendAll`: a reply to `replyToId` when it is set, else sent to the conversation. */
 export interface OutgoingActivity {
@@ -35,6 +36,8 @@ export interface ReplyRequest {
   op: ReplyOperation;
   key: ClientKey;
   args: unknown[];
+  /** Files to fdatasync before anything is sent: the durable writes of the turn this reply answers. */
+  sync?: string[];
 }
 export type ReplyAnswer =
   | { id: number; ok: true; value: { id?: string } | ({ id?: string } | undefined)[] | undefined }
@@ -98,6 +101,14 @@ export class ReplyThread {
     };
   }
 
+  /**
+   * Makes `files` durable (fdatasync on the worker): the writes of a turn that sent no reply to
+   * carry them (see TurnSyncs in store/append-file.ts). Rejects as a send does.
+   */
+  async sync(files: string[]): Promise<void> {
+    if (files.length > 0) await this.call('sync', { claims: [], serviceUrl: '' }, [], files);
+  }
+
   /** Waits for the calls in flight, then stops the worker. Idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -107,16 +118,22 @@ export class ReplyThread {
     this.worker = undefined;
   }
 
-  private call(op: ReplyOperation, key: ClientKey, args: unknown[]): Promise<unknown> {
+  /**
+   * Asks the worker for `op`. Sent from a turn that carries TurnSyncs, the files of the turn's
+   * durable writes go along and are synced on the worker before anything is sent: the reply never
+   * leaves before what it tells is on disk.
+   */
+  private call(op: ReplyOperation, key: ClientKey, args: unknown[], files: string[] = []): Promise<unknown> {
     if (this.closed) return Promise.reject(new Error('the reply thread is closed'));
     const worker = this.ensure();
     const id = this.nextId++;
+    const sync = [...files, ...(currentTurnSyncs()?.take() ?? [])];
     return new Promise((resolve, reject) => {
       // A send in flight keeps the process alive, as botbuilder's own HTTP request would.
       if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
       // Activities are plain data (Partial<Activity>): the structured clone carries them as they are.
-      const request: ReplyRequest = { id, op, key, args };
+      const request: ReplyRequest = { id, op, key, args, ...(sync.length > 0 ? { sync } : {}) };
       worker.postMessage(request);
     });
   }

@@ -2,6 +2,7 @@
  * The reply thread (see reply-thread.ts): carries out connector client calls with botbuilder's own
  * connector clients, one per app id, service URL and audience, and answers each request by id.
  */
+import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { OutgoingActivity, ReplyAnswer, ReplyRequest, ReplyThreadSettings } from './reply-thread.js';
 import { appIdOf, CachingBotFrameworkAuthentication } from './connector-cache.js';
@@ -23,7 +24,32 @@ const factories = new Map<string, ReturnType<CachingBotFrameworkAuthentication['
 
 type Answer = { id?: string } | undefined;
 
+/**
+ * fdatasync of each file, through a descriptor of its own (a sync flushes the file, whoever wrote
+ * it), opened by name each time so that a file replaced under the same name is the one synced. A
+ * file that is gone was folded into another by compaction, which made that one durable itself.
+ */
+function syncFiles(files: string[]): void {
+  for (const file of files) {
+    let fd: number;
+    try {
+      fd = openSync(file, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw err;
+    }
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 async function carryOut(request: ReplyRequest): Promise<Answer | Answer[]> {
+  // The turn's durable writes first: nothing is sent before what it tells is on disk.
+  if (request.sync) syncFiles(request.sync);
+  if (request.op === 'sync') return undefined;
   const identity = claimsIdentity(request.key.claims);
   const appId = appIdOf(identity);
   let factory = factories.get(appId);

@@ -22,6 +22,7 @@ import { registerAgentRoutes, toEmulatorTranscript } from './agent-routes.js';
 import { CachingBotFrameworkAuthentication } from './connector-cache.js';
 import { ReplyThread } from './reply-thread.js';
 import { ReplyBatchingAdapter } from './reply-adapter.js';
+import { runWithTurnSyncs, TurnSyncs } from '../store/append-file.js';
 import { TuidingBot, toActivities } from './bot.js';
 import type { DirectLineStore, WireActivity } from './directline/conversation-store.js';
 import { mountDirectLine } from './directline/routes.js';
@@ -77,6 +78,23 @@ export function createChannelServer(deps: {
   replies.start();
   auth.sendRepliesThrough(replies);
   const adapter = new ReplyBatchingAdapter(auth);
+  /**
+   * Runs a turn whose durable writes the reply thread syncs right before it sends the turn's
+   * replies (TurnSyncs in store/append-file.ts): the filing turn waits for the disk once, on the
+   * reply thread, instead of once per thing it files on the event loop. What a turn wrote without
+   * sending a reply after it is synced once the turn is over.
+   */
+  const syncedTurn = async (run: () => Promise<void>): Promise<void> => {
+    const syncs = new TurnSyncs();
+    try {
+      await runWithTurnSyncs(syncs, run);
+    } finally {
+      syncs.end();
+      if (syncs.size > 0) {
+        await replies.sync(syncs.take()).catch((error: unknown) => logger.error('could not sync the writes of a turn', { error }));
+      }
+    }
+  };
   const bot = new TuidingBot(runner, logger, { onHandoffStatus: (id, state) => deps.handoff.applyHubStatus(id, state) });
 
   adapter.onTurnError = async (context, error) => {
@@ -118,7 +136,7 @@ export function createChannelServer(deps: {
     }
     inFlight++;
     try {
-      await adapter.process(req, res, (context) => bot.run(context));
+      await syncedTurn(() => adapter.process(req, res, (context) => bot.run(context)));
     } finally {
       inFlight--;
     }
@@ -225,7 +243,7 @@ export function createChannelServer(deps: {
     async deliver(activity: WireActivity) {
       inFlight++;
       try {
-        await adapter.processActivityDirect('', activity as unknown as Activity, (context) => bot.run(context));
+        await syncedTurn(() => adapter.processActivityDirect('', activity as unknown as Activity, (context) => bot.run(context)));
       } finally {
         inFlight--;
       }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { fdatasync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
@@ -51,4 +52,61 @@ export function datasyncSoon(handle: FileHandle): Promise<void> {
     scheduled.set(handle, sync);
   }
   return sync;
+}
+
+/**
+ * The files a turn wrote that must be on disk before its reply leaves.
+ *
+ * A write that must survive a power loss normally resolves once its fdatasync is done, and under
+ * load that answer comes back through a busy event loop: a turn that makes three things durable one
+ * after another (the filing turn: its outbox row, the operator's record, the tracking and audit
+ * entries) waited three passes of the loop more than any other turn. Inside a turn that carries a
+ * TurnSyncs (runWithTurnSyncs), such writes resolve once they are in the file (they survive a crash
+ * of the process) and their files are noted here instead; whoever sends the turn's reply makes
+ * those files durable first (the reply thread: fdatasync, then send). So nothing is told to the
+ * user before it is on disk, as before; only the order in which the turn's own writes reach the
+ * disk is no longer fixed, which matters only to a power loss before the reply, when the user has
+ * been told nothing and the idempotency keys make the confirmation safe to repeat.
+ */
+export class TurnSyncs {
+  private readonly files = new Set<string>();
+  private ended = false;
+
+  /** The turn is over: later writes made in its context wait for their own syncs again. */
+  end(): void {
+    this.ended = true;
+  }
+
+  get open(): boolean {
+    return !this.ended;
+  }
+
+  /** Notes that `file` holds a write of this turn. */
+  add(file: string): void {
+    this.files.add(file);
+  }
+
+  /** The files noted since the last take(), now the caller's to sync. */
+  take(): string[] {
+    const files = [...this.files];
+    this.files.clear();
+    return files;
+  }
+
+  get size(): number {
+    return this.files.size;
+  }
+}
+
+const turnSyncs = new AsyncLocalStorage<TurnSyncs>();
+
+/** Runs `fn` as a turn whose durable writes are synced by whoever sends its reply (see TurnSyncs). */
+export function runWithTurnSyncs<R>(syncs: TurnSyncs, fn: () => R): R {
+  return turnSyncs.run(syncs, fn);
+}
+
+/** The TurnSyncs of the turn the caller runs in, if any. */
+export function currentTurnSyncs(): TurnSyncs | undefined {
+  const syncs = turnSyncs.getStore();
+  return syncs?.open ? syncs : undefined;
 }

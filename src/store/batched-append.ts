@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-import { appendSync, datasyncSoon } from './append-file.js';
+import { appendSync, currentTurnSyncs, datasyncSoon, type TurnSyncs } from './append-file.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 
 /**
@@ -15,7 +15,7 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
  * write itself); exclusive() closes it first, so a rewrite that replaces the file is picked up.
  */
 export class BatchedAppender<T> {
-  private queue: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private queue: { item: T; resolve: () => void; reject: (err: unknown) => void; turn: TurnSyncs | undefined }[] = [];
   private running: Promise<void> | undefined;
   /** Settles once every batch written so far has been resolved or rejected (never rejects). */
   private settled: Promise<void> = Promise.resolve();
@@ -32,7 +32,8 @@ export class BatchedAppender<T> {
 
   append(item: T): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      // An append of a turn whose reply sender syncs its files (append-file.ts) resolves once written.
+      this.queue.push({ item, resolve, reject, turn: this.sync ? currentTurnSyncs() : undefined });
       this.kick();
     });
   }
@@ -68,11 +69,19 @@ export class BatchedAppender<T> {
    * batches before it; the next batch is written meanwhile and its own sync covers both, rather
    * than waiting for this one and then for its own.
    */
-  private settleAfterSync(batch: { resolve: () => void; reject: (err: unknown) => void }[]): void {
-    if (!this.sync) {
-      for (const b of batch) b.resolve();
-      return;
+  private settleAfterSync(written: { resolve: () => void; reject: (err: unknown) => void; turn: TurnSyncs | undefined }[]): void {
+    const batch: typeof written = [];
+    for (const b of written) {
+      if (!this.sync) {
+        b.resolve();
+      } else if (b.turn) {
+        b.turn.add(this.file);
+        b.resolve();
+      } else {
+        batch.push(b);
+      }
     }
+    if (batch.length === 0) return;
     const durable = datasyncSoon(this.handle!);
     durable.catch(() => undefined);
     this.settled = this.settled.then(() => durable).then(

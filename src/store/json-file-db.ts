@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import { AppError } from '../errors.js';
-import { appendSync, datasyncSoon } from './append-file.js';
+import { appendSync, currentTurnSyncs, datasyncSoon, type TurnSyncs } from './append-file.js';
 
 interface PendingUpdate<T> {
   fn: (data: T) => unknown;
@@ -14,6 +14,8 @@ interface PendingUpdate<T> {
   sync: boolean;
   /** Told fn's result once the update's journal line is written, before its fdatasync. */
   written?: (value: unknown) => void;
+  /** An update of a turn whose reply sender syncs its files (append-file.ts): resolved once written. */
+  turn?: TurnSyncs;
 }
 
 /** A journal line: set (`v`) or delete (`d`) the value at a path of one or two keys. */
@@ -190,7 +192,8 @@ export class JsonFileDb<T extends object> {
       item.reject(new AppError('store.unwritable', { message: `data file ${this.file} is closed` }));
       return;
     }
-    this.pending.push(item);
+    const turn = item.sync ? currentTurnSyncs() : undefined;
+    this.pending.push(turn ? { ...item, turn } : item);
     // Start on a microtask so that callers of the same tick share the first write too.
     this.flushing ??= Promise.resolve().then(() => this.flush());
   }
@@ -216,7 +219,7 @@ export class JsonFileDb<T extends object> {
       if (applied.length === 0 && !this.tracker.dirty()) continue;
       let durable: Promise<void>;
       try {
-        ({ durable } = await this.append(this.tracker.take(), batch.some((item) => item.sync)));
+        ({ durable } = await this.append(this.tracker.take(), batch.some((item) => item.sync && !item.turn)));
         if (this.journalBytes >= Math.max(this.compactBytes, this.snapshotBytes)) {
           // The new data file carries everything: it replaces the journal once the syncs in flight are done.
           await Promise.all([this.settled, durable]);
@@ -227,13 +230,23 @@ export class JsonFileDb<T extends object> {
         for (const { item } of applied) item.reject(failure);
         continue;
       }
-      for (const { item, result } of applied) item.written?.(result);
+      const waiting: typeof applied = [];
+      for (const { item, result } of applied) {
+        item.written?.(result);
+        if (item.turn) {
+          // Its turn's reply sender syncs the journal.
+          item.turn.add(JsonFileDb.journalOf(this.file));
+          item.resolve(result);
+        } else {
+          waiting.push({ item, result });
+        }
+      }
       // In call order: after the batches before this one, once this batch's sync is done.
       this.settled = this.settled.then(() => durable).then(
-        () => { for (const { item, result } of applied) item.resolve(result); },
+        () => { for (const { item, result } of waiting) item.resolve(result); },
         (err: unknown) => {
           const failure = new AppError('store.unwritable', { cause: err, message: `cannot write data file ${this.file}` });
-          for (const { item } of applied) item.reject(failure);
+          for (const { item } of waiting) item.reject(failure);
         },
       );
     }

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { appendSync, datasyncSoon } from './append-file.js';
+import { appendSync, currentTurnSyncs, datasyncSoon, type TurnSyncs } from './append-file.js';
 import { acquireLock, releaseLock } from './json-file-db.js';
 
 export interface KeyedLogOptions {
@@ -55,6 +55,8 @@ interface Entry {
   from: Location | undefined;
   resolve: () => void;
   reject: (err: unknown) => void;
+  /** A put of a turn whose reply sender syncs its files (append-file.ts): resolved once written. */
+  turn?: TurnSyncs;
 }
 
 const SEGMENT_NAME = /^(\d{8})\.log$/;
@@ -255,6 +257,8 @@ export class KeyedLog<V> {
         return;
       }
       const entry: Entry = { key, line: Buffer.from(line, 'utf8'), json, from: undefined, resolve, reject };
+      const turn = this.sync ? currentTurnSyncs() : undefined;
+      if (turn) entry.turn = turn;
       this.pending.set(key, entry);
       this.enqueue(entry);
     });
@@ -327,7 +331,7 @@ export class KeyedLog<V> {
           if (typeof entry.json === 'string') this.remember(entry.key, entry.json);
         }
       }
-      this.settleAfterSync(written.map((w) => w.entry));
+      this.settleAfterSync(written.map((w) => w.entry), segment.file);
       if (segment.size >= this.segmentBytes) {
         try {
           // The old segment's file stays open until its syncs are done.
@@ -347,13 +351,22 @@ export class KeyedLog<V> {
    * waiting here would make every write that arrives during a sync wait for that sync and then for
    * its own, each coming back through the event loop. A failed sync leaves the batch in the file
    * but perhaps not on the disk: its writes fail and so does every later write to this log (the
-   * disk needs looking at), while what is in the file stays readable.
+   * disk needs looking at), while what is in the file stays readable. A put of a turn whose reply
+   * sender syncs its files resolves at once, its file noted for that sync.
    */
-  private settleAfterSync(entries: Entry[]): void {
-    if (!this.sync) {
-      for (const entry of entries) entry.resolve();
-      return;
+  private settleAfterSync(batch: Entry[], file: string): void {
+    const entries: Entry[] = [];
+    for (const entry of batch) {
+      if (!this.sync) {
+        entry.resolve();
+      } else if (entry.turn) {
+        entry.turn.add(file);
+        entry.resolve();
+      } else {
+        entries.push(entry);
+      }
     }
+    if (entries.length === 0) return;
     const durable = datasyncSoon(this.appender!);
     durable.catch(() => undefined);
     this.settled = this.settled.then(() => durable).then(

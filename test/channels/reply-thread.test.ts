@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReplyThread } from '../../src/channels/reply-thread.js';
+import { runWithTurnSyncs, TurnSyncs } from '../../src/store/append-file.js';
 
 /** A channel that records what it is sent and answers with an id, after `delayMs`. */
 let server: Server;
@@ -75,5 +76,23 @@ describe('ReplyThread', () => {
     await thread.close();
     await expect(sending).resolves.toEqual({ id: 'sent-1' });
     await expect(conversations.sendToConversation('conv-2', { type: 'message', text: 'x' })).rejects.toThrow('closed');
+  });
+
+  it("syncs the files of a turn's durable writes before it sends the turn's reply, and sends nothing when that fails", async () => {
+    const thread = new ReplyThread({});
+    const conversations = thread.conversations({ claims: [], serviceUrl: url });
+    const turn = new TurnSyncs();
+    // A file of the turn, and one compaction removed meanwhile (nothing left to sync).
+    turn.add(new URL(import.meta.url).pathname);
+    turn.add('/tmp/tuiding-no-such-file.log');
+    await runWithTurnSyncs(turn, () => conversations.sendToConversation('conv-4', { type: 'message', text: '已受理', conversation: { id: 'conv-4' } }));
+    expect(turn.size).toBe(0);
+    // A file that cannot be synced: the reply is not sent, and the error says why.
+    turn.add(`/tmp/${'x'.repeat(300)}`);
+    const err = await runWithTurnSyncs(turn, () => conversations.sendToConversation('conv-4', { type: 'message', text: '不该发出', conversation: { id: 'conv-4' } })).catch((e: unknown) => e);
+    await expect(thread.sync([new URL(import.meta.url).pathname])).resolves.toBeUndefined();
+    await thread.close();
+    expect(err).toMatchObject({ code: 'ENAMETOOLONG' });
+    expect(received.map((r) => r.body.text)).toEqual(['已受理']);
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runWithTurnSyncs, TurnSyncs } from '../../src/store/append-file.js';
 import { BatchedAppender } from '../../src/store/batched-append.js';
 import { JsonFileDb } from '../../src/store/json-file-db.js';
 import { KeyedLog } from '../../src/store/keyed-log.js';
@@ -142,5 +143,45 @@ describe('BatchedAppender with sync: appends during an fdatasync', () => {
     await Promise.all([first, second]);
     expect(order).toEqual(['one', 'two']);
     await appender.close();
+  });
+});
+
+describe('durable writes of a turn whose reply sender syncs them (TurnSyncs)', () => {
+  it('resolve once written, noting their files, and wait for their own sync again once the turn is over', async () => {
+    const log = await KeyedLog.open<{ n: number }>(join(dir, 'log'), { sync: true });
+    const db = await openDb();
+    const appender = new BatchedAppender<string>(join(dir, 'audit.jsonl'), (batch) => batch.map((x) => `${x}\n`).join(''));
+    const turn = new TurnSyncs();
+    await runWithTurnSyncs(turn, async () => {
+      await log.put('a', { n: 1 });
+      await db.update((d) => { d.items.a = 1; });
+      await appender.append('one');
+      // Written without a sync of their own: the files are the reply sender's to sync.
+      expect(syncs).toHaveLength(0);
+    });
+    expect(turn.take().sort()).toEqual([join(dir, 'audit.jsonl'), join(dir, 'data.json.journal'), join(dir, 'log', '00000001.log')].sort());
+    expect(readFileSync(join(dir, 'audit.jsonl'), 'utf8')).toBe('one\n');
+    turn.end();
+    let done = false;
+    const later = runWithTurnSyncs(turn, () => log.put('b', { n: 2 })).then(() => { done = true; });
+    await syncsAsked(1);
+    expect(done).toBe(false);
+    syncs[0]!.resolve();
+    await later;
+    expect(turn.take()).toEqual([]);
+    await Promise.all([log.close(), db.close(), appender.close()]);
+  });
+
+  it('leave writes that need no sync, and writes outside a turn, as they were', async () => {
+    const plain = await KeyedLog.open<{ n: number }>(join(dir, 'plain'), { sync: false });
+    const turn = new TurnSyncs();
+    await runWithTurnSyncs(turn, () => plain.put('a', { n: 1 }));
+    expect(turn.take()).toEqual([]);
+    const log = await KeyedLog.open<{ n: number }>(join(dir, 'log'), { sync: true });
+    const put = log.put('a', { n: 1 });
+    await syncsAsked(1);
+    syncs[0]!.resolve();
+    await put;
+    await Promise.all([plain.close(), log.close()]);
   });
 });
