@@ -2,7 +2,7 @@
  * The reply thread (see reply-thread.ts): carries out connector client calls with botbuilder's own
  * connector clients, one per app id, service URL and audience, and answers each request by id.
  */
-import { closeSync, fdatasyncSync, openSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { OutgoingActivity, ReplyAnswer, ReplyRequest, ReplyThreadSettings } from './reply-thread.js';
 import { appIdOf, CachingBotFrameworkAuthentication } from './connector-cache.js';
@@ -24,31 +24,51 @@ const factories = new Map<string, ReturnType<CachingBotFrameworkAuthentication['
 
 type Answer = { id?: string } | undefined;
 
+/** Syncs asked for and not started yet, by file. */
+const scheduled = new Map<string, Promise<void>>();
+
 /**
- * fdatasync of each file, through a descriptor of its own (a sync flushes the file, whoever wrote
+ * Makes `files` durable. Each file is synced once this thread has taken in every request that is
+ * ready now (setImmediate), one sync for all of them: the filing turns that arrive together share
+ * their syncs. The syncs run in the thread pool, so replies that need none are sent meanwhile.
+ */
+function syncFiles(files: string[]): Promise<void> {
+  return Promise.all(files.map((file) => {
+    let sync = scheduled.get(file);
+    if (!sync) {
+      sync = new Promise<void>((resolve, reject) => setImmediate(() => {
+        scheduled.delete(file);
+        syncFile(file).then(resolve, reject);
+      }));
+      scheduled.set(file, sync);
+    }
+    return sync;
+  })).then(() => undefined);
+}
+
+/**
+ * fdatasync of one file through a descriptor of its own (a sync flushes the file, whoever wrote
  * it), opened by name each time so that a file replaced under the same name is the one synced. A
  * file that is gone was folded into another by compaction, which made that one durable itself.
  */
-function syncFiles(files: string[]): void {
-  for (const file of files) {
-    let fd: number;
-    try {
-      fd = openSync(file, 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw err;
-    }
-    try {
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+async function syncFile(file: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
   }
 }
 
 async function carryOut(request: ReplyRequest): Promise<Answer | Answer[]> {
   // The turn's durable writes first: nothing is sent before what it tells is on disk.
-  if (request.sync) syncFiles(request.sync);
+  if (request.sync) await syncFiles(request.sync);
   if (request.op === 'sync') return undefined;
   const identity = claimsIdentity(request.key.claims);
   const appId = appIdOf(identity);
@@ -85,8 +105,34 @@ function idOf(response: { id?: string } | undefined): Answer {
   return response?.id === undefined ? undefined : { id: response.id };
 }
 
+/** The conversation a request sends to (none for a bare sync). */
+function conversationOf(request: ReplyRequest): string | undefined {
+  if (request.op === 'sync') return undefined;
+  if (request.op === 'sendAll') return (request.args[0] as OutgoingActivity[])[0]?.conversationId;
+  return request.args[0] as string;
+}
+
+/** The last request of each conversation still in progress. */
+const tails = new Map<string, Promise<unknown>>();
+
+/**
+ * Carries out the requests of one conversation one after another, in the order they came: a reply
+ * waiting for its turn's syncs is not overtaken by the conversation's next one.
+ */
+function inOrder(request: ReplyRequest): Promise<Answer | Answer[]> {
+  const conversation = conversationOf(request);
+  if (conversation === undefined) return carryOut(request);
+  const before = tails.get(conversation);
+  const run = before ? before.then(() => carryOut(request)) : carryOut(request);
+  const tail = run.catch(() => undefined).then(() => {
+    if (tails.get(conversation) === tail) tails.delete(conversation);
+  });
+  tails.set(conversation, tail);
+  return run;
+}
+
 parentPort!.on('message', (request: ReplyRequest) => {
-  carryOut(request).then(
+  inOrder(request).then(
     (value) => parentPort!.postMessage({ id: request.id, ok: true, value } satisfies ReplyAnswer),
     (err: unknown) => {
       const e = err as { name?: unknown; message?: unknown; code?: unknown; statusCode?: unknown };

@@ -9,18 +9,24 @@ let server: Server;
 let url: string;
 let received: { path: string; body: { text?: string } }[];
 let delayMs: number;
+/** A message the channel takes its time over. */
+let slowText: string | undefined;
 
 beforeEach(async () => {
   received = [];
   delayMs = 0;
+  slowText = undefined;
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => { body += c.toString('utf8'); });
-    req.on('end', () => setTimeout(() => {
-      received.push({ path: req.url ?? '', body: JSON.parse(body) as { text?: string } });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `sent-${received.length}` }));
-    }, delayMs));
+    req.on('end', () => {
+      const parsed = JSON.parse(body) as { text?: string };
+      setTimeout(() => {
+        received.push({ path: req.url ?? '', body: parsed });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: `sent-${received.length}` }));
+      }, parsed.text === slowText ? 150 : delayMs);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -94,5 +100,20 @@ describe('ReplyThread', () => {
     await thread.close();
     expect(err).toMatchObject({ code: 'ENAMETOOLONG' });
     expect(received.map((r) => r.body.text)).toEqual(['已受理']);
+  });
+
+  it("sends a conversation's replies in the order they were asked for, also when the first waits for its turn's syncs", async () => {
+    const thread = new ReplyThread({});
+    const conversations = thread.conversations({ claims: [], serviceUrl: url });
+    slowText = '回执';
+    const turn = new TurnSyncs();
+    turn.add(new URL(import.meta.url).pathname);
+    const receipt = runWithTurnSyncs(turn, () => conversations.sendToConversation('conv-5', { type: 'message', text: '回执', conversation: { id: 'conv-5' } }));
+    const next = conversations.sendToConversation('conv-5', { type: 'message', text: '下一条', conversation: { id: 'conv-5' } });
+    // Another conversation does not wait.
+    const other = conversations.sendToConversation('conv-6', { type: 'message', text: '别的会话', conversation: { id: 'conv-6' } });
+    await Promise.all([receipt, next, other]);
+    await thread.close();
+    expect(received.map((r) => r.body.text)).toEqual(['别的会话', '回执', '下一条']);
   });
 });
