@@ -29,6 +29,8 @@ export interface TranscriptStore {
 }
 
 const SHARDS = 32;
+/** Conversations whose shard file is remembered. */
+const SHARD_FILES_KEPT = 4096;
 
 /**
  * Append-only JSON-lines files under DATA_DIR/transcripts, sharded by conversation: an append
@@ -40,6 +42,8 @@ export class FileTranscriptStore implements TranscriptStore {
   private readonly dir: string;
   /** One group-committing appender per shard file. */
   private readonly shards = new Map<string, BatchedAppender<string>>();
+  /** The shard file of recent conversations, oldest first. */
+  private readonly shardFiles = new Map<string, string>();
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'transcripts');
@@ -51,8 +55,14 @@ export class FileTranscriptStore implements TranscriptStore {
   }
 
   private shardOf(conversationId: string): BatchedAppender<string> {
-    const n = createHash('sha1').update(conversationId).digest().readUInt16BE(0) % SHARDS;
-    const file = join(this.dir, `${String(n).padStart(2, '0')}.jsonl`);
+    // A conversation has several turns in a row: its shard file is remembered rather than hashed each time.
+    let file = this.shardFiles.get(conversationId);
+    if (file === undefined) {
+      const n = createHash('sha1').update(conversationId).digest().readUInt16BE(0) % SHARDS;
+      file = join(this.dir, `${String(n).padStart(2, '0')}.jsonl`);
+      if (this.shardFiles.size >= SHARD_FILES_KEPT) this.shardFiles.delete(this.shardFiles.keys().next().value!);
+      this.shardFiles.set(conversationId, file);
+    }
     let shard = this.shards.get(file);
     if (!shard) {
       // Like dialog snapshots, transcripts reach the file before the reply but are not fdatasync'd:
