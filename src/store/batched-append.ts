@@ -6,8 +6,8 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 /**
  * Appends to one file with group commit: items that arrive while a batch is being written go
  * together in the next batch (one append, one fdatasync), which is written while the sync of the
- * one before still runs. Each append() resolves once its item is durable (with `sync` false: once
- * it is in the file), in order. `render` turns a batch into text at write
+ * one before still runs. Each append() resolves once its item is durable (with `sync` false, or
+ * inside a turn that carries TurnSyncs, see append-file.ts: once it is in the file). `render` turns a batch into text at write
  * time, so order-dependent content (a hash chain) is computed in write order; `onWritten` runs
  * after the batch is written.
  *

@@ -18,7 +18,11 @@ export interface PendingFiling {
   attempts: number;
 }
 
-/** The filing outbox: confirmed requests not yet accepted by the back end. put() resolves once durable (fdatasync'd). */
+/**
+ * The filing outbox: confirmed requests not yet accepted by the back end. put() resolves once
+ * durable (fdatasync'd; inside a turn that carries TurnSyncs, see store/append-file.ts, once in the
+ * file, and the reply thread syncs it before the turn's reply).
+ */
 export interface FilingOutbox {
   put(row: PendingFiling): Promise<void>;
   /**

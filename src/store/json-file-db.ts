@@ -162,7 +162,8 @@ export class JsonFileDb<T extends object> {
    * AppError 'store.unwritable' when the write fails or the file is closed.
    * With `sync: false` the update resolves once its journal line is written (it survives a crash
    * of the process, not necessarily a power loss), without waiting for an fdatasync, unless it
-   * shares a write with an update that needs one.
+   * shares a write with an update that needs one. Inside a turn that carries TurnSyncs
+   * (append-file.ts) an update also resolves once written, and the turn's reply thread syncs it.
    */
   update<R>(fn: (data: T) => R, options: { sync?: boolean } = {}): Promise<R> {
     return new Promise<R>((resolve, reject) => this.enqueue({ fn, resolve: resolve as (value: unknown) => void, reject, sync: options.sync ?? true }));

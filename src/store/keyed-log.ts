@@ -18,8 +18,9 @@ export interface KeyedLogOptions {
    */
   retainValues?: boolean;
   /**
-   * fdatasync after every append (one per group commit), so that a write that resolved also
-   * survives a power loss, not only a crash of the process. Default false.
+   * fdatasync the appends, so that a write that resolved also survives a power loss, not only a
+   * crash of the process (inside a turn that carries TurnSyncs, see append-file.ts, the write
+   * resolves once in the file and the reply thread syncs it before the turn's reply). Default false.
    */
   sync?: boolean;
   /** Called when background compaction fails (it is tried again after the next rotation). */
