@@ -28,7 +28,7 @@
  * Other work on the machine skews every figure: the share of CPU used by other processes during
  * the measured runs is reported, with a warning above 10 %.
  */
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +102,12 @@ function parseArgs(argv: string[]): Options {
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN_JS = join(DIST, 'src', 'main.js');
+/**
+ * The Node flags `npm start` runs the bot with (package.json config.nodeFlags), so that the bench
+ * measures the bot as it is started; the echo bot runs with Node's defaults, as the bare stack.
+ */
+const BOT_NODE_FLAGS: string[] = String((JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { config?: { nodeFlags?: string } }).config?.nodeFlags ?? '')
+  .split(/\s+/).filter((flag) => flag.length > 0);
 const ECHO_JS = join(DIST, 'bench', 'echo-bot.js');
 /** Whole-run budget: the bench stops by itself (children included) if something hangs. */
 const WATCHDOG_MS = 10 * 60_000;
@@ -422,7 +428,7 @@ async function main(): Promise<void> {
 
   try {
     const loadBefore = loadavg()[0]!;
-    log(`bench: ${o.conversations} concurrent conversations × ${o.rounds} cancellation flows (${STEPS.length} turns each), ${o.repeat} repetition(s); load average ${loadBefore.toFixed(2)} on ${cpus().length} CPUs`);
+    log(`bench: ${o.conversations} concurrent conversations × ${o.rounds} cancellation flows (${STEPS.length} turns each), ${o.repeat} repetition(s); load average ${loadBefore.toFixed(2)} on ${cpus().length} CPUs; Tuiding runs with ${BOT_NODE_FLAGS.join(' ') || 'no Node flags'} (package.json config.nodeFlags, as npm start)`);
 
     // 1. NLU, before any other load.
     if (o.quietWaitMs > 0) await waitQuiet(o.quietWaitMs);
@@ -447,7 +453,7 @@ async function main(): Promise<void> {
       const profileDir = join(work, `profile-${rep}`);
       const profiling = o.profile && rep === 0;
       const port = await freePort();
-      const bot = await spawn([...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), MAIN_JS], botEnv(port, mainDir, seedFile), port);
+      const bot = await spawn([...BOT_NODE_FLAGS, ...(profiling ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), MAIN_JS], botEnv(port, mainDir, seedFile), port);
       // One conversation left before the confirmation, so that a half-way dialog can be seeded later.
       const probe = await runFlows({ kind: 'bot', botUrl: bot.url, channel, conversations: 1, rounds: 1, label: 'probe', stopAfterStep: 3, numberOf: () => numberOf(probeNumber) });
       if (probe.failures.length > 0) throw new Error(`probe conversation failed: ${probe.failures[0]}\n${bot.stderr()}`);
@@ -506,7 +512,7 @@ async function main(): Promise<void> {
           const dir = join(work, `data-${count}-${rep}`);
           cpSync(pristine.get(count)!.dir, dir, { recursive: true });
           const port = await freePort();
-          const b = await spawn([MAIN_JS], botEnv(port, dir, seedFile), port);
+          const b = await spawn([...BOT_NODE_FLAGS, MAIN_JS], botEnv(port, dir, seedFile), port);
           const run = await measure(b, channel, o, { kind: 'bot', label: `stored${count}-${rep}`, rounds: o.storedRounds, firstNumber: 0, warmup: true });
           await stop(b);
           rmSync(dir, { recursive: true, force: true });
@@ -534,7 +540,7 @@ async function main(): Promise<void> {
     const background = Math.max(botRun.backgroundCpuPct, echoRun.backgroundCpuPct, ...Object.values(stored).map((s) => s.backgroundCpuPct));
     const report = {
       at: new Date().toISOString(),
-      machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model, loadAverageBefore: round(loadBefore, 2), backgroundCpuPctMax: background },
+      machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model, loadAverageBefore: round(loadBefore, 2), backgroundCpuPctMax: background, botNodeFlags: BOT_NODE_FLAGS },
       options: o,
       nlu,
       bot: { ...botRun, failures: botRun.failures.slice(0, 20), dataDirBytes: mainBytes, botStoreBytes, conversationsStored,
