@@ -350,8 +350,9 @@ export class HandoffService {
           case 'alertAgents':
             this.emit({ kind: 'queue' });
             this.emit({ kind: 'ticket', ticketId: ticket.id });
-            // Only a chat leaving the waiting line moves it; an assigned chat ending does not.
+            // Only a chat leaving the waiting line, or put back in it, moves it; an assigned chat ending does not.
             if (from === 'pending' && effect.params.change !== 'queued') await this.announcePositions(ticket);
+            else if (from === 'assigned' && effect.params.change === 'queued') await this.announcePositions(ticket, true);
             break;
         }
       } catch (err) {
@@ -361,14 +362,15 @@ export class HandoffService {
   }
 
   /**
-   * `left` left the waiting line: tell those who were behind it their new position (numbered as
-   * positionOf does), except users leaving a message and chats already due to expire.
+   * `moved` left the waiting line, or was put back in it (`requeued`: its claim lapsed; it keeps its
+   * place by arrival): tell those behind it their new position (numbered as positionOf does), and a
+   * requeued chat its own, except users leaving a message and chats already due to expire.
    */
-  private async announcePositions(left: HandoffTicket): Promise<void> {
+  private async announcePositions(moved: HandoffTicket, requeued = false): Promise<void> {
     const at = this.deps.now();
-    const waiting = (await this.deps.store.listOpen()).filter((t) => t.status === 'pending' && t.skill === left.skill);
+    const waiting = (await this.deps.store.listOpen()).filter((t) => t.status === 'pending' && t.skill === moved.skill);
     for (const [i, t] of waiting.entries()) {
-      if (t.createdAt < left.createdAt || t.awaitingLeftMessage || Date.parse(t.expiresAt) <= at) continue;
+      if (t.createdAt < moved.createdAt || (!requeued && t.id === moved.id) || t.awaitingLeftMessage || Date.parse(t.expiresAt) <= at) continue;
       const position = i + 1;
       const eta = Math.max(1, Math.round(position * this.deps.settings.avgHandleMinutes));
       await this.deps.conversations.deliver(t.conversationId, { key: 'handoff.position', params: { position, minutes: eta } }, 'bot')

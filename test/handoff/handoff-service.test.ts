@@ -178,6 +178,23 @@ describe('positions and routing', () => {
     expect(await service.positionOf(third!.ticket)).toEqual({ position: 2, etaMinutes: 6 });
   });
 
+  it('tells a chat put back in the queue its place, and the users behind it their new position', async () => {
+    const [first] = await queue('c1');
+    await service.claim(first!.ticket.id, 'alice');
+    await service.userWrote(first!.ticket.id);
+    clock += 5 * 60_000;
+    const [second, third] = await queue('c2', 'c3');
+    expect([second!.position, third!.position]).toEqual([1, 2]);
+    clock += (SETTINGS.expireMinutes - 5) * 60_000;
+    await service.sweep();
+    // c1 keeps its place by arrival: first again, and the others move back.
+    expect(port.to('c1')).toEqual(['handoff.assigned', 'handoff.requeued', 'handoff.position']);
+    expect(port.positions('c1')).toEqual([[1, 3]]);
+    expect(port.positions('c2')).toEqual([[2, 6]]);
+    expect(port.positions('c3')).toEqual([[3, 9]]);
+    expect(await service.positionOf(first!.ticket)).toEqual({ position: 1, etaMinutes: 3 });
+  });
+
   it('tells the users behind a chat that left the queue their new position, and nobody else', async () => {
     await queue('c1', 'c2', 'c3');
     await service.cancelByUser('c2');
@@ -351,7 +368,8 @@ describe('expiry', () => {
     const requeued = (await store.getTicket(ticket.id))!;
     expect(requeued).toMatchObject({ status: 'pending', agentId: null });
     expect(Date.parse(requeued.expiresAt)).toBe(clock + SETTINGS.expireMinutes * 60_000);
-    expect(port.to('c1')).toEqual(['handoff.assigned', 'handoff.requeued']);
+    // Back in the queue, with its place.
+    expect(port.to('c1')).toEqual(['handoff.assigned', 'handoff.requeued', 'handoff.position']);
     expect(isAppError(await rejection(service.sendAsAgent(ticket.id, 'alice', '在的')), 'handoff.conflict')).toBe(true);
     await service.claim(ticket.id, 'bob');
     expect((await store.getTicket(ticket.id))!.agentId).toBe('bob');
