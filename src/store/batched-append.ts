@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { AppError } from '../errors.js';
-import { appendSync, currentTurnSyncs, datasyncSoon, type TurnSyncs } from './append-file.js';
+import { appendSync, currentTurnSyncs, type TurnSyncs } from './append-file.js';
+import { SyncOrder } from './sync-order.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 
 /**
@@ -17,8 +18,7 @@ import { KeyedMutex } from '../util/keyed-mutex.js';
 export class BatchedAppender<T> {
   private queue: { item: T; resolve: () => void; reject: (err: unknown) => void; turn: TurnSyncs | undefined }[] = [];
   private running: Promise<void> | undefined;
-  /** Settles once every batch written so far has been resolved or rejected (never rejects). */
-  private settled: Promise<void> = Promise.resolve();
+  private readonly syncs = new SyncOrder();
   private readonly lock = new KeyedMutex();
   private handle: FileHandle | undefined;
 
@@ -64,38 +64,9 @@ export class BatchedAppender<T> {
     await this.lock.run('file', () => this.release());
   }
 
-  /**
-   * Resolves a written batch once its fdatasync is done (at once without `sync`), after the
-   * batches before it; the next batch is written meanwhile and its own sync covers both, rather
-   * than waiting for this one and then for its own.
-   */
-  private settleAfterSync(written: { resolve: () => void; reject: (err: unknown) => void; turn: TurnSyncs | undefined }[]): void {
-    const batch: typeof written = [];
-    for (const b of written) {
-      if (!this.sync) {
-        b.resolve();
-      } else if (b.turn) {
-        b.turn.add(this.file);
-        b.resolve();
-      } else {
-        batch.push(b);
-      }
-    }
-    if (batch.length === 0) return;
-    const durable = datasyncSoon(this.handle!);
-    durable.catch(() => undefined);
-    this.settled = this.settled.then(() => durable).then(
-      () => { for (const b of batch) b.resolve(); },
-      (err: unknown) => {
-        const failure = new AppError('store.unwritable', { cause: err, message: `cannot sync ${this.file}` });
-        for (const b of batch) b.reject(failure);
-      },
-    );
-  }
-
   private async release(): Promise<void> {
     // The handle stays open until its syncs are done.
-    await this.settled;
+    await this.syncs.idle();
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => undefined);
@@ -104,7 +75,7 @@ export class BatchedAppender<T> {
   /** Resolves when everything appended so far is written. */
   async flush(): Promise<void> {
     while (this.running) await this.running;
-    await this.settled;
+    await this.syncs.idle();
   }
 
   private async drain(): Promise<void> {
@@ -123,7 +94,7 @@ export class BatchedAppender<T> {
             throw err;
           }
           this.onWritten(items);
-          this.settleAfterSync(batch);
+          this.syncs.settle(batch, this.file, this.handle, this.sync, (err) => new AppError('store.unwritable', { cause: err, message: `cannot sync ${this.file}` }));
         } catch (err) {
           const failure = err instanceof AppError ? err : new AppError('store.unwritable', { cause: err, message: `cannot append to ${this.file}` });
           for (const b of batch) b.reject(failure);

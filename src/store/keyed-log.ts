@@ -2,7 +2,8 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { open, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { appendSync, currentTurnSyncs, datasyncSoon, type TurnSyncs } from './append-file.js';
+import { appendSync, currentTurnSyncs, type TurnSyncs } from './append-file.js';
+import { SyncOrder } from './sync-order.js';
 import { acquireLock, releaseLock } from './json-file-db.js';
 
 export interface KeyedLogOptions {
@@ -100,8 +101,7 @@ export class KeyedLog<V> {
   private appender: FileHandle | undefined;
   private queue: Entry[] = [];
   private flushing: Promise<void> | undefined;
-  /** Settles once every batch written so far has been resolved or rejected (never rejects). */
-  private settled: Promise<void> = Promise.resolve();
+  private readonly syncs = new SyncOrder();
   private compacting: Promise<void> | undefined;
   private broken: AppError | undefined;
   private closed = false;
@@ -242,7 +242,7 @@ export class KeyedLog<V> {
     if (this.closed) return;
     this.closed = true;
     while (this.compacting || this.flushing) await (this.compacting ?? this.flushing);
-    await this.settled;
+    await this.syncs.idle();
     await this.appender?.close().catch(() => undefined);
     for (const s of this.segments.values()) {
       s.retired = true;
@@ -332,11 +332,17 @@ export class KeyedLog<V> {
           if (typeof entry.json === 'string') this.remember(entry.key, entry.json);
         }
       }
-      this.settleAfterSync(written.map((w) => w.entry), segment.file);
+      // A failed sync leaves the batch in the file but perhaps not on the disk: its writes fail and so
+      // does every later write to this log (the disk needs looking at); what is in the file stays readable.
+      this.syncs.settle(written.map((w) => w.entry), segment.file, this.appender!, this.sync, (err) => {
+        const failure = new AppError('store.unwritable', { cause: err, message: `cannot sync the log in ${this.dir}` });
+        this.broken ??= failure;
+        return failure;
+      });
       if (segment.size >= this.segmentBytes) {
         try {
           // The old segment's file stays open until its syncs are done.
-          await this.settled;
+          await this.syncs.idle();
           await this.rotate();
         } catch (err) {
           this.broken = new AppError('store.unwritable', { cause: err, message: `cannot start a new segment in ${this.dir}` });
@@ -344,40 +350,6 @@ export class KeyedLog<V> {
       }
     }
     this.flushing = undefined;
-  }
-
-  /**
-   * Resolves a written batch once its fdatasync is done (at once without `sync`), after the
-   * batches before it. The next batch is written while this sync runs (its own sync covers both):
-   * waiting here would make every write that arrives during a sync wait for that sync and then for
-   * its own, each coming back through the event loop. A failed sync leaves the batch in the file
-   * but perhaps not on the disk: its writes fail and so does every later write to this log (the
-   * disk needs looking at), while what is in the file stays readable. A put of a turn whose reply
-   * sender syncs its files resolves at once, its file noted for that sync.
-   */
-  private settleAfterSync(batch: Entry[], file: string): void {
-    const entries: Entry[] = [];
-    for (const entry of batch) {
-      if (!this.sync) {
-        entry.resolve();
-      } else if (entry.turn) {
-        entry.turn.add(file);
-        entry.resolve();
-      } else {
-        entries.push(entry);
-      }
-    }
-    if (entries.length === 0) return;
-    const durable = datasyncSoon(this.appender!);
-    durable.catch(() => undefined);
-    this.settled = this.settled.then(() => durable).then(
-      () => { for (const entry of entries) entry.resolve(); },
-      (err: unknown) => {
-        const failure = new AppError('store.unwritable', { cause: err, message: `cannot sync the log in ${this.dir}` });
-        this.broken ??= failure;
-        for (const entry of entries) entry.reject(failure);
-      },
-    );
   }
 
   private drop(entry: Entry, err: unknown): void {
