@@ -148,6 +148,11 @@ const resumeWith = (key: string) => ({ context }: { context: DialogContext }) =>
 const askHuman = { guard: 'isHuman' as const, actions: ['resetMisses' as const, { type: 'requestHuman' as const, params: { reason: 'user' as const } }] };
 const complain = { guard: 'isComplaint' as const, actions: ['resetMisses' as const, { type: 'requestHuman' as const, params: { reason: 'complaint' as const } }] };
 
+/** A no to a yes/no question (filing, deletion, suspension, password offer): the dialog ends, and `key` says so. */
+function declineEnds(key: string) {
+  return { guard: 'isDecline' as const, target: '#tuiding.idle', actions: ['endDialog' as const, { type: 'say' as const, params: { key } }] };
+}
+
 /**
  * Messages that are not an answer to the question asked, handled the same way in every waiting
  * state and before the state's own answers (手机丢了 must never be read as picking 手机报):
@@ -399,6 +404,8 @@ export const unsubscribeMachine = setup({
     fileRefunds: (_: unknown, _params: { tickets: string[] }) => {},
     changeServicePassword: (_: unknown, _params: { msisdn: string; newSecret: string }) => {},
     resetMisses: assign({ misses: 0 }),
+    /** The dialog ends: what was verified and filed stays (endDialog). */
+    endDialog: assign(({ context }) => endDialog(context)),
     /** The dialog ends without filing anything; what was verified and filed stays, and so does a number typed but not yet verified. */
     abandonDialog: assign(({ context }) => ({ ...endDialog(context), msisdn: context.msisdn })),
     /** The message is handled again, from the state the transition went to (idle: as a new request). */
@@ -503,7 +510,7 @@ export const unsubscribeMachine = setup({
       {
         guard: 'isCancel',
         target: '.idle',
-        actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'dialog.cancelled' } }],
+        actions: ['endDialog', { type: 'say', params: { key: 'dialog.cancelled' } }],
       },
       {
         guard: 'isHelp',
@@ -665,7 +672,7 @@ export const unsubscribeMachine = setup({
         'user.message': [
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
           { guard: 'isConfirm', target: 'session', actions: assign({ purpose: 'unsubscribe' as const, misses: 0 }) },
-          { guard: 'isDecline', target: 'idle', actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'help.idle' } }] },
+          { guard: 'isDecline', target: 'idle', actions: ['endDialog', { type: 'say', params: { key: 'help.idle' } }] },
         ],
       },
     },
@@ -677,7 +684,7 @@ export const unsubscribeMachine = setup({
         'identity.locked': {
           target: '#tuiding.idle',
           actions: [
-            assign(({ context }) => endDialog(context)),
+            'endDialog',
             { type: 'say', params: ({ event }) => ({ key: 'identity.locked', params: { minutes: event.minutes } }) },
             { type: 'requestHuman', params: { reason: 'identityLocked' } },
           ],
@@ -739,7 +746,7 @@ export const unsubscribeMachine = setup({
             'identity.sendFailed': [
               { guard: 'rateLimited', target: 'askingNumber', actions: { type: 'say', params: { key: 'identity.code.rateLimited' } } },
               { guard: 'unknownNumber', target: 'askingNumber', actions: [assign({ msisdn: null }), { type: 'say', params: { key: 'identity.number.unknown' } }] },
-              { target: '#tuiding.idle', actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'identity.code.unavailable', choices: [HUMAN_CHOICE] } }] },
+              { target: '#tuiding.idle', actions: ['endDialog', { type: 'say', params: { key: 'identity.code.unavailable', choices: [HUMAN_CHOICE] } }] },
             ],
           },
         },
@@ -772,7 +779,7 @@ export const unsubscribeMachine = setup({
             // Too soon for another: the code already sent is still good, so the number is not asked again.
             'identity.sendFailed': [
               { guard: 'rateLimited', target: 'awaitingCode', actions: { type: 'say', params: { key: 'identity.code.wait' } } },
-              { target: '#tuiding.idle', actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'identity.code.unavailable', choices: [HUMAN_CHOICE] } }] },
+              { target: '#tuiding.idle', actions: ['endDialog', { type: 'say', params: { key: 'identity.code.unavailable', choices: [HUMAN_CHOICE] } }] },
             ],
           },
         },
@@ -816,7 +823,7 @@ export const unsubscribeMachine = setup({
             'subscriptions.failed': {
               target: '#tuiding.idle',
               actions: [
-                assign(({ context }) => endDialog(context)),
+                'endDialog',
                 { type: 'say', params: { key: 'backend.unavailable', choices: [HUMAN_CHOICE] } },
               ],
             },
@@ -825,7 +832,7 @@ export const unsubscribeMachine = setup({
         matching: {
           description: 'Decides whether the user must choose, or the request names exactly one subscription.',
           always: [
-            { guard: 'nothingToOffer', target: '#tuiding.idle', actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'choose.nothing' } }] },
+            { guard: 'nothingToOffer', target: '#tuiding.idle', actions: ['endDialog', { type: 'say', params: { key: 'choose.nothing' } }] },
             { guard: ({ context }) => context.candidates.length === 1 && !context.missedTarget && (context.target !== null || context.wanted.length > 0 || context.purpose === 'unwantedCharge'), target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
             { target: 'awaitingChoice' },
           ],
@@ -907,11 +914,7 @@ export const unsubscribeMachine = setup({
               { guard: 'closurePhraseGiven', target: 'filing', actions: 'nextFiling' },
               { guard: ({ context, event }) => isIntent('confirm')({ event }) && utter(event)?.negated !== true && closesNumber(context), actions: { type: 'say', params: { key: 'confirm.number.needPhrase', choices: [{ key: 'choice.closeNumber' }, { key: 'choice.decline' }] } } },
               { guard: 'isConfirm', target: 'filing', actions: 'nextFiling' },
-              {
-                guard: 'isDecline',
-                target: '#tuiding.idle',
-                actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'confirm.declined' } }],
-              },
+              declineEnds('confirm.declined'),
             ],
           },
         },
@@ -925,11 +928,7 @@ export const unsubscribeMachine = setup({
             'user.message': [
               ...interruptions,
               { guard: 'isConfirm', target: 'deleting' },
-              {
-                guard: 'isDecline',
-                target: '#tuiding.idle',
-                actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'privacy.declined' } }],
-              },
+              declineEnds('privacy.declined'),
             ],
           },
         },
@@ -942,7 +941,7 @@ export const unsubscribeMachine = setup({
             'data.deleted': { target: '#tuiding.idle', actions: [assign(() => initialContext()), { type: 'say', params: { key: 'privacy.done' } }] },
             'data.deleteFailed': {
               target: '#tuiding.idle',
-              actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'privacy.failed' } }, { type: 'requestHuman', params: { reason: 'backendFailed' } }],
+              actions: ['endDialog', { type: 'say', params: { key: 'privacy.failed' } }, { type: 'requestHuman', params: { reason: 'backendFailed' } }],
             },
           },
         },
@@ -957,11 +956,7 @@ export const unsubscribeMachine = setup({
             'user.message': [
               ...interruptions,
               { guard: 'isConfirm', target: 'suspending' },
-              {
-                guard: 'isDecline',
-                target: '#tuiding.idle',
-                actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'lost.declined' } }],
-              },
+              declineEnds('lost.declined'),
             ],
           },
         },
@@ -981,7 +976,7 @@ export const unsubscribeMachine = setup({
             'line.suspendFailed': {
               target: '#tuiding.idle',
               actions: [
-                assign(({ context }) => endDialog(context)),
+                'endDialog',
                 { type: 'say', params: { key: 'lost.failed' } },
                 { type: 'requestHuman', params: { reason: 'backendFailed' } },
               ],
@@ -999,11 +994,7 @@ export const unsubscribeMachine = setup({
               { guard: 'asksPasswordChange', target: 'awaitingNewPassword' },
               ...interruptions,
               { guard: 'isConfirm', target: 'awaitingNewPassword' },
-              {
-                guard: 'isDecline',
-                target: '#tuiding.idle',
-                actions: [assign(({ context }) => endDialog(context)), { type: 'say', params: { key: 'password.later' } }],
-              },
+              declineEnds('password.later'),
             ],
           },
         },
@@ -1028,13 +1019,13 @@ export const unsubscribeMachine = setup({
             'user.message': whileBusy,
             'password.changed': {
               target: '#tuiding.idle',
-              actions: [{ type: 'say', params: ({ event }) => ({ key: 'password.done', params: { at: event.changedAt } }) }, assign(({ context }) => endDialog(context))],
+              actions: [{ type: 'say', params: ({ event }) => ({ key: 'password.done', params: { at: event.changedAt } }) }, 'endDialog'],
             },
             'password.rejected': { target: 'awaitingNewPassword', actions: { type: 'say', params: { key: 'password.rejected' } } },
             'password.changeFailed': {
               target: '#tuiding.idle',
               actions: [
-                assign(({ context }) => endDialog(context)),
+                'endDialog',
                 { type: 'say', params: { key: 'password.failed' } },
                 { type: 'requestHuman', params: { reason: 'backendFailed' } },
               ],
