@@ -6,6 +6,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { OutgoingActivity, ReplyAnswer, ReplyRequest, ReplyThreadSettings } from './reply-thread.js';
 import { appIdOf, CachingBotFrameworkAuthentication } from './connector-cache.js';
+import { oncePerPass } from '../store/append-file.js';
 
 const auth = new CachingBotFrameworkAuthentication({ ...(workerData as ReplyThreadSettings) });
 type ClaimsIdentity = Parameters<CachingBotFrameworkAuthentication['createConnectorFactory']>[0];
@@ -29,21 +30,11 @@ const scheduled = new Map<string, Promise<void>>();
 
 /**
  * Makes `files` durable. Each file is synced once this thread has taken in every request that is
- * ready now (setImmediate), one sync for all of them: the filing turns that arrive together share
+ * ready now (oncePerPass), one sync for all of them: the filing turns that arrive together share
  * their syncs. The syncs run in the thread pool, so replies that need none are sent meanwhile.
  */
 function syncFiles(files: string[]): Promise<void> {
-  return Promise.all(files.map((file) => {
-    let sync = scheduled.get(file);
-    if (!sync) {
-      sync = new Promise<void>((resolve, reject) => setImmediate(() => {
-        scheduled.delete(file);
-        syncFile(file).then(resolve, reject);
-      }));
-      scheduled.set(file, sync);
-    }
-    return sync;
-  })).then(() => undefined);
+  return Promise.all(files.map((file) => oncePerPass(scheduled, file, () => syncFile(file)))).then(() => undefined);
 }
 
 /**

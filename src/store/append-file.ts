@@ -30,28 +30,37 @@ export function datasync(handle: FileHandle): Promise<void> {
 }
 
 /** Syncs asked for but not issued yet, by file: they are issued once the event loop's current pass is done. */
-const scheduled = new WeakMap<FileHandle, Promise<void>>();
+const scheduled = new Map<FileHandle, Promise<void>>();
 
 /**
- * fdatasync(2) of `handle`, issued once the event loop has handled everything that is ready now
- * (setImmediate), and shared by every caller until then: one sync covers all that was written to
- * the file meanwhile. Under load one pass of the loop handles many turns, and each sync asked for
+ * Starts `run` once the event loop has handled everything that is ready now (setImmediate), shared
+ * by every caller with the same `key` until then; a caller after that gets a new run. For syncs:
+ * one sync started after all of them covers every write its callers made before asking.
+ */
+export function oncePerPass<K>(pending: Map<K, Promise<void>>, key: K, run: () => Promise<void>): Promise<void> {
+  let shared = pending.get(key);
+  if (!shared) {
+    shared = new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        pending.delete(key);
+        run().then(resolve, reject);
+      });
+    });
+    pending.set(key, shared);
+  }
+  return shared;
+}
+
+/**
+ * fdatasync(2) of `handle`, issued once the event loop has handled everything that is ready now,
+ * and shared by every caller until then (oncePerPass): one sync covers all that was written to the
+ * file meanwhile. Under load one pass of the loop handles many turns, and each sync asked for
  * costs the event loop a wake-up of a pool thread (20–60 µs here), while its answer can only be
  * handled on the next pass anyway; sharing it costs no latency. The caller keeps the handle open
  * until this settles.
  */
 export function datasyncSoon(handle: FileHandle): Promise<void> {
-  let sync = scheduled.get(handle);
-  if (!sync) {
-    sync = new Promise<void>((resolve, reject) => {
-      setImmediate(() => {
-        scheduled.delete(handle);
-        datasync(handle).then(resolve, reject);
-      });
-    });
-    scheduled.set(handle, sync);
-  }
-  return sync;
+  return oncePerPass(scheduled, handle, () => datasync(handle));
 }
 
 /**
