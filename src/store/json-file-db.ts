@@ -4,7 +4,8 @@ import { dirname } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import { AppError } from '../errors.js';
-import { appendSync, currentTurnSyncs, datasyncSoon, type TurnSyncs } from './append-file.js';
+import { appendSync, currentTurnSyncs, type TurnSyncs } from './append-file.js';
+import { SyncOrder } from './sync-order.js';
 
 interface PendingUpdate<T> {
   fn: (data: T) => unknown;
@@ -64,8 +65,8 @@ export class JsonFileDb<T extends object> {
   private readonly compactBytes: number;
   private pending: PendingUpdate<T>[] = [];
   private flushing: Promise<void> | undefined;
-  /** Settles once every batch written so far has resolved or rejected (never rejects). */
-  private settled: Promise<void> = Promise.resolve();
+  /** Resolves written batches in order as their syncs complete. */
+  private readonly syncs = new SyncOrder();
   private closed = false;
 
   private constructor(
@@ -218,45 +219,43 @@ export class JsonFileDb<T extends object> {
         }
       }
       if (applied.length === 0 && !this.tracker.dirty()) continue;
-      let durable: Promise<void>;
+      const entries = this.tracker.take();
+      if (entries.length === 0) {
+        // Nothing changed (a read, an idempotent repeat): resolved after the batches before it, with
+        // no sync of its own; a turn's reply sender still syncs the journal, which may hold what it read.
+        for (const { item, result } of applied) item.written?.(result);
+        void this.syncs.idle().then(() => {
+          for (const { item, result } of applied) {
+            item.turn?.add(JsonFileDb.journalOf(this.file));
+            item.resolve(result);
+          }
+        });
+        continue;
+      }
+      let compacted = false;
       try {
-        ({ durable } = await this.append(this.tracker.take(), batch.some((item) => item.sync && !item.turn)));
+        await this.append(entries);
         if (this.journalBytes >= Math.max(this.compactBytes, this.snapshotBytes)) {
-          // The new data file carries everything: it replaces the journal once the syncs in flight are done.
-          await Promise.all([this.settled, durable]);
+          // The new data file carries everything, durably: it replaces the journal once the syncs in flight are done.
+          await this.syncs.idle();
           await this.compact();
+          compacted = true;
         }
       } catch (err) {
         const failure = new AppError('store.unwritable', { cause: err, message: `cannot write data file ${this.file}` });
         for (const { item } of applied) item.reject(failure);
         continue;
       }
-      const waiting: typeof applied = [];
-      for (const { item, result } of applied) {
-        item.written?.(result);
-        if (item.turn) {
-          // Its turn's reply sender syncs the journal.
-          item.turn.add(JsonFileDb.journalOf(this.file));
-          item.resolve(result);
-        } else {
-          waiting.push({ item, result });
-        }
-      }
-      // In call order: after the batches before this one, once this batch's sync is done.
-      this.settled = this.settled.then(() => durable).then(
-        () => { for (const { item, result } of waiting) item.resolve(result); },
-        (err: unknown) => {
-          const failure = new AppError('store.unwritable', { cause: err, message: `cannot write data file ${this.file}` });
-          for (const { item } of waiting) item.reject(failure);
-        },
-      );
+      for (const { item, result } of applied) item.written?.(result);
+      // A turn's updates are synced by its reply sender (TurnSyncs); after a compaction everything is durable.
+      const written = applied.map(({ item, result }) => ({ resolve: () => item.resolve(result), reject: item.reject, turn: item.turn, sync: item.sync }));
+      this.syncs.settle(written, JsonFileDb.journalOf(this.file), this.journal, !compacted, (err) => new AppError('store.unwritable', { cause: err, message: `cannot write data file ${this.file}` }));
     }
     this.flushing = undefined;
   }
 
-  /** Writes the entries to the journal; resolves once written, with the promise of their fdatasync (if `sync`). */
-  private async append(entries: JournalEntry[], sync: boolean): Promise<{ durable: Promise<void> }> {
-    if (entries.length === 0) return { durable: Promise.resolve() };
+  /** Writes the entries to the journal (not synced: SyncOrder does that). */
+  private async append(entries: JournalEntry[]): Promise<void> {
     const text = entries.map((e) => `${JSON.stringify(e)}\n`).join('');
     try {
       this.journalBytes += appendSync(this.journal, text);
@@ -265,10 +264,6 @@ export class JsonFileDb<T extends object> {
       await this.journal.truncate(this.journalBytes).catch(() => undefined);
       throw err;
     }
-    if (!sync) return { durable: Promise.resolve() };
-    const durable = datasyncSoon(this.journal);
-    durable.catch(() => undefined);
-    return { durable };
   }
 
   /** Writes the whole data to the data file (durably), then empties the journal. */
@@ -291,7 +286,7 @@ export class JsonFileDb<T extends object> {
     if (this.closed) return;
     this.closed = true;
     while (this.flushing) await this.flushing;
-    await this.settled;
+    await this.syncs.idle();
     await this.journal.close().catch(() => undefined);
     releaseLock(this.lockFile);
   }

@@ -6,6 +6,8 @@ export interface WrittenItem {
   resolve(): void;
   reject(err: unknown): void;
   turn?: TurnSyncs | undefined;
+  /** false: needs no sync of its own (resolved once written), unless its batch has a write that does. */
+  sync?: boolean;
 }
 
 /**
@@ -20,22 +22,24 @@ export class SyncOrder {
   private tail: Promise<void> = Promise.resolve();
 
   /**
-   * `batch` was written to `file` (open as `handle`). Without `sync` it resolves at once.
-   * `failed` turns a failed sync into the error its items are rejected with.
+   * `batch` was written to `file` (open as `handle`). Without `sync` (or when none of its items
+   * needs one) it resolves at once. `failed` turns a failed sync into the error its items are
+   * rejected with.
    */
   settle(batch: WrittenItem[], file: string, handle: FileHandle, sync: boolean, failed: (err: unknown) => unknown): void {
     const waiting: WrittenItem[] = [];
     for (const item of batch) {
-      if (!sync) {
-        item.resolve();
-      } else if (item.turn) {
+      if (sync && item.turn) {
         item.turn.add(file);
         item.resolve();
       } else {
         waiting.push(item);
       }
     }
-    if (waiting.length === 0) return;
+    if (!sync || !waiting.some((item) => item.sync !== false)) {
+      for (const item of waiting) item.resolve();
+      return;
+    }
     const durable = datasyncSoon(handle);
     durable.catch(() => undefined);
     this.tail = this.tail.then(() => durable).then(
