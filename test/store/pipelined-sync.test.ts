@@ -34,6 +34,20 @@ async function syncsAsked(n: number): Promise<void> {
   expect(syncs).toHaveLength(n);
 }
 
+/**
+ * Finishes the second sync before the first: nothing may resolve until the first is done too, and
+ * then everything resolves in call order (`order` records resolutions as they happen).
+ */
+async function finishSecondSyncFirst(order: string[], resolutions: Promise<unknown>[], expected: string[]): Promise<void> {
+  syncs[1]!.resolve();
+  await settle();
+  expect(order).toEqual([]);
+  syncs[0]!.resolve();
+  await Promise.all(resolutions);
+  await settle();
+  expect(order).toEqual(expected);
+}
+
 async function openDb(): Promise<JsonFileDb<{ items: Record<string, number> }>> {
   const db = await JsonFileDb.open(join(dir, 'data.json'), { items: {} as Record<string, number> });
   // Creating the file syncs it (through FileHandle.datasync, not the mocked helper).
@@ -53,15 +67,9 @@ describe('JsonFileDb: updates during an fdatasync', () => {
     // b reached the journal while a's sync was still running, and has a sync of its own.
     expect(readFileSync(join(dir, 'data.json.journal'), 'utf8')).toContain('"b"');
     expect(syncs).toHaveLength(2);
-    void second.durable.then(() => order.push('b'));
+    const durable = second.durable.then(() => order.push('b'));
     // b's sync finishing first does not let b resolve before a.
-    syncs[1]!.resolve();
-    await settle();
-    expect(order).toEqual([]);
-    syncs[0]!.resolve();
-    await Promise.all([first, second.durable]);
-    await settle();
-    expect(order).toEqual(['a', 'b']);
+    await finishSecondSyncFirst(order, [first, durable], ['a', 'b']);
     await db.close();
   });
 
@@ -105,12 +113,7 @@ describe('KeyedLog with sync: writes during an fdatasync', () => {
     // b is in the file (and readable) while a's sync still runs, and has a sync of its own.
     expect(syncs).toHaveLength(2);
     expect(await log.get('b')).toEqual({ n: 2 });
-    syncs[1]!.resolve();
-    await settle();
-    expect(order).toEqual([]);
-    syncs[0]!.resolve();
-    await Promise.all([first, second]);
-    expect(order).toEqual(['a', 'b']);
+    await finishSecondSyncFirst(order, [first, second], ['a', 'b']);
     await log.close();
   });
 
@@ -136,12 +139,7 @@ describe('BatchedAppender with sync: appends during an fdatasync', () => {
     const second = appender.append('two').then(() => order.push('two'));
     await syncsAsked(2);
     expect(readFileSync(file, 'utf8')).toBe('one\ntwo\n');
-    syncs[1]!.resolve();
-    await settle();
-    expect(order).toEqual([]);
-    syncs[0]!.resolve();
-    await Promise.all([first, second]);
-    expect(order).toEqual(['one', 'two']);
+    await finishSecondSyncFirst(order, [first, second], ['one', 'two']);
     await appender.close();
   });
 });
