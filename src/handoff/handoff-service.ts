@@ -352,7 +352,7 @@ export class HandoffService {
             this.emit({ kind: 'ticket', ticketId: ticket.id });
             // Only a chat leaving the waiting line, or put back in it, moves it; an assigned chat ending does not.
             if (from === 'pending' && effect.params.change !== 'queued') await this.announcePositions(ticket);
-            else if (from === 'assigned' && effect.params.change === 'queued') await this.announcePositions(ticket, true);
+            else if (from === 'assigned' && effect.params.change === 'queued') await this.announcePositions(ticket);
             break;
         }
       } catch (err) {
@@ -362,15 +362,15 @@ export class HandoffService {
   }
 
   /**
-   * `moved` left the waiting line, or was put back in it (`requeued`: its claim lapsed; it keeps its
-   * place by arrival): tell those behind it their new position (numbered as positionOf does), and a
-   * requeued chat its own, except users leaving a message and chats already due to expire.
+   * `moved` left the waiting line, or was put back in it (its claim lapsed; it keeps its place by
+   * arrival): tell the chats waiting from it on their position (numbered as positionOf does), which
+   * includes a requeued chat itself, except users leaving a message and chats already due to expire.
    */
-  private async announcePositions(moved: HandoffTicket, requeued = false): Promise<void> {
+  private async announcePositions(moved: HandoffTicket): Promise<void> {
     const at = this.deps.now();
     const waiting = (await this.deps.store.listOpen()).filter((t) => t.status === 'pending' && t.skill === moved.skill);
     for (const [i, t] of waiting.entries()) {
-      if (t.createdAt < moved.createdAt || (!requeued && t.id === moved.id) || t.awaitingLeftMessage || Date.parse(t.expiresAt) <= at) continue;
+      if (t.createdAt < moved.createdAt || t.awaitingLeftMessage || Date.parse(t.expiresAt) <= at) continue;
       const position = i + 1;
       const eta = Math.max(1, Math.round(position * this.deps.settings.avgHandleMinutes));
       await this.deps.conversations.deliver(t.conversationId, { key: 'handoff.position', params: { position, minutes: eta } }, 'bot')
