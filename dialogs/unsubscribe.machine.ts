@@ -212,9 +212,15 @@ function reviewLines(candidates: DialogSubscription[]): Message[] {
   return lines;
 }
 
-/** The subscription record (when and how it was ordered) that a disputed charge comes from. */
+/**
+ * The subscription record (when and how it was ordered) that a disputed charge comes from, and
+ * the consent the operator holds for it, said before the claim is filed rather than after it fails.
+ */
 function recordLines(subs: DialogSubscription[]): Message[] {
-  return subs.map((s, i) => ({ key: 'dispute.record', params: { n: i + 1, name: serviceName(s), feeFen: s.monthlyFeeFen, since: s.since ?? '', channel: channelName(s.channel) } }));
+  return subs.flatMap((s, i): Message[] => [
+    { key: 'dispute.record', params: { n: i + 1, name: serviceName(s), feeFen: s.monthlyFeeFen, since: s.since ?? '', channel: channelName(s.channel) } },
+    ...(s.orderConfirmation ? [{ key: `dispute.confirmedOrder.${s.orderConfirmation}` }] : []),
+  ]);
 }
 
 function warningLines(context: DialogContext): Message[] {

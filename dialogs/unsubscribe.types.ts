@@ -55,6 +55,8 @@ export interface DialogSubscription {
   since?: string;
   channel?: string;
   lastUsedAt?: string | null;
+  /** The operator holds the subscriber's consent to the order (so a claim that it was unwanted will likely fail). */
+  orderConfirmation?: 'sms' | 'signature' | null;
   /** Costs money and was not used in the last three months (computed by the runtime, which knows the date). */
   unused?: boolean;
 }

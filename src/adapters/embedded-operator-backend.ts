@@ -59,6 +59,8 @@ const seedSubscriptionSchema = z.object({
   lastUsedDaysAgo: z.number().int().nonnegative().nullable().optional(),
   /** Demo billing fault: one more monthly fee is charged after the cancellation took effect. */
   billedAfterCancel: z.boolean().optional(),
+  /** How the subscriber's consent to the order was recorded (a reply to the confirmation SMS, a signed form), if it was. */
+  orderConfirmation: z.enum(['sms', 'signature']).optional(),
 });
 
 const seedSubscriberSchema = z.object({
@@ -88,6 +90,7 @@ interface StoredSubscription {
   endedAt: string | null;
   lastUsedAt?: string | null;
   billedAfterCancel?: boolean;
+  orderConfirmation?: 'sms' | 'signature';
 }
 
 interface StoredSubscriber {
@@ -110,6 +113,8 @@ interface StoredSubscriber {
 interface StoredRequest extends UnsubscribeRequest {
   /** When the next processing step is due (ISO); null once the request is final, or while a balance refund waits for its closure. */
   nextStepAt: string | null;
+  /** A refund claim for named charges (billed after a cancellation) rather than for an unwanted order. */
+  claimsCharges?: boolean;
 }
 
 interface BackendData {
@@ -135,13 +140,16 @@ const AFTER_VISIT_MS = 3 * 24 * 3_600_000;
  * → rejected after another statusDelayMs. The due time of the next step is stored with the request
  * and a periodic sweep advances due requests, so requests keep progressing after a restart.
  * Rejection rules (checked when processing finishes, against the data at that moment):
- *   - closing a number (target 'number') that owes money → 'status.reason.arrears'.
+ *   - closing a number (target 'number') that owes money → 'status.reason.arrears';
+ *   - a refund claim for an unwanted order (no chargeIds) of a subscription whose order the
+ *     subscriber confirmed (seeded orderConfirmation) → 'status.reason.orderConfirmedSms' or
+ *     'status.reason.orderConfirmedSignature'. Claims for named charges are granted.
  * A completed cancellation removes the subscription from the active list; a completed number
  * closure ends every subscription and the number stops being ours (hasSubscriber → false).
  *
  * Refunds are requests too, moved on by the same sweep:
- *   - a refund claim (fileDispute, ticket TS…): submitted → processing → completed (refunded); its
- *     answer date is the catalogue's dispute deadline after filing;
+ *   - a refund claim (fileDispute, ticket TS…): submitted → processing → completed (refunded) or
+ *     rejected (see the rules above); its answer date is the catalogue's dispute deadline after filing;
  *   - the balance refund of a closed number (ticket TK…, opened with the closure when the balance is
  *     positive): waits while the closure does, processing once the closure completed (the balance is
  *     then 0 on the closed number), completed after another step; withdrawn with its closure.
@@ -318,6 +326,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         effectiveAt: now.toISOString(),
         kind: 'dispute',
         amountFen: claimedFen,
+        ...(input.chargeIds && input.chargeIds.length > 0 ? { claimsCharges: true } : {}),
         dueAt: new Date(now.getTime() + this.options.catalogue.requestTypes.dispute.slaHours * 3_600_000).toISOString(),
         ...(input.parentTicket ? { parentTicket: input.parentTicket } : {}),
         nextStepAt: new Date(now.getTime() + this.options.statusDelayMs).toISOString(),
@@ -491,8 +500,8 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
           continue;
         }
         request.nextStepAt = null;
+        const reasonKey = rejectionReason(data, request);
         if (kindOf(request) === 'unsubscription') {
-          const reasonKey = rejectionReason(data, request);
           if (reasonKey) {
             request.status = 'rejected';
             request.reasonKey = reasonKey;
@@ -503,8 +512,10 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
             follows = startRefundOf(data, request, now, this.options.statusDelayMs);
             this.billAfterCancel(data, request, now);
           }
+        } else if (reasonKey) {
+          request.status = 'rejected';
+          request.reasonKey = reasonKey;
         } else {
-          // Refund claims are granted and balance refunds paid (the demo operator refuses none).
           request.status = 'completed';
         }
       } else {
@@ -619,6 +630,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         penaltyFen: s.penaltyFen,
         notes: [...service.notes],
         lastUsedAt: s.lastUsedAt ?? null,
+        orderConfirmation: s.orderConfirmation ?? null,
       };
     });
   }
@@ -644,14 +656,23 @@ function toStoredSubscriber(s: SeedSubscriber, seededAt: Date): StoredSubscriber
       endedAt: null,
       lastUsedAt: x.lastUsedDaysAgo == null ? null : new Date(seededAt.getTime() - x.lastUsedDaysAgo * 86_400_000).toISOString(),
       ...(x.billedAfterCancel ? { billedAfterCancel: true } : {}),
+      ...(x.orderConfirmation ? { orderConfirmation: x.orderConfirmation } : {}),
     })),
   };
 }
 
 function rejectionReason(data: BackendData, request: StoredRequest): string | null {
   const sub = data.subscribers.find((s) => s.msisdn === request.msisdn);
+  const kind = kindOf(request);
   // A number that owes money cannot be closed until the arrears are paid.
-  if (request.target === 'number' && sub && sub.arrearsFen > 0) return 'status.reason.arrears';
+  if (kind === 'unsubscription') return request.target === 'number' && sub && sub.arrearsFen > 0 ? 'status.reason.arrears' : null;
+  // An unwanted-order claim fails when the operator holds the subscriber's consent to the order; a
+  // charge billed after a cancellation is refunded whatever the order record says.
+  if (kind === 'dispute' && !request.claimsCharges) {
+    const confirmation = sub?.subscriptions.find((s) => s.subscriptionId === request.subscriptionId)?.orderConfirmation;
+    if (confirmation === 'sms') return 'status.reason.orderConfirmedSms';
+    if (confirmation === 'signature') return 'status.reason.orderConfirmedSignature';
+  }
   return null;
 }
 

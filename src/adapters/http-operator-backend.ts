@@ -92,6 +92,7 @@ export const subscriptionSchema = z.object({
   penaltyFen: z.number().int(),
   notes: z.array(z.string()),
   lastUsedAt: z.string().nullable().default(null),
+  orderConfirmation: z.enum(['sms', 'signature']).nullable().default(null),
 });
 
 const disputeSchema = z.object({

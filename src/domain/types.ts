@@ -61,6 +61,8 @@ export interface Subscription {
   notes: string[];
   /** ISO timestamp the service was last used (played, consumed, called); null: never, or not measured. */
   lastUsedAt: string | null;
+  /** How the subscriber's consent to the order was recorded (reply to the confirmation SMS, signed form); null: no record. */
+  orderConfirmation: 'sms' | 'signature' | null;
 }
 
 /** Facts about a subscriber that matter before closing a number or broadband. */

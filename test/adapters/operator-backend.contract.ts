@@ -203,6 +203,19 @@ export function describeOperatorBackendContract(name: string, create: (options: 
         expect((await backend.listSubscriptions('13800138000')).map((s) => s.subscriptionId)).toContain(subscriptionId);
       });
 
+      it('turns down an unwanted-order claim when the subscriber confirmed the order, and says why', async () => {
+        const seen: UnsubscribeRequest[] = [];
+        backend.onStatusChange((r) => seen.push(r));
+        // 13700137000 replied to the confirmation SMS when 游戏点播包 was ordered (demo data).
+        const subscriptionId = await subscriptionIdOf('13700137000', 'vas-game-pack');
+        const claim = await backend.fileDispute({ msisdn: '13700137000', subscriptionId, idempotencyKey: 'k-claim-confirmed' });
+        await expect.poll(() => statusOf(claim.ticket), STATUS_TIMEOUT).toBe('rejected');
+        expect(await backend.getRequest(claim.ticket)).toMatchObject({ kind: 'dispute', status: 'rejected', reasonKey: 'status.reason.orderConfirmedSms' });
+        await expect.poll(() => seen.filter((r) => r.ticket === claim.ticket).map((r) => `${r.status}:${r.reasonKey}`), STATUS_TIMEOUT)
+          .toEqual(['processing:null', 'rejected:status.reason.orderConfirmedSms']);
+        // An order without such a record is refunded (the claim above on 视频彩铃 of 13800138000 completes).
+      });
+
       it('books the demo charge after the effective date and claims exactly that charge back', async () => {
         const subscriptionId = await subscriptionIdOf('13900139000', 'vas-mobile-news');
         const cancelled = await backend.fileUnsubscription({ msisdn: '13900139000', subscriptionId, idempotencyKey: 'k-billed-after' });

@@ -649,6 +649,19 @@ describe('unwanted charges', () => {
     expect(lineKeys(receipt.last)).toContain('dispute.receipt');
   });
 
+  it('says before filing that the operator holds the consent to the order, so the claim may fail', () => {
+    const confirmed = { ...SUBS.musicMember, since: '2025-08-15', channel: '短信', orderConfirmation: 'sms' as const };
+    const r = run([
+      say({ intent: 'unwanted_charge', serviceIds: [confirmed.serviceId], msisdn: MSISDN }), result.codeSent(), user.code(), result.verified(),
+      result.loaded([confirmed, SUBS.videoRingback, SUBS.numberLine]),
+    ]);
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(lineKeys(r.last).slice(0, 3)).toEqual(['dispute.record', 'dispute.confirmedOrder.sms', 'dispute.next']);
+    // Listed among the candidates, the record carries it too; a subscription without one does not.
+    const listed = run([say({ intent: 'unwanted_charge', msisdn: MSISDN }), result.codeSent(), user.code(), result.verified(), result.loaded([confirmed, SUBS.videoRingback])]);
+    expect(lineKeys(listed.last)).toEqual(['dispute.record', 'dispute.confirmedOrder.sms', 'dispute.record']);
+  });
+
   it('lists the paid services with their order records when the charge is not named', () => {
     const r = run([say({ intent: 'unwanted_charge', msisdn: MSISDN }), result.codeSent(), user.code(), result.verified(), result.loaded()]);
     expect(where(r.snapshot)).toBe('session.awaitingChoice');

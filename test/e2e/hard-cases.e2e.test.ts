@@ -100,6 +100,19 @@ describe('unwanted charges', () => {
     const status = textOf(await user.say('办好了吗'));
     expect(status).toContain(t('status.dispute.completed', { name: '云盘会员', ticket: claim, amountFen: filed.amountFen! }));
   });
+  it('warns before filing when the order was confirmed, and brings the refusal with its reason to the chat', async () => {
+    const user = bot.client();
+    await user.say('游戏点播包我根本没订过，为什么扣我钱');
+    const shown = textOf(await verify(user, '13700137000'));
+    expect(shown).toContain('游戏点播包');
+    expect(shown).toContain(t('dispute.confirmedOrder.sms'));
+
+    const receipt = textOf(await user.say('确认'));
+    const claim = ticketIn(receipt, 'TS');
+    const refused = await proactive(user, claim, lead('notify.dispute.rejected'));
+    expect(refused).toContain(t('notify.dispute.rejected', { name: '游戏点播包', ticket: claim, reasonKey: 'status.reason.orderConfirmedSms' }));
+    expect(textOf(await user.say('办好了吗'))).toContain(t('status.dispute.rejected', { name: '游戏点播包', ticket: claim, reasonKey: 'status.reason.orderConfirmedSms' }));
+  });
 });
 
 describe('still charged after cancelling', () => {

@@ -31,7 +31,7 @@ describe('locales', () => {
       ...['immediate', 'nextMonth', 'afterVisit'].map((e) => `warn.effective.${e}`),
       ...['submitted', 'processing', 'completed', 'rejected'].map((s) => `status.item.${s}`),
       ...['processing', 'completed', 'rejected'].map((s) => `notify.status.${s}`),
-      'status.reason.arrears', 'status.reason.unknown', 'status.reason.none',
+      'status.reason.arrears', 'status.reason.unknown', 'status.reason.none', 'status.reason.orderConfirmedSms', 'status.reason.orderConfirmedSignature', 'dispute.confirmedOrder.sms', 'dispute.confirmedOrder.signature',
     ];
     const catalogue = JSON.parse(readFileSync(join(DATA_ASSETS_DIR, 'catalogue.json'), 'utf8')) as { services: { notes: string[] }[] };
     for (const s of catalogue.services) dynamic.push(...s.notes);
