@@ -22,17 +22,20 @@ describe('masking', () => {
   });
 
   it('hides four or five digits that the words before them call a code, password, card tail or ID digits, or that are the whole message', () => {
-    expect(maskText('验证码1234')).toBe('验证码****');
-    expect(maskText('短信校验码是 90817，收到了')).toBe('短信校验码是 *****，收到了');
-    expect(maskText('尾号是8899的那张卡解绑了吗')).toBe('尾号是****的那张卡解绑了吗');
-    expect(maskText('身份证后四位：3456')).toBe('身份证后四位：****');
-    expect(maskText('后4位 0371')).toBe('后4位 ****');
-    expect(maskText('密碼４８２１')).toBe('密碼****');
-    expect(maskText(' 4321 ')).toBe(' **** ');
-    // Amounts, years, sizes and short numbers carry no such word.
-    expect(maskText('2025年开的1000M宽带，每月交1000元')).toBe('2025年开的1000M宽带，每月交1000元');
-    expect(maskText('第2个')).toBe('第2个');
-    expect(maskText('123')).toBe('123');
+    const cases: [typed: string, shown: string][] = [
+      ['验证码1234', '验证码****'],
+      ['短信校验码是 90817，收到了', '短信校验码是 *****，收到了'],
+      ['尾号是8899的那张卡解绑了吗', '尾号是****的那张卡解绑了吗'],
+      ['身份证后四位：3456', '身份证后四位：****'],
+      ['后4位 0371', '后4位 ****'],
+      ['密碼４８２１', '密碼****'],
+      [' 4321 ', ' **** '],
+      // Amounts, years, sizes and short numbers carry no such word.
+      ['2025年开的1000M宽带，每月交1000元', '2025年开的1000M宽带，每月交1000元'],
+      ['第2个', '第2个'],
+      ['123', '123'],
+    ];
+    for (const [typed, shown] of cases) expect(maskText(typed), typed).toBe(shown);
   });
 
   it('hides codes typed in groups and numbers spelled in Chinese numerals, and leaves dates and amounts alone', () => {
