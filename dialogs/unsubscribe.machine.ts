@@ -153,6 +153,14 @@ function declineEnds(key: string) {
   return { guard: 'isDecline' as const, target: '#tuiding.idle', actions: ['endDialog' as const, { type: 'say' as const, params: { key } }] };
 }
 
+/** The back end could not do what was asked: the dialog ends, the user hears `key`, and a human takes it from there. */
+function failsToHuman(key: string) {
+  return {
+    target: '#tuiding.idle',
+    actions: ['endDialog' as const, { type: 'say' as const, params: { key } }, { type: 'requestHuman' as const, params: { reason: 'backendFailed' as const } }],
+  };
+}
+
 /**
  * Messages that are not an answer to the question asked, handled the same way in every waiting
  * state and before the state's own answers (手机丢了 must never be read as picking 手机报):
@@ -945,10 +953,7 @@ export const unsubscribeMachine = setup({
             'user.message': whileBusy,
             // Nothing about the user is kept in the dialog either: not even that they were verified.
             'data.deleted': { target: '#tuiding.idle', actions: [assign(() => initialContext()), { type: 'say', params: { key: 'privacy.done' } }] },
-            'data.deleteFailed': {
-              target: '#tuiding.idle',
-              actions: ['endDialog', { type: 'say', params: { key: 'privacy.failed' } }, { type: 'requestHuman', params: { reason: 'backendFailed' } }],
-            },
+            'data.deleteFailed': failsToHuman('privacy.failed'),
           },
         },
         awaitingSuspension: {
@@ -979,14 +984,7 @@ export const unsubscribeMachine = setup({
                 assign({ purpose: 'changePassword' as const }),
               ],
             },
-            'line.suspendFailed': {
-              target: '#tuiding.idle',
-              actions: [
-                'endDialog',
-                { type: 'say', params: { key: 'lost.failed' } },
-                { type: 'requestHuman', params: { reason: 'backendFailed' } },
-              ],
-            },
+            'line.suspendFailed': failsToHuman('lost.failed'),
           },
         },
         offeringPasswordChange: {
@@ -1028,14 +1026,7 @@ export const unsubscribeMachine = setup({
               actions: [{ type: 'say', params: ({ event }) => ({ key: 'password.done', params: { at: event.changedAt } }) }, 'endDialog'],
             },
             'password.rejected': { target: 'awaitingNewPassword', actions: { type: 'say', params: { key: 'password.rejected' } } },
-            'password.changeFailed': {
-              target: '#tuiding.idle',
-              actions: [
-                'endDialog',
-                { type: 'say', params: { key: 'password.failed' } },
-                { type: 'requestHuman', params: { reason: 'backendFailed' } },
-              ],
-            },
+            'password.changeFailed': failsToHuman('password.failed'),
           },
         },
         filing: {

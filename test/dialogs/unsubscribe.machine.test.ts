@@ -575,6 +575,17 @@ describe('lost phone', () => {
     expect(sayKeys(later.last)).toEqual(['password.later']);
   });
 
+  it('says so and hands over to a human when the line cannot be suspended, and likewise when data cannot be deleted', () => {
+    const suspending = run([say({ intent: 'lost_phone', msisdn: MSISDN }), user.secret(), result.secretVerified(), user.confirm()]);
+    const deleting = run([say({ deleteData: true, msisdn: MSISDN }), result.codeSent(), user.code(), result.verified(), user.confirm()]);
+    for (const [at, failure, key] of [[suspending, 'line.suspendFailed', 'lost.failed'], [deleting, 'data.deleteFailed', 'privacy.failed']] as const) {
+      const failed = run([{ type: failure } as DialogEvent], at.snapshot);
+      expect(where(failed.snapshot), failure).toBe('idle');
+      expect(sayKeys(failed.last), failure).toEqual([key]);
+      expect(ofType(failed.last, 'requestHuman'), failure).toEqual([{ type: 'requestHuman', params: { reason: 'backendFailed' } }]);
+    }
+  });
+
   it('after the suspension, changes the service password without asking for another check', () => {
     const suspended = run([
       say({ intent: 'lost_phone', msisdn: MSISDN }), user.secret(), result.secretVerified(), user.confirm(),
