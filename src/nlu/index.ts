@@ -46,7 +46,7 @@ export interface TrainedNlu extends Nlu {
 }
 
 /** Fixed confidences for rule decisions: high, but below 1 so the dialog can still rank them. */
-const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, empty: 1, noEvidence: 0.5 } as const;
+const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, bareCancel: 0.95, empty: 1, noEvidence: 0.5 } as const;
 /** Intents a negated unsubscribe request may fall back to; anything else becomes 'cancel'. */
 const NEGATED_FALLBACKS: ReadonlySet<string> = new Set([
   'cancel', 'undo', 'query_status', 'still_charged', 'unwanted_charge', 'fee_question', 'receipt', 'lost_phone', 'review', 'help', 'human_agent', 'deny', 'other',
@@ -127,6 +127,8 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     // A bare number, code or list pick answers the question the dialog asked; it carries no intent of its own.
     if (answerOnly) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
     if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
+    // 退订宽带, 把套餐退了: a verb and products, nothing else; too few words for the model to weigh.
+    if (!negated && rules.bareCancel(mask(fixed))) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.bareCancel };
     if (!negated && rules.quotesSmsCommand(normalized)) {
       // The instruction and the SMS around it are the operator's wording: read what the user added.
       const own = rules.userWords(normalized);

@@ -33,6 +33,15 @@ const lexiconSchema = z.object({
   }),
   /** A whole-message question whether the bot is a machine. */
   botIdentity: z.object({ pattern: z.string() }).optional(),
+  /** A whole message that is a cancelling verb and products, nothing else (see rules.bareCancel). */
+  bareCancel: z.object({
+    before: z.array(z.string()),
+    owners: z.array(z.string()),
+    verbFirst: z.array(z.string()).min(1),
+    verbAfter: z.array(z.string()).min(1),
+    verbBa: z.array(z.string()).min(1),
+    after: z.array(z.string()),
+  }),
   choice: z.object({
     all: z.array(z.string()),
     joiners: z.array(z.string()),

@@ -1,5 +1,6 @@
 import type { TargetType } from '../domain/types.js';
 import type { Lexicon } from './lexicon.js';
+import { PRODUCT_PLACEHOLDER } from './mask.js';
 
 /** Keyword rules over normalised text: the places where a rule is clearly better than the classifier. */
 export interface Rules {
@@ -21,6 +22,11 @@ export interface Rules {
   pastesSms(text: string): boolean;
   /** The whole message asks whether the bot is a machine (你是机器人吗). */
   asksIfBot(text: string): boolean;
+  /**
+   * The whole message is a cancelling verb and the products it cancels, nothing else (退订宽带,
+   * 把套餐退了), in `masked` text (products replaced by the mask's placeholders).
+   */
+  bareCancel(masked: string): boolean;
   /** What the user wrote around a pasted SMS: the text without the instruction, 【sender】 tags and the operator's own clauses. */
   userWords(text: string): string;
   /** The user asks for a person (转人工, 人工客服). */
@@ -116,6 +122,7 @@ export function createRules(lexicon: Lexicon): Rules {
   const operatorOpeners = lexicon.smsCommands.operatorOpeners;
   const notOrders = [...lexicon.vetoes.notOrders].sort((a, b) => b.length - a.length);
   const botIdentity = lexicon.botIdentity ? new RegExp(lexicon.botIdentity.pattern) : null;
+  const bareCancel = bareCancelPattern(lexicon.bareCancel);
   const strong = keywordList(lexicon.targets.strong);
   const weak = keywordList(lexicon.targets.weak);
 
@@ -211,6 +218,9 @@ export function createRules(lexicon: Lexicon): Rules {
     pastesSms(text) {
       return operatorOpeners.some((w) => text.includes(w));
     },
+    bareCancel(masked) {
+      return bareCancel.test(masked.replace(PUNCTUATION, ''));
+    },
     asksIfBot(text) {
       return botIdentity !== null && botIdentity.test(text.replace(PUNCTUATION, ''));
     },
@@ -242,4 +252,17 @@ export function createRules(lexicon: Lexicon): Rules {
       return findTargets(text, weakIndex);
     },
   };
+}
+
+/**
+ * before + verbFirst + owner + products + after, before + owner + products + verbAfter + after, or
+ * before + 把 + owner + products + verbBa + after, as one anchored pattern; products are one or
+ * more placeholders, joined by 和/跟/及/与 or nothing.
+ */
+function bareCancelPattern(words: Lexicon['bareCancel']): RegExp {
+  const alt = (list: string[]) => `(?:${[...list].sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
+  const one = `[${Object.values(PRODUCT_PLACEHOLDER).join('')}]`;
+  const products = `${alt(words.owners)}${one}(?:[\u548c\u8ddf\u53ca\u4e0e]?${one})*`;
+  const forms = [`${alt(words.verbFirst)}${products}`, `${products}${alt(words.verbAfter)}`, `\u628a${products}${alt(words.verbBa)}`];
+  return new RegExp(`^${alt(words.before)}(?:${forms.join('|')})${alt(words.after)}$`);
 }

@@ -124,6 +124,21 @@ describe('pinyin slips, dialect and the bot itself', () => {
     expect(nlu.parse('【中国移动】尊敬的客户，您已订购音乐会员，6元/月，退订请回复TD。').intent).toBe('unsubscribe');
   });
 
+  it('reads a cancelling verb with only products around it as a confident cancellation, and leaves anything more to the model', () => {
+    for (const [text, target] of [
+      ['退订宽带', 'broadband'], ['退订月租', 'plan'], ['把套餐退了', 'plan'], ['请把我的5G套餐给我退了', 'plan'],
+      ['视频彩铃和来电提醒取消掉', 'vas'], ['帮我关掉夜间流量包', 'addon'], ['宽带退了吧', 'broadband'],
+    ] as const) {
+      const parsed = nlu.parse(text);
+      expect([parsed.intent, parsed.target], text).toEqual(['unsubscribe', target]);
+      expect(parsed.confidence, text).toBeGreaterThanOrEqual(0.9);
+    }
+    // A question, a report of a past cancellation or a taken-back request is not a bare command.
+    expect(nlu.parse('退订套餐要钱吗').intent).toBe('fee_question');
+    expect(nlu.parse('我已经退订宽带了').intent).not.toBe('unsubscribe');
+    expect(nlu.parse('不要退订宽带').intent).not.toBe('unsubscribe');
+  });
+
   it('reads a shop return as out of scope', () => {
     expect(nlu.parse('退货').intent).toBe('other');
   });
