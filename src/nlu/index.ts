@@ -98,11 +98,11 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   }
 
   const mask = createProductMasker(catalogue, lexicon, normalize);
+  /** Typo-fixed normalised text as the classifier reads it: dates and product names replaced by placeholders. */
+  const maskedOf = (fixed: string): string => mask(rules.maskDates(fixed, DATE_PLACEHOLDER));
+  const featuresOfMasked = (masked: string): string[] => extractFeatures(masked, segmenter.cut(masked));
   /** Classifier features of typo-fixed normalised text. */
-  const featuresOfFixed = (fixed: string): string[] => {
-    const masked = mask(rules.maskDates(fixed, DATE_PLACEHOLDER));
-    return extractFeatures(masked, segmenter.cut(masked));
-  };
+  const featuresOfFixed = (fixed: string): string[] => featuresOfMasked(maskedOf(fixed));
   const featuresOfNormalized = (normalized: string): string[] => featuresOfFixed(rules.fixTypos(normalized));
   const examples = options.examples ?? loadCorpus(options.corpusFile);
   const classifier = trainIntentClassifier(
@@ -123,12 +123,12 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     return { label: classifier.labels[best]!, confidence: probabilities[best]! / mass };
   }
 
-  function decideIntent(normalized: string, fixed: string, features: string[], negated: boolean, namesProduct: boolean, answerOnly: boolean, ticket: string | null): { intent: Intent; confidence: number } {
+  function decideIntent(normalized: string, fixed: string, masked: string, features: string[], negated: boolean, namesProduct: boolean, answerOnly: boolean, ticket: string | null): { intent: Intent; confidence: number } {
     // A bare number, code or list pick answers the question the dialog asked; it carries no intent of its own.
     if (answerOnly) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
     if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
     // 退订宽带, 把套餐退了: a verb and products, nothing else; too few words for the model to weigh.
-    if (!negated && rules.bareCancel(mask(fixed))) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.bareCancel };
+    if (!negated && rules.bareCancel(masked)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.bareCancel };
     if (!negated && rules.quotesSmsCommand(normalized)) {
       // The instruction and the SMS around it are the operator's wording: read what the user added.
       const own = rules.userWords(normalized);
@@ -199,11 +199,12 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
       return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };
     }
     const fixed = rules.fixTypos(normalized);
-    const features = featuresOfFixed(fixed);
+    const masked = maskedOf(fixed);
+    const features = featuresOfMasked(masked);
     const strongTargets = rules.targets(fixed, false);
     // A bare date or time (2026-11-24, 明天下午3点) answers a question; like a bare number it asks for nothing.
     const answerOnly = ids.onlyIdentifiers || ids.onlyChoice || rules.onlyDates(normalized);
-    let { intent, confidence } = decideIntent(normalized, fixed, features, negated, strongTargets.length > 0, answerOnly, ids.ticket);
+    let { intent, confidence } = decideIntent(normalized, fixed, masked, features, negated, strongTargets.length > 0, answerOnly, ids.ticket);
     if (!answerOnly && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
       // A quoted 回复TD退订 is no request of the user's own.
       const own = rules.quotesSmsCommand(normalized) ? rules.fixTypos(rules.userWords(normalized)) : fixed;
