@@ -127,6 +127,8 @@ interface BackendData {
   /** Ticket sequence per Beijing calendar day: TD + yyyyMMdd + 6 digits. */
   ticketDay: string;
   ticketSeq: number;
+  /** The same for refund claims (TS) and balance refunds (TK); absent in files written before it existed. */
+  dailySeq?: Partial<Record<'TS' | 'TK', { day: string; seq: number }>>;
 }
 
 const BEIJING_OFFSET_MS = 8 * 3_600_000;
@@ -289,7 +291,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       found.status = 'withdrawn';
       found.nextStepAt = null;
       found.updatedAt = at;
-      const refund = withdrawRefundOf(data, found, at);
+      const refund = withdrawRefundOf(this.msisdnIndex.all(data.requests, found.msisdn), found, at);
       return [toPublic(found), ...(refund ? [refund] : [])];
     });
     if (changed) {
@@ -505,11 +507,11 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
           if (reasonKey) {
             request.status = 'rejected';
             request.reasonKey = reasonKey;
-            follows = withdrawRefundOf(data, request, at);
+            follows = withdrawRefundOf(this.msisdnIndex.all(data.requests, request.msisdn), request, at);
           } else {
             request.status = 'completed';
             endSubscription(data, request, now);
-            follows = startRefundOf(data, request, now, this.options.statusDelayMs);
+            follows = startRefundOf(data, this.msisdnIndex.all(data.requests, request.msisdn), request, now, this.options.statusDelayMs);
             this.billAfterCancel(data, request, now);
           }
         } else if (reasonKey) {
@@ -690,9 +692,14 @@ function endSubscription(data: BackendData, request: StoredRequest, now: Date): 
   if (s) s.endedAt ??= endedAt;
 }
 
+/** The balance refund opened with a closure, among the requests of its number. */
+function balanceRefundOf(requestsOfNumber: StoredRequest[], closure: StoredRequest): StoredRequest | undefined {
+  return requestsOfNumber.find((r) => r.parentTicket === closure.ticket && kindOf(r) === 'balanceRefund');
+}
+
 /** The balance refund waiting on a closure that will not happen (withdrawn or rejected): withdrawn too. */
-function withdrawRefundOf(data: BackendData, closure: StoredRequest, at: string): UnsubscribeRequest | null {
-  const refund = data.requests.find((r) => r.parentTicket === closure.ticket && kindOf(r) === 'balanceRefund');
+function withdrawRefundOf(requestsOfNumber: StoredRequest[], closure: StoredRequest, at: string): UnsubscribeRequest | null {
+  const refund = balanceRefundOf(requestsOfNumber, closure);
   if (!refund || refund.status !== 'submitted') return null;
   refund.status = 'withdrawn';
   refund.nextStepAt = null;
@@ -701,8 +708,8 @@ function withdrawRefundOf(data: BackendData, closure: StoredRequest, at: string)
 }
 
 /** A closure went through: its balance refund starts, for the balance the number has now. */
-function startRefundOf(data: BackendData, closure: StoredRequest, now: Date, stepMs: number): UnsubscribeRequest | null {
-  const refund = data.requests.find((r) => r.parentTicket === closure.ticket && kindOf(r) === 'balanceRefund');
+function startRefundOf(data: BackendData, requestsOfNumber: StoredRequest[], closure: StoredRequest, now: Date, stepMs: number): UnsubscribeRequest | null {
+  const refund = balanceRefundOf(requestsOfNumber, closure);
   if (!refund || refund.status !== 'submitted') return null;
   const sub = data.subscribers.find((s) => s.msisdn === closure.msisdn);
   if (sub) {
@@ -715,7 +722,6 @@ function startRefundOf(data: BackendData, closure: StoredRequest, now: Date, ste
   return toPublic(refund);
 }
 
-/** Tickets of refund claims (TS) and balance refunds (TK): prefix + Beijing yyyyMMdd + 6 digits. */
 /** What every new request of a subscription starts as: submitted now, under its idempotency key. */
 function newRequest(ticket: string, msisdn: string, subscriptionId: string, service: CatalogueService, idempotencyKey: string, now: Date): Omit<StoredRequest, 'effectiveAt' | 'nextStepAt'> {
   const at = now.toISOString();
@@ -725,9 +731,20 @@ function newRequest(ticket: string, msisdn: string, subscriptionId: string, serv
   };
 }
 
+/**
+ * Tickets of refund claims (TS) and balance refunds (TK): prefix + Beijing yyyyMMdd + 6 digits,
+ * counted per prefix and day. A day's first ticket of a prefix counts the tickets that day already
+ * has (a file written before the counter was kept); every later one costs the same however many
+ * requests are stored.
+ */
 function dailyTicket(data: BackendData, prefix: 'TS' | 'TK', now: Date): string {
-  const head = `${prefix}${beijingDate(now).replaceAll('-', '')}`;
-  const used = data.requests.filter((r) => r.ticket.startsWith(head)).length + (data.disputes ?? []).filter((d) => d.ticket.startsWith(head)).length;
+  const day = beijingDate(now).replaceAll('-', '');
+  const head = `${prefix}${day}`;
+  const kept = data.dailySeq?.[prefix];
+  const used = kept?.day === day
+    ? kept.seq
+    : data.requests.filter((r) => r.ticket.startsWith(head)).length + (data.disputes ?? []).filter((d) => d.ticket.startsWith(head)).length;
+  data.dailySeq = { ...data.dailySeq, [prefix]: { day, seq: used + 1 } };
   return `${head}${String(used + 1).padStart(6, '0')}`;
 }
 

@@ -241,6 +241,25 @@ describe('EmbeddedOperatorBackend on a fake clock', () => {
     expect((await file('sub-103')).ticket).toBe('TD20261201000001');
   });
 
+  it('numbers refund claims by Beijing calendar day too, carrying on after a restart and in a file that kept no counter', async () => {
+    const claim = (subscriptionId: string, key: string) => backend.fileDispute({ msisdn: '13800138000', subscriptionId, idempotencyKey: key });
+    expect((await claim('sub-101', 'd-1')).ticket).toBe('TS20261130000001');
+    expect((await claim('sub-102', 'd-2')).ticket).toBe('TS20261130000002');
+    await backend.close();
+    // A file from before the counter: the day's tickets so far are counted once.
+    const path = join(dir, 'operator.json');
+    const { JsonFileDb } = await import('../../src/store/json-file-db.js');
+    const db = await JsonFileDb.open<{ dailySeq?: unknown }>(path, {});
+    await db.update((data) => { delete data.dailySeq; });
+    await db.close();
+    backend = new EmbeddedOperatorBackend({ file: path, catalogue, seedFile, statusDelayMs: 60_000, tickMs: 3_600_000, now: () => clock });
+    await backend.start();
+    expect((await claim('sub-103', 'd-3')).ticket).toBe('TS20261130000003');
+    expect((await claim('sub-104', 'd-4')).ticket).toBe('TS20261130000004');
+    clock = new Date('2026-11-30T16:00:00.000Z');
+    expect((await claim('sub-105', 'd-5')).ticket).toBe('TS20261201000001');
+  });
+
   it('computes when each kind of cancellation takes effect', async () => {
     expect((await file('sub-101')).effectiveAt).toBe(clock.toISOString());
     // nextMonth: 00:00 on 1 December in Beijing.
