@@ -120,7 +120,7 @@ interface StoredRequest extends UnsubscribeRequest {
 interface BackendData {
   subscribers: StoredSubscriber[];
   requests: StoredRequest[];
-  /** Refund claims filed before they became requests of kind 'dispute' (read for idempotency only). */
+  /** Refund claims filed before they became requests of kind 'dispute'; moved into `requests` on opening (upgrade). */
   disputes?: (ChargeDispute & { idempotencyKey: string })[];
   /** Billing records (absent in files written before they existed). */
   charges?: Charge[];
@@ -304,8 +304,6 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   async fileDispute(input: FileDisputeInput): Promise<ChargeDispute> {
     const db = await this.db();
     const dispute = await db.update((data) => {
-      const legacy = data.disputes?.find((d) => d.idempotencyKey === input.idempotencyKey);
-      if (legacy) return { ...legacy, status: 'submitted' as const, legacy: true };
       const existing = this.keyIndex.find(data.requests, input.idempotencyKey, (r) => kindOf(r) === 'dispute');
       if (existing) return toDispute(existing);
       const sub = this.requireSubscriber(data, input.msisdn);
@@ -337,9 +335,8 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
       this.noteNextStep(created.nextStepAt);
       return toDispute(created);
     });
-    const { legacy: _legacy, idempotencyKey: _key, ...publicDispute } = dispute as ChargeDispute & { legacy?: boolean; idempotencyKey?: string };
     this.logger.info('charge dispute filed', { ticket: dispute.ticket });
-    return publicDispute;
+    return dispute;
   }
 
   async listCharges(msisdn: string): Promise<Charge[]> {
@@ -581,7 +578,43 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
     const defaults: BackendData = existsSync(file)
       ? { subscribers: [], requests: [], ticketDay: '', ticketSeq: 0 }
       : { subscribers: this.readSeed(seedFile), requests: [], ticketDay: '', ticketSeq: 0 };
-    return JsonFileDb.open<BackendData>(file, defaults);
+    const db = await JsonFileDb.open<BackendData>(file, defaults);
+    try {
+      if (needsUpgrade(db.data)) await db.update((data) => this.upgrade(data));
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
+    return db;
+  }
+
+  /**
+   * Brings a file written by an earlier version up to date, once: refund claims kept apart (the
+   * `disputes` list) become requests of kind 'dispute' that move on like any other, and requests
+   * saved without their catalogue id get it back from their subscription (the chat names a service
+   * in the user's language by that id).
+   */
+  private upgrade(data: BackendData): void {
+    const now = this.now();
+    for (const d of data.disputes ?? []) {
+      if (this.keyIndex.find(data.requests, d.idempotencyKey)) continue;
+      const stored = data.subscribers.find((s) => s.msisdn === d.msisdn)?.subscriptions.find((x) => x.subscriptionId === d.subscriptionId);
+      const service = stored ? this.services.get(stored.serviceId) : undefined;
+      const open = d.status === 'submitted' || d.status === 'processing';
+      data.requests.push({
+        ticket: d.ticket, msisdn: d.msisdn, subscriptionId: d.subscriptionId, serviceId: service?.id ?? '', serviceName: d.serviceName,
+        target: service?.target ?? 'vas', status: d.status, reasonKey: null, idempotencyKey: d.idempotencyKey,
+        createdAt: d.createdAt, updatedAt: d.createdAt, effectiveAt: d.createdAt, kind: 'dispute', amountFen: d.claimedFen, dueAt: d.dueAt,
+        nextStepAt: open ? new Date(now.getTime() + this.options.statusDelayMs).toISOString() : null,
+      });
+      this.noteNextStep(data.requests[data.requests.length - 1]!.nextStepAt);
+    }
+    delete data.disputes;
+    for (const r of data.requests) {
+      if (r.serviceId) continue;
+      const stored = data.subscribers.find((s) => s.msisdn === r.msisdn)?.subscriptions.find((x) => x.subscriptionId === r.subscriptionId);
+      if (stored) r.serviceId = stored.serviceId;
+    }
   }
 
   private readSeed(seedFile: string): StoredSubscriber[] {
@@ -743,7 +776,7 @@ function dailyTicket(data: BackendData, prefix: 'TS' | 'TK', now: Date): string 
   const kept = data.dailySeq?.[prefix];
   const used = kept?.day === day
     ? kept.seq
-    : data.requests.filter((r) => r.ticket.startsWith(head)).length + (data.disputes ?? []).filter((d) => d.ticket.startsWith(head)).length;
+    : data.requests.filter((r) => r.ticket.startsWith(head)).length;
   data.dailySeq = { ...data.dailySeq, [prefix]: { day, seq: used + 1 } };
   return `${head}${String(used + 1).padStart(6, '0')}`;
 }
@@ -822,4 +855,9 @@ function constantTimeEquals(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
   const y = Buffer.from(b, 'utf8');
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** A file written by an earlier version: refund claims kept apart, or requests without their catalogue id. */
+function needsUpgrade(data: BackendData): boolean {
+  return data.disputes !== undefined || data.requests.some((r) => !r.serviceId);
 }

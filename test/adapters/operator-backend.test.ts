@@ -260,6 +260,36 @@ describe('EmbeddedOperatorBackend on a fake clock', () => {
     expect((await claim('sub-105', 'd-5')).ticket).toBe('TS20261201000001');
   });
 
+  it('brings a file from an earlier version up to date: refund claims kept apart move on as requests, and requests get their catalogue id back', async () => {
+    await backend.close();
+    const path = join(dir, 'operator.json');
+    const { JsonFileDb } = await import('../../src/store/json-file-db.js');
+    const db = await JsonFileDb.open<{ requests: Record<string, unknown>[]; disputes?: unknown[] }>(path, { requests: [] });
+    await db.update((data) => {
+      data.disputes = [{
+        ticket: 'TS20261129000001', msisdn: '13800138000', subscriptionId: 'sub-101', serviceName: '视频彩铃', claimedFen: 3000,
+        status: 'submitted', createdAt: '2026-11-29T02:00:00.000Z', dueAt: '2026-12-02T02:00:00.000Z', idempotencyKey: 'old-claim',
+      }];
+      data.requests.push({
+        ticket: 'TD20261129000001', msisdn: '13800138000', subscriptionId: 'sub-102', serviceName: '音乐会员', target: 'vas', status: 'completed',
+        reasonKey: null, idempotencyKey: 'old-cancel', createdAt: '2026-11-29T02:00:00.000Z', updatedAt: '2026-11-29T02:10:00.000Z',
+        effectiveAt: '2026-11-29T02:00:00.000Z', nextStepAt: null,
+      });
+    });
+    await db.close();
+    backend = new EmbeddedOperatorBackend({ file: path, catalogue, seedFile, statusDelayMs: 60_000, tickMs: 3_600_000, now: () => clock });
+    await backend.start();
+    expect(await backend.getRequest('TS20261129000001')).toMatchObject({ kind: 'dispute', status: 'submitted', amountFen: 3000, serviceId: 'vas-video-ringback' });
+    expect((await backend.getRequest('TD20261129000001')).serviceId).toBe('vas-music-member');
+    // Filing the same claim again answers with it; and it moves on like any claim.
+    expect((await backend.fileDispute({ msisdn: '13800138000', subscriptionId: 'sub-101', idempotencyKey: 'old-claim' })).ticket).toBe('TS20261129000001');
+    for (let step = 0; step < 2; step++) {
+      clock = new Date(clock.getTime() + 60_000);
+      await backend.sweep();
+    }
+    expect((await backend.getRequest('TS20261129000001')).status).toBe('completed');
+  });
+
   it('computes when each kind of cancellation takes effect', async () => {
     expect((await file('sub-101')).effectiveAt).toBe(clock.toISOString());
     // nextMonth: 00:00 on 1 December in Beijing.
