@@ -499,7 +499,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
           continue;
         }
         request.nextStepAt = null;
-        const reasonKey = rejectionReason(data, request);
+        const reasonKey = rejectionReason(request, this.subscriberIndex.find(data.subscribers, request.msisdn));
         if (kindOf(request) === 'unsubscription') {
           if (reasonKey) {
             request.status = 'rejected';
@@ -536,7 +536,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
 
   /** The demo billing fault: one more monthly fee, booked after the effective date. */
   private billAfterCancel(data: BackendData, request: StoredRequest, now: Date): void {
-    const stored = data.subscribers.find((s) => s.msisdn === request.msisdn)?.subscriptions.find((s) => s.subscriptionId === request.subscriptionId);
+    const stored = this.storedSubscription(data, request.msisdn, request.subscriptionId);
     const service = this.services.get(request.serviceId);
     if (!stored?.billedAfterCancel || !service || service.monthlyFeeFen === 0) return;
     const effective = Date.parse(request.effectiveAt);
@@ -559,6 +559,11 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   }
 
   /** The number's subscriber while the number is open. */
+  /** A subscription of a number as stored, ended or not (the number may be closed too). */
+  private storedSubscription(data: BackendData, msisdn: string, subscriptionId: string): StoredSubscription | undefined {
+    return this.subscriberIndex.find(data.subscribers, msisdn)?.subscriptions.find((x) => x.subscriptionId === subscriptionId);
+  }
+
   private activeSubscriber(data: BackendData, msisdn: string): StoredSubscriber | undefined {
     return this.subscriberIndex.find(data.subscribers, msisdn, (s) => s.closedAt === null);
   }
@@ -598,21 +603,22 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
     const now = this.now();
     for (const d of data.disputes ?? []) {
       if (this.keyIndex.find(data.requests, d.idempotencyKey)) continue;
-      const stored = data.subscribers.find((s) => s.msisdn === d.msisdn)?.subscriptions.find((x) => x.subscriptionId === d.subscriptionId);
+      const stored = this.storedSubscription(data, d.msisdn, d.subscriptionId);
       const service = stored ? this.services.get(stored.serviceId) : undefined;
       const open = d.status === 'submitted' || d.status === 'processing';
+      const nextStepAt = open ? new Date(now.getTime() + this.options.statusDelayMs).toISOString() : null;
       data.requests.push({
         ticket: d.ticket, msisdn: d.msisdn, subscriptionId: d.subscriptionId, serviceId: service?.id ?? '', serviceName: d.serviceName,
         target: service?.target ?? 'vas', status: d.status, reasonKey: null, idempotencyKey: d.idempotencyKey,
         createdAt: d.createdAt, updatedAt: d.createdAt, effectiveAt: d.createdAt, kind: 'dispute', amountFen: d.claimedFen, dueAt: d.dueAt,
-        nextStepAt: open ? new Date(now.getTime() + this.options.statusDelayMs).toISOString() : null,
+        nextStepAt,
       });
-      this.noteNextStep(data.requests[data.requests.length - 1]!.nextStepAt);
+      this.noteNextStep(nextStepAt);
     }
     delete data.disputes;
     for (const r of data.requests) {
       if (r.serviceId) continue;
-      const stored = data.subscribers.find((s) => s.msisdn === r.msisdn)?.subscriptions.find((x) => x.subscriptionId === r.subscriptionId);
+      const stored = this.storedSubscription(data, r.msisdn, r.subscriptionId);
       if (stored) r.serviceId = stored.serviceId;
     }
   }
@@ -696,8 +702,7 @@ function toStoredSubscriber(s: SeedSubscriber, seededAt: Date): StoredSubscriber
   };
 }
 
-function rejectionReason(data: BackendData, request: StoredRequest): string | null {
-  const sub = data.subscribers.find((s) => s.msisdn === request.msisdn);
+function rejectionReason(request: StoredRequest, sub: StoredSubscriber | undefined): string | null {
   const kind = kindOf(request);
   // A number that owes money cannot be closed until the arrears are paid.
   if (kind === 'unsubscription') return request.target === 'number' && sub && sub.arrearsFen > 0 ? 'status.reason.arrears' : null;
