@@ -143,7 +143,7 @@ function repeatsTopic(context: DialogContext, event: DialogEvent): boolean {
 }
 
 const resumeWith = (key: string) => ({ context }: { context: DialogContext }) =>
-  ({ key, lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices });
+  ({ key, lines: promptMessages(context), choices: context.promptChoices });
 
 const askHuman = { guard: 'isHuman' as const, actions: ['resetMisses' as const, { type: 'requestHuman' as const, params: { reason: 'user' as const } }] };
 const complain = { guard: 'isComplaint' as const, actions: ['resetMisses' as const, { type: 'requestHuman' as const, params: { reason: 'complaint' as const } }] };
@@ -196,9 +196,31 @@ const interruptions = [
   {
     // Another number after this one was verified: say which number the dialog is about, rather than guess.
     guard: 'otherNumberThanVerified' as const,
-    actions: ['resetMisses' as const, { type: 'say' as const, params: ({ context }: { context: DialogContext }) => ({ key: 'identity.number.other', params: { msisdn: context.msisdn ?? '' }, lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices }) }],
+    actions: ['resetMisses' as const, { type: 'say' as const, params: ({ context }: { context: DialogContext }) => ({ key: 'identity.number.other', params: { msisdn: context.msisdn ?? '' }, lines: promptMessages(context), choices: context.promptChoices }) }],
   },
 ];
+
+/**
+ * The open question as it is asked again (after help, an unclear message, a language switch, a
+ * handoff that ends): the prompt and, when it asks for a pick from a list, the list with it, so
+ * that a channel without buttons still shows what the numbers stand for.
+ */
+export function promptMessages(context: Pick<DialogContext, 'prompt' | 'candidates'>): Message[] {
+  const prompt = context.prompt;
+  if (!prompt) return [];
+  switch (prompt.key) {
+    case 'choose.prompt':
+    case 'choose.promptMissed':
+      return [prompt, ...listLines(context.candidates)];
+    case 'dispute.prompt':
+      return [prompt, ...recordLines(context.candidates)];
+    case 'review.prompt':
+      // The review's list ends with its prompt.
+      return reviewLines(context.candidates);
+    default:
+      return [prompt];
+  }
+}
 
 function listLines(candidates: DialogSubscription[]): Message[] {
   return candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: serviceName(s), feeFen: s.monthlyFeeFen } }));
@@ -528,7 +550,7 @@ export const unsubscribeMachine = setup({
       },
       {
         guard: 'isHelp',
-        actions: { type: 'say', params: ({ context }) => ({ key: 'help.text', lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices }) },
+        actions: { type: 'say', params: ({ context }) => ({ key: 'help.text', lines: promptMessages(context), choices: context.promptChoices }) },
       },
       {
         // 退订会不会扣钱: a question before deciding. Answer it; the exact figures come with the warnings.
@@ -538,7 +560,7 @@ export const unsubscribeMachine = setup({
           {
             type: 'say',
             params: ({ context }) => context.prompt
-              ? { key: 'fee.answer', lines: [context.prompt], choices: context.promptChoices }
+              ? { key: 'fee.answer', lines: promptMessages(context), choices: context.promptChoices }
               : { key: 'fee.answer', lines: [{ key: 'fee.offer' }], choices: [{ key: 'choice.startUnsubscribe' }] },
           },
         ],
@@ -555,7 +577,7 @@ export const unsubscribeMachine = setup({
       {
         actions: [
           assign({ misses: ({ context }) => context.misses + 1 }),
-          { type: 'say', params: ({ context }) => ({ key: context.prompt ? 'fallback.reprompt' : 'fallback.idle', lines: context.prompt ? [context.prompt] : [], choices: context.promptChoices }) },
+          { type: 'say', params: ({ context }) => ({ key: context.prompt ? 'fallback.reprompt' : 'fallback.idle', lines: promptMessages(context), choices: context.promptChoices }) },
         ],
       },
     ],

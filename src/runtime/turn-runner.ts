@@ -1,5 +1,5 @@
 import type { initialTransition } from 'xstate';
-import { filingReceipt, MACHINE_VERSION, MAX_ATTEMPTS, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
+import { filingReceipt, MACHINE_VERSION, MAX_ATTEMPTS, promptMessages, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
 import type { DialogEffect, DialogEvent, FiledDispute, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
 import { receiptCode } from '../domain/receipt.js';
@@ -182,7 +182,7 @@ export class TurnRunner implements ConversationPort {
     } else if (asked) {
       // The question still open is asked again, in the language just chosen.
       const pending = snapshot.value !== 'idle' && snapshot.context.prompt ? snapshot.context : null;
-      outgoing = [this.render({ key: 'locale.switched' }, locale, pending ? [pending.prompt!] : [], pending?.promptChoices ?? [])];
+      outgoing = [this.render({ key: 'locale.switched' }, locale, pending ? promptMessages(pending) : [], pending?.promptChoices ?? [])];
     } else if (ticket && parsed && this.deps.phrases.leaves(parsed.normalized)) {
       // 取消转人工 / 结束人工: the handoff machine tells the user what happens next.
       await handoff.cancelByUser(input.conversationId);
@@ -192,7 +192,7 @@ export class TurnRunner implements ConversationPort {
       // request for a human, nor the 不用 as stopping the dialog; the question still open is asked again.
       const pending = snapshot.value !== 'idle' && snapshot.context.prompt ? snapshot.context : null;
       outgoing = [pending
-        ? this.render({ key: 'handoff.notWaiting' }, locale, [pending.prompt!], pending.promptChoices)
+        ? this.render({ key: 'handoff.notWaiting' }, locale, promptMessages(pending), pending.promptChoices)
         : this.render({ key: 'handoff.notWaitingIdle' }, locale)];
     } else if (ticket?.status === 'assigned') {
       // An agent holds the chat: the bot stays silent and the message goes to the agent.
@@ -264,7 +264,7 @@ export class TurnRunner implements ConversationPort {
     const fresh = this.deps.now() - Date.parse(record.lastActiveAt) <= this.deps.dialogTimeoutMs;
     const pending = snap.value !== 'idle' && fresh && snap.context?.prompt ? snap.context : null;
     return pending
-      ? this.render(message, record.locale, [pending.prompt!], pending.promptChoices)
+      ? this.render(message, record.locale, promptMessages({ prompt: pending.prompt, candidates: pending.candidates ?? [] }), pending.promptChoices)
       : this.render({ ...message, key: content.idleKey }, record.locale);
   }
 

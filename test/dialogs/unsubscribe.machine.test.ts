@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
+import { promptMessages, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
 import type { DialogEvent, Target } from '../../dialogs/unsubscribe.types.js';
 import {
   CODE, DEMO_SUBSCRIPTIONS, ID_TAIL, MSISDN, OTHER_MSISDN, RICH_PROFILE, SUBS,
@@ -361,7 +361,10 @@ describe('leaving, help and hand-off', () => {
   it('help repeats the current question without counting as a miss', () => {
     const atChoice = run(verifiedRequest({ target: 'vas' })).snapshot;
     const r = run([user.help()], atChoice);
-    expect(r.last).toEqual([{ type: 'say', params: { key: 'help.text', lines: [{ key: 'choose.prompt' }], choices: atChoice.context.promptChoices } }]);
+    // The list comes again with the question: on a channel without buttons the numbers mean nothing without it.
+    const listed = atChoice.context.candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: expect.objectContaining({ id: s.serviceId }), feeFen: s.monthlyFeeFen } }));
+    expect(listed.length).toBeGreaterThan(1);
+    expect(r.last).toEqual([{ type: 'say', params: { key: 'help.text', lines: [{ key: 'choose.prompt' }, ...listed], choices: atChoice.context.promptChoices } }]);
     expect(r.snapshot.context.misses).toBe(0);
     expect(where(r.snapshot)).toBe('session.awaitingChoice');
   });
@@ -767,7 +770,8 @@ describe('interruptions in every waiting state', () => {
     const shown = run([result.status([])], asked.snapshot);
     expect(where(shown.snapshot)).toBe(`session.${state}`);
     expect(sayKeys(shown.last)).toEqual(['status.none', 'dialog.resume']);
-    expect(ofType(shown.last, 'say')[1]!.params.lines).toEqual([at.context.prompt]);
+    expect(ofType(shown.last, 'say')[1]!.params.lines).toEqual(promptMessages(at.context));
+    expect(ofType(shown.last, 'say')[1]!.params.lines![0]).toEqual(at.context.prompt);
   });
 
   it.each(waiting)('at %s, a greeting is answered with the pending question, and is not a misunderstanding', (state, events) => {
@@ -775,7 +779,7 @@ describe('interruptions in every waiting state', () => {
     const r = run([say({ intent: 'greeting' }), say({ intent: 'greeting' }), say({ intent: 'greeting' })], at);
     expect(where(r.snapshot)).toBe(`session.${state}`);
     expect(ofType(r.effects, 'requestHuman')).toEqual([]);
-    expect(ofType(r.last, 'say')[0]!.params).toMatchObject({ key: 'greeting.resume', lines: [at.context.prompt] });
+    expect(ofType(r.last, 'say')[0]!.params).toMatchObject({ key: 'greeting.resume', lines: promptMessages(at.context) });
   });
 
   it('asking for the same thing again carries on rather than counting as not understood', () => {

@@ -233,6 +233,21 @@ describe('messages that interrupt a dialog', () => {
     expect(texts(out)).toEqual([`${app.i18n.t('locale.switched', {}, 'zh-TW')}\n${app.i18n.t('identity.number.prompt', {}, 'zh-TW')}`]);
   });
 
+  it('asks for a pick again with the list, in the language the user switches to', async () => {
+    const app = await open();
+    await say(app, '流量包怎么取消');
+    await say(app, '13800138000');
+    const listed = await say(app, await lastCode(app, '13800138000'));
+    expect(listed.state).toBe('session.awaitingChoice');
+    const out = await say(app, '请用繁体');
+    expect(out.state).toBe('session.awaitingChoice');
+    const [text] = texts(out);
+    // Each listed item comes again with its number (a channel without buttons shows only the text).
+    expect(text).toContain(app.i18n.t('choose.prompt', {}, 'zh-TW'));
+    expect(text).toMatch(/^1\. .*10GB/m);
+    expect(text).toMatch(/^2\. /m);
+  });
+
   it('leaves an order the turn is filing to the turn: the outbox worker does not file it again', async () => {
     let clock = Date.parse('2026-11-24T10:00:00Z');
     const app = await open({}, () => clock);
