@@ -222,6 +222,16 @@ export function promptMessages(context: Pick<DialogContext, 'prompt' | 'candidat
   }
 }
 
+/**
+ * Some of the services the user named are on the number and some are not (退订视频彩铃和来电提醒
+ * on a number without 来电提醒): the warning says so before the rest is confirmed, rather than
+ * drop them without a word. Only for a cancellation; a disputed charge lists its records.
+ */
+function namedPartlyHeld(context: Pick<DialogContext, 'purpose' | 'wanted' | 'candidates' | 'missedTarget'>): boolean {
+  return context.purpose === 'unsubscribe' && !context.missedTarget && context.wanted.length > 1
+    && context.wanted.some((id) => !context.candidates.some((s) => s.serviceId === id));
+}
+
 function listLines(candidates: DialogSubscription[]): Message[] {
   return candidates.map((s, i) => ({ key: 'choose.item', params: { n: i + 1, name: serviceName(s), feeFen: s.monthlyFeeFen } }));
 }
@@ -255,6 +265,7 @@ function recordLines(subs: DialogSubscription[]): Message[] {
 
 function warningLines(context: DialogContext): Message[] {
   const lines: Message[] = context.purpose === 'unwantedCharge' ? [...recordLines(context.selected), { key: 'dispute.next' }] : [];
+  if (namedPartlyHeld(context)) lines.push({ key: 'warn.partlyHeld' });
   for (const s of context.selected) {
     lines.push({ key: s.target === 'number' ? 'warn.number.title' : 'warn.service.title', params: { name: serviceName(s), feeFen: s.monthlyFeeFen } });
     lines.push({ key: `warn.effective.${s.effective}` });
@@ -523,7 +534,15 @@ export const unsubscribeMachine = setup({
     },
     choiceOutOfRange: ({ event }) => utter(event)?.choice != null,
     nothingToOffer: ({ context }) => context.candidates.length === 0,
-    singleObviousMatch: ({ context }) => context.candidates.length === 1 && (context.target !== null || context.wanted.length > 0),
+    /**
+     * The user named the services to cancel and the number holds them: nothing is left to choose.
+     * Named ones the number does not hold are said in the warning (namedPartlyHeld).
+     */
+    namedHeld: ({ context }) => context.purpose !== 'review' && !context.missedTarget && context.wanted.length > 0 && context.candidates.length > 0
+      && context.candidates.every((s) => context.wanted.includes(s.serviceId)),
+    /** One subscription fits what the user asked for (a kind of service, or a charge to dispute). */
+    singleObviousMatch: ({ context }) => context.candidates.length === 1 && !context.missedTarget
+      && (context.target !== null || context.wanted.length > 0 || context.purpose === 'unwantedCharge'),
     rateLimited: ({ event }) => event.type === 'identity.sendFailed' && event.reason === 'rateLimited',
     unknownNumber: ({ event }) => event.type === 'identity.sendFailed' && event.reason === 'unknownNumber',
   },
@@ -869,7 +888,8 @@ export const unsubscribeMachine = setup({
           description: 'Decides whether the user must choose, or the request names exactly one subscription.',
           always: [
             { guard: 'nothingToOffer', target: '#tuiding.idle', actions: ['endDialog', { type: 'say', params: { key: 'choose.nothing' } }] },
-            { guard: ({ context }) => context.candidates.length === 1 && !context.missedTarget && (context.target !== null || context.wanted.length > 0 || context.purpose === 'unwantedCharge'), target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
+            { guard: 'singleObviousMatch', target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
+            { guard: 'namedHeld', target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
             { target: 'awaitingChoice' },
           ],
         },

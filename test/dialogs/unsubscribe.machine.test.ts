@@ -119,6 +119,27 @@ describe('choosing what to cancel', () => {
     expect(r.snapshot.context.selected).toEqual([SUBS.videoRingback]);
   });
 
+  it('several named services the number holds are all selected, with no list to pick from', () => {
+    const r = run(verifiedRequest({ target: 'vas', serviceIds: [RINGBACK, SUBS.musicMember.serviceId] }));
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(sayKeys(r.effects)).not.toContain('choose.prompt');
+    expect(r.snapshot.context.selected).toEqual([SUBS.videoRingback, SUBS.musicMember]);
+    expect(lineKeys(r.last)).not.toContain('warn.partlyHeld');
+  });
+
+  it('a named service the number does not hold is said in the warning, not dropped without a word', () => {
+    const r = run(verifiedRequest({ target: 'vas', serviceIds: [RINGBACK, 'vas-caller-reminder'] }));
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(r.snapshot.context.selected).toEqual([SUBS.videoRingback]);
+    expect(lineKeys(r.last)[0]).toBe('warn.partlyHeld');
+  });
+
+  it('named services among others of their kind: only the named ones are selected', () => {
+    const r = run(verifiedRequest({ target: 'vas', serviceIds: [SUBS.musicMember.serviceId] }));
+    expect(r.snapshot.context.selected).toEqual([SUBS.musicMember]);
+    expect(lineKeys(r.last)).not.toContain('warn.partlyHeld');
+  });
+
   it('shows the whole list, saying so, when the named service is not among the subscriptions', () => {
     const r = run(verifiedRequest({ target: 'broadband', serviceIds: ['broadband-1000m'] }, [SUBS.videoRingback, SUBS.numberLine]));
     expect(where(r.snapshot)).toBe('session.awaitingChoice');
