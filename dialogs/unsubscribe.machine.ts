@@ -966,6 +966,14 @@ export const unsubscribeMachine = setup({
           ],
           on: {
             'user.message': [
+              {
+                // 违约金多少 / 会扣钱吗 with the services chosen: their own figures, not the general answer.
+                guard: 'isFeeQuestion',
+                actions: [
+                  assign({ misses: 0 }),
+                  { type: 'say', params: ({ context }) => ({ key: 'fee.selected', lines: [...warningLines(context), ...promptMessages(context)], choices: context.promptChoices }) },
+                ],
+              },
               ...interruptions,
               { guard: 'closurePhraseGiven', target: 'filing', actions: 'nextFiling' },
               { guard: ({ context, event }) => isIntent('confirm')({ event }) && utter(event)?.negated !== true && closesNumber(context), actions: { type: 'say', params: { key: 'confirm.number.needPhrase', choices: [{ key: 'choice.closeNumber' }, { key: 'choice.decline' }] } } },

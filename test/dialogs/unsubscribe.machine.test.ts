@@ -723,6 +723,20 @@ describe('questions before deciding', () => {
     expect(ofType(r.effects, 'requestHuman')).toEqual([]);
     expect(ofType(r.last, 'say')[0]!.params.choices).toEqual([{ key: 'choice.startUnsubscribe' }]);
   });
+
+  it('at the confirmation, 违约金多少 is answered with the chosen services’ own figures, and the question stays open', () => {
+    const at = run([...verifiedRequest({ target: 'plan' }), user.secret(), result.secretVerified()]);
+    expect(where(at.snapshot)).toBe('session.awaitingConfirmation');
+    const r = run([say({ intent: 'fee_question' }), say({ intent: 'fee_question' })], at.snapshot);
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(ofType(r.effects, 'requestHuman')).toEqual([]);
+    const [answer] = ofType(r.last, 'say');
+    expect(answer!.params.key).toBe('fee.selected');
+    const penalty = answer!.params.lines!.find((l) => l.key === 'warn.contract');
+    expect(penalty?.params).toMatchObject({ penaltyFen: SUBS.plan.penaltyFen });
+    expect(answer!.params.lines!.at(-1)).toEqual(at.snapshot.context.prompt);
+    expect(ofType(run([user.confirm()], r.snapshot).last, 'fileRequests')).toHaveLength(1);
+  });
 });
 
 describe('unclear requests', () => {
