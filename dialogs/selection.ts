@@ -28,9 +28,31 @@ export function matchSubscriptions(subs: DialogSubscription[], target: Target | 
   return { candidates: all, missed: wanted.length > 0 || target !== null };
 }
 
-/** Resolves a choice against the numbered list; null when it points outside the list. */
+/**
+ * Everything the user could cancel (of `target`, when given) but the services and kinds they keep
+ * (除了视频彩铃都退了, 保留宽带其余全退).
+ */
+export function allBut(subs: DialogSubscription[], target: Target | null, except: { serviceIds: string[]; targets: Target[] }): DialogSubscription[] {
+  const pool = offerable(subs, target === 'number' ? null : target).filter((s) => target === null || s.target === target);
+  return pool.filter((s) => !except.serviceIds.includes(s.serviceId) && !except.targets.includes(s.target));
+}
+
+/**
+ * Resolves a choice against the numbered list; null when it points outside the list, or leaves
+ * nothing (an all-but-some that keeps everything, or keeps nothing it names).
+ */
 export function pick(candidates: DialogSubscription[], choice: Choice | null, serviceIds: string[]): DialogSubscription[] | null {
   if (choice?.kind === 'all') return candidates;
+  if (choice?.kind === 'first' || choice?.kind === 'last') {
+    if (choice.count < 1 || choice.count > candidates.length) return null;
+    return choice.kind === 'first' ? candidates.slice(0, choice.count) : candidates.slice(candidates.length - choice.count);
+  }
+  if (choice?.kind === 'allExcept') {
+    if (choice.indexes.some((i) => i < 1 || i > candidates.length)) return null;
+    const kept = candidates.filter((s, i) => choice.indexes.includes(i + 1) || choice.serviceIds.includes(s.serviceId) || choice.targets.includes(s.target));
+    const rest = candidates.filter((s) => !kept.includes(s));
+    return kept.length > 0 && rest.length > 0 ? rest : null;
+  }
   if (choice?.kind === 'indexes') {
     const picked = choice.indexes.map((i) => candidates[i - 1]);
     if (picked.length === 0 || picked.some((s) => s === undefined)) return null;

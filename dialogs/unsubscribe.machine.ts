@@ -1,7 +1,7 @@
 import { and, assign, not, raise, setup } from 'xstate';
 import { accountNames, channelName, requestName, serviceName, serviceNames } from './names.js';
 import { isWeakPassword } from './password.js';
-import { matchSubscriptions, pick } from './selection.js';
+import { allBut, matchSubscriptions, pick } from './selection.js';
 import type {
   DialogContext, DialogEvent, DialogSubscription, FiledDispute, FiledRequest, HandoffReason, Message, ParamValue, Purpose, RequestView, Utterance,
 } from './unsubscribe.types.js';
@@ -42,6 +42,7 @@ export function initialContext(): DialogContext {
     purpose: 'unsubscribe',
     target: null,
     wanted: [],
+    except: null,
     msisdn: null,
     verified: false,
     strongVerified: false,
@@ -111,6 +112,12 @@ function topicOf(u: Utterance | null): Purpose | null {
 }
 
 const namesService = (u: Utterance) => u.target !== null || u.serviceIds.length > 0;
+
+/** What an all-but-some request keeps by name or kind (positions only mean something against a list shown). */
+function exceptOf(u: Utterance): DialogContext['except'] {
+  const c = u.choice;
+  return c?.kind === 'allExcept' && (c.serviceIds.length > 0 || c.targets.length > 0) ? { serviceIds: c.serviceIds, targets: c.targets } : null;
+}
 
 /** The review and a disputed charge end in cancellations: asking to cancel continues them. */
 function sameTopic(purpose: Purpose, topic: Purpose): boolean {
@@ -462,7 +469,7 @@ export const unsubscribeMachine = setup({
     /** A new request from idle: keep what was verified, take the target and services named. */
     startRequest: assign(({ context, event }) => {
       const u = utter(event)!;
-      return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, msisdn: numberFor(context, u) };
+      return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, except: exceptOf(u), msisdn: numberFor(context, u) };
     }),
   },
   guards: {
@@ -482,7 +489,7 @@ export const unsubscribeMachine = setup({
     otherNumberThanVerified: ({ context, event }) => { const m = utter(event)?.msisdn; return (context.verified || context.strongVerified) && m != null && m !== context.msisdn; },
     namesOtherService: ({ event }) => {
       const u = utter(event);
-      return u !== null && u.intent === 'unsubscribe' && !u.negated && (u.target !== null || u.serviceIds.length > 0);
+      return u !== null && u.intent === 'unsubscribe' && !u.negated && (u.target !== null || u.serviceIds.length > 0 || exceptOf(u) !== null);
     },
     isCancel: isIntent('cancel', 'deny'),
     isDecline: isIntent('cancel', 'deny'),
@@ -655,7 +662,7 @@ export const unsubscribeMachine = setup({
             target: 'clarifying',
             actions: assign(({ context, event }) => {
               const u = utter(event)!;
-              return { ...endDialog(context), target: u.target, wanted: u.serviceIds, msisdn: numberFor(context, u) };
+              return { ...endDialog(context), target: u.target, wanted: u.serviceIds, except: exceptOf(u), msisdn: numberFor(context, u) };
             }),
           },
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
@@ -751,7 +758,7 @@ export const unsubscribeMachine = setup({
             target: '.routing',
             actions: assign(({ event }) => {
               const u = utter(event)!;
-              return { purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, selected: [], candidates: [], missedTarget: false, misses: 0 };
+              return { purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, except: exceptOf(u), selected: [], candidates: [], missedTarget: false, misses: 0 };
             }),
           },
         ],
@@ -871,7 +878,9 @@ export const unsubscribeMachine = setup({
                   ? { candidates: paid, missed: false }
                   : context.purpose === 'unwantedCharge'
                     ? { candidates: named.length > 0 ? named : paid, missed: false }
-                    : matchSubscriptions(event.subscriptions, context.target, context.wanted);
+                    : context.except
+                      ? { candidates: allBut(event.subscriptions, context.target, context.except), missed: false }
+                      : matchSubscriptions(event.subscriptions, context.target, context.wanted);
                 return { subscriptions: event.subscriptions, profile: event.profile, candidates: m.candidates, missedTarget: m.missed };
               }),
             },
@@ -890,6 +899,8 @@ export const unsubscribeMachine = setup({
             { guard: 'nothingToOffer', target: '#tuiding.idle', actions: ['endDialog', { type: 'say', params: { key: 'choose.nothing' } }] },
             { guard: 'singleObviousMatch', target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
             { guard: 'namedHeld', target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
+            // 除了视频彩铃都退了: what is left is what the user asked for; the warnings list it all before the confirmation.
+            { guard: ({ context }) => context.purpose === 'unsubscribe' && !!context.except, target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
             { target: 'awaitingChoice' },
           ],
         },

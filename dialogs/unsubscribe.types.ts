@@ -11,7 +11,11 @@ export type Intent =
   | 'confirm' | 'deny' | 'greeting' | 'other'
   | 'review' | 'unwanted_charge' | 'still_charged' | 'undo' | 'receipt' | 'lost_phone' | 'fee_question';
 
-export type Choice = { kind: 'all' } | { kind: 'indexes'; indexes: number[] };
+export type Choice =
+  | { kind: 'all' }
+  | { kind: 'indexes'; indexes: number[] }
+  | { kind: 'first' | 'last'; count: number }
+  | { kind: 'allExcept'; indexes: number[]; serviceIds: string[]; targets: Target[] };
 
 /** What the user said, as understood by the NLU (plus one runtime-checked phrase). */
 export interface Utterance {
@@ -140,6 +144,11 @@ export interface DialogContext {
   target: Target | null;
   /** Catalogue ids the user named. */
   wanted: string[];
+  /**
+   * Everything but these (除了视频彩铃都退了): services and kinds the user keeps. Absent in
+   * snapshots saved before it existed, which read as none.
+   */
+  except?: { serviceIds: string[]; targets: Target[] } | null;
   /** The number the user gave (not yet verified until `verified`). */
   msisdn: string | null;
   verified: boolean;

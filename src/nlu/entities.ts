@@ -8,6 +8,11 @@ export interface Identifiers {
   idTail: string | null;
   ticket: string | null;
   choice: Choice | null;
+  /**
+   * With an all-but-some choice, the message in two: what is kept (除了视频彩铃, 保留宽带) and what
+   * is cancelled (其他增值业务都退), which may name a kind.
+   */
+  except: { kept: string; rest: string } | null;
   /** The text with every identifier above blanked out, for intent features. */
   rest: string;
   /** Nothing but identifiers and punctuation was typed. */
@@ -55,6 +60,82 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
   const fillers = [...c.leadingWords, ...c.trailingWords].sort((a, b) => b.length - a.length);
   const fillerRe = new RegExp(fillers.map(escapeRegExp).join('|'), 'g');
 
+  const longestFirst = (words: string[]) => [...words].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+  /** Not a time span: 前两个月, 后三天. */
+  const notTime = '(?![月天年周日])';
+  const firstRun = c.firstWords.length > 0
+    ? new RegExp(`(?<![以之提])(?:${longestFirst(c.firstWords)})(\\d{1,2}|${numerals})(?:${suffix})${notTime}`) : null;
+  const lastRun = c.lastWords.length > 0
+    ? new RegExp(`(?<![以然之])(?:${longestFirst(c.lastWords)})(\\d{1,2}|${numerals}|那|这)?(?:${suffix})${notTime}`) : null;
+
+  /** 前两个 / 最后一个: a run from one end of the list. */
+  function runOf(compact: string): Choice | null {
+    const first = firstRun?.exec(compact);
+    if (first) {
+      const n = numeralValue(first[1]!);
+      return n >= 1 && n <= MAX_CHOICE ? { kind: 'first', count: n } : null;
+    }
+    const last = lastRun?.exec(compact);
+    if (last) {
+      const n = last[1] === undefined || last[1] === '那' || last[1] === '这' ? 1 : numeralValue(last[1]);
+      return n >= 1 && n <= MAX_CHOICE ? { kind: 'last', count: n } : null;
+    }
+    return null;
+  }
+
+  /** Nothing but a run and the words around a pick (前两个, 最后一个吧, 前三个都退). */
+  function onlyRun(compact: string): boolean {
+    let text = compact.replace(/\s+/g, '');
+    for (const re of [firstRun, lastRun]) if (re) text = text.replace(re, '');
+    for (const w of allWords) text = text.split(w).join('');
+    return text.replace(fillerRe, '').length === 0;
+  }
+
+  const firstAt = (text: string, words: readonly string[], from = 0): number => {
+    let at = -1;
+    for (const w of words) {
+      const i = text.indexOf(w, from);
+      if (i >= 0 && (at < 0 || i < at)) at = i;
+    }
+    return at;
+  };
+
+  /**
+   * 除了视频彩铃都退了, 除了第二个其他都退, 视频彩铃留着其他都退掉: everything listed but what is
+   * named or numbered before the rest. The part after the exception must cancel (都退, 其他取消)
+   * and must not refuse to (除了彩铃其他都不退 picks only 彩铃, and is left to the other readings).
+   * Returns the positions left out and the text after the exception, or null when the message is
+   * no such pick.
+   */
+  function exceptionOf(compact: string): { left: number[]; kept: string; rest: string } | null {
+    const except = firstAt(compact, c.exceptWords);
+    let restFrom: number;
+    if (except >= 0) {
+      const rest = firstAt(compact, c.restWords, except);
+      const all = firstAt(compact, ['都', ...c.all], except);
+      restFrom = [rest, all].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b), compact.length);
+    } else {
+      const keep = firstAt(compact, c.keepWords);
+      const rest = firstAt(compact, c.restWords);
+      if (keep < 0 || rest < 0 || keep > rest) return null;
+      restFrom = rest;
+    }
+    const tail = compact.slice(restFrom);
+    if (c.negatedCancelWords.some((w) => tail.includes(w))) return null;
+    if (!c.cancelWords.some((w) => tail.includes(w)) && !allWords.some((w) => tail.includes(w))) return null;
+    const head = compact.slice(0, restFrom);
+    const left: number[] = [];
+    for (const m of head.matchAll(ordinal)) {
+      const n = numeralValue(m[1]!);
+      if (n >= 1 && n <= MAX_CHOICE && !left.includes(n)) left.push(n);
+    }
+    for (const m of head.matchAll(/(?<!\d)\d{1,2}(?!\d)/g)) {
+      const n = Number(m[0]);
+      if (n >= 1 && n <= MAX_CHOICE && !left.includes(n)) left.push(n);
+    }
+    return { left, kept: head, rest: tail };
+  }
+
   function numeralValue(token: string): number {
     const n = /^\d+$/.test(token) ? Number(token) : c.bareNumerals[token];
     return n ?? 0;
@@ -73,6 +154,11 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
   function choiceOf(rest: string, negated: boolean): Choice | null {
     const compact = rest.replace(PUNCTUATION, ' ').trim();
     if (compact.length === 0) return null;
+    // A run before 前两个 reads as nothing.
+    if (!negated) {
+      const run = runOf(compact.replace(/\s+/g, ''));
+      if (run) return run;
+    }
     const stripped = compact.replace(fillerRe, ' ').replace(/\s+/g, ' ').trim();
     const ordinals: number[] = [];
     for (const m of compact.matchAll(ordinal)) {
@@ -131,13 +217,17 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
       let blanked = rest;
       if (code) blanked = blanked.replace(code, ' '.repeat(6));
       if (idTail && idTail !== code) blanked = blanked.replace(idTail.toLowerCase(), ' '.repeat(6));
-      const choice = code || idTail ? null : choiceOf(blanked, negated);
+      // All but some comes first: its 都退 would read as everything.
+      const exception = code || idTail ? null : exceptionOf(blanked.replace(PUNCTUATION, ''));
+      const choice: Choice | null = exception ? { kind: 'allExcept', indexes: exception.left, serviceIds: [], targets: [] } : code || idTail ? null : choiceOf(blanked, negated);
       const compact = blanked.replace(PUNCTUATION, ' ').trim();
       const onlyChoice = choice?.kind === 'indexes' && listOnly.test(compact);
+      const run = choice?.kind === 'first' || choice?.kind === 'last' ? choice : null;
       // 我的号码是…, 验证码… : a label in front of the identifier is still nothing but the answer.
       const unlabelled = identifierLabels.reduce((t, label) => t.split(label).join(''), blanked.replace(PUNCTUATION, ''));
       const onlyIdentifiers = [ticket, msisdn, code, idTail].some((v) => v !== null) && unlabelled.length === 0;
-      return { msisdn, code, idTail, ticket, choice, rest: blanked, onlyIdentifiers, onlyChoice };
+      const except = exception ? { kept: exception.kept, rest: exception.rest } : null;
+      return { msisdn, code, idTail, ticket, choice, except, rest: blanked, onlyIdentifiers, onlyChoice: onlyChoice || (run !== null && onlyRun(compact)) };
     },
   };
 }

@@ -46,7 +46,7 @@ export interface TrainedNlu extends Nlu {
 }
 
 /** Fixed confidences for rule decisions: high, but below 1 so the dialog can still rank them. */
-const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, bareCancel: 0.95, empty: 1, noEvidence: 0.5 } as const;
+const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, bareCancel: 0.95, exception: 0.95, empty: 1, noEvidence: 0.5 } as const;
 /** Intents a negated unsubscribe request may fall back to; anything else becomes 'cancel'. */
 const NEGATED_FALLBACKS: ReadonlySet<string> = new Set([
   'cancel', 'undo', 'query_status', 'still_charged', 'unwanted_charge', 'fee_question', 'receipt', 'lost_phone', 'review', 'help', 'human_agent', 'deny', 'other',
@@ -98,6 +98,8 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   }
 
   const mask = createProductMasker(catalogue, lexicon, normalize);
+  /** Each service's name and aliases as normalised text, longest first: cut out of a message to see what else it names. */
+  const namesOf = new Map(catalogue.services.map((s) => [s.id, [...new Set([s.name, ...s.aliases].map(normalize))].sort((a, b) => b.length - a.length)]));
   /** Typo-fixed normalised text as the classifier reads it: dates and product names replaced by placeholders. */
   const maskedOf = (fixed: string): string => mask(rules.maskDates(fixed, DATE_PLACEHOLDER));
   const featuresOfMasked = (masked: string): string[] => extractFeatures(masked, segmenter.cut(masked));
@@ -222,6 +224,24 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const matches = verbOnOther ? [...matched.filter((m) => m.target !== 'number'), ...matched.filter((m) => m.target === 'number')] : matched;
     const serviceIds = matches.map((m) => m.serviceId);
     const target = (verbOnOther ? keywordTargets[0] : matches[0]?.target) ?? keywordTargets[0] ?? [...categoryTargets][0] ?? null;
+    if (ids.choice?.kind === 'allExcept') {
+      // 除了视频彩铃都退了: the services named are the ones kept, and a kind named after the exception
+      // (其他增值业务都退) is what is cancelled. With nothing named or numbered it is no pick at all.
+      // A kind kept without a name (保留宽带) keeps every service of that kind.
+      // 除了视频彩铃和宽带: the services named are cut out first, so that 彩铃 in 视频彩铃 keeps no kind of its own.
+      let kept = rules.fixTypos(ids.except?.kept ?? '');
+      for (const id of serviceIds) for (const name of namesOf.get(id) ?? []) kept = kept.split(name).join(' ');
+      const targets = [...new Set([...matcher.categories(kept), ...rules.targets(kept, false)])];
+      if (ids.choice.indexes.length > 0 || serviceIds.length > 0 || targets.length > 0) {
+        const rest = rules.fixTypos(ids.except?.rest ?? '');
+        const restTarget = matcher.categories(rest)[0] ?? rules.targets(rest, false)[0] ?? null;
+        return {
+          ...base, negated: false, choice: { ...ids.choice, serviceIds, targets }, intent: 'unsubscribe', confidence: RULE_CONFIDENCE.exception,
+          target: restTarget, serviceIds: [],
+        };
+      }
+      base.choice = null;
+    }
     if (serviceIds.length === 0 && target && intent === 'unsubscribe') {
       const only = singleServiceOf.get(target);
       if (only) serviceIds.push(only);

@@ -49,6 +49,15 @@ const lexiconSchema = z.object({
     ordinalPrefix: z.string(),
     bareNumerals: z.record(z.string(), z.number().int()),
     spokenAll: z.array(z.string()),
+    /** A run of the list from either end (前两个, 最后一个). */
+    firstWords: z.array(z.string()).default([]),
+    lastWords: z.array(z.string()).default([]),
+    /** Everything but some (除了…都退, …留着其他都退): see the data file's comment. */
+    exceptWords: z.array(z.string()).default([]),
+    keepWords: z.array(z.string()).default([]),
+    restWords: z.array(z.string()).default([]),
+    cancelWords: z.array(z.string()).default([]),
+    negatedCancelWords: z.array(z.string()).default([]),
     leadingWords: z.array(z.string()),
     trailingWords: z.array(z.string()),
   }),

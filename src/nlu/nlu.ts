@@ -30,8 +30,16 @@ export const INTENTS: readonly Intent[] = [
   'review', 'unwanted_charge', 'still_charged', 'undo', 'receipt', 'lost_phone', 'fee_question',
 ];
 
-/** Which of the listed items the user picked: 1-based positions, or all of them. */
-export type Choice = { kind: 'all' } | { kind: 'indexes'; indexes: number[] };
+/**
+ * Which of the listed items the user picked: 1-based positions, all of them, a run from the start
+ * or the end of the list (前两个, 最后一个), or all but some (除了视频彩铃都退了: positions and
+ * catalogue ids and kinds left out; the ids are then not among the utterance's serviceIds).
+ */
+export type Choice =
+  | { kind: 'all' }
+  | { kind: 'indexes'; indexes: number[] }
+  | { kind: 'first' | 'last'; count: number }
+  | { kind: 'allExcept'; indexes: number[]; serviceIds: string[]; targets: TargetType[] };
 
 export interface NluResult {
   text: string;

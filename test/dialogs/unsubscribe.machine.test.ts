@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { promptMessages, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
 import type { DialogEvent, Target } from '../../dialogs/unsubscribe.types.js';
 import {
-  CODE, DEMO_SUBSCRIPTIONS, ID_TAIL, MSISDN, OTHER_MSISDN, RICH_PROFILE, SUBS,
+  CODE, DEMO_SUBSCRIPTIONS, ID_TAIL, MSISDN, OTHER_MSISDN, PROFILE, RICH_PROFILE, SUBS,
   filedRequest, initial, lineKeys, ofType, result, run, say, sayKeys, user, verifiedRequest, where,
 } from './helpers.js';
 
@@ -132,6 +132,52 @@ describe('choosing what to cancel', () => {
     expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
     expect(r.snapshot.context.selected).toEqual([SUBS.videoRingback]);
     expect(lineKeys(r.last)[0]).toBe('warn.partlyHeld');
+  });
+
+  it('picks a run from either end of the list (前两个, 最后一个)', () => {
+    const listed = run(verifiedRequest()).snapshot;
+    const offered = listed.context.candidates;
+    expect(offered.length).toBeGreaterThan(3);
+    const firstTwo = run([say({ choice: { kind: 'first', count: 2 } })], listed);
+    expect(firstTwo.snapshot.context.selected).toEqual(offered.slice(0, 2));
+    const last = run([say({ choice: { kind: 'last', count: 1 } })], listed);
+    expect(last.snapshot.context.selected).toEqual(offered.slice(-1));
+    // More than the list holds is out of range, not everything.
+    const tooMany = run([say({ choice: { kind: 'first', count: offered.length + 1 } })], listed);
+    expect(where(tooMany.snapshot)).toBe('session.awaitingChoice');
+    expect(sayKeys(tooMany.last)).toEqual(['choose.invalid']);
+  });
+
+  it('picks all but some from the list, by position, name or kind', () => {
+    const listed = run(verifiedRequest()).snapshot;
+    const offered = listed.context.candidates;
+    const allBut = (indexes: number[], serviceIds: string[], targets: Target[]) => run([say({ intent: 'unsubscribe', choice: { kind: 'allExcept', indexes, serviceIds, targets } })], listed);
+    expect(allBut([2], [], []).snapshot.context.selected).toEqual(offered.filter((_, i) => i !== 1));
+    expect(allBut([], [RINGBACK], []).snapshot.context.selected).toEqual(offered.filter((s) => s.serviceId !== RINGBACK));
+    expect(allBut([], [RINGBACK], ['broadband']).snapshot.context.selected).toEqual(offered.filter((s) => s.serviceId !== RINGBACK && s.target !== 'broadband'));
+    // Keeping everything, or something not listed, is no pick.
+    for (const r of [allBut(offered.map((_, i) => i + 1), [], []), allBut([], ['vas-caller-reminder'], []), allBut([offered.length + 1], [], [])]) {
+      expect(where(r.snapshot)).toBe('session.awaitingChoice');
+      expect(r.snapshot.context.selected).toEqual([]);
+    }
+  });
+
+  it('除了视频彩铃都退了 as the first message: everything else is selected and warned about, nothing listed', () => {
+    const r = run(verifiedRequest({ target: null, serviceIds: [], choice: { kind: 'allExcept', indexes: [], serviceIds: [RINGBACK], targets: [] } }));
+    expect(sayKeys(r.effects)).not.toContain('choose.prompt');
+    const everythingElse = DEMO_SUBSCRIPTIONS.filter((s) => s.target !== 'number' && s.serviceId !== RINGBACK);
+    expect(r.snapshot.context.selected).toEqual(everythingElse);
+    // The plan and broadband among them ask for the stronger check before the warnings.
+    expect(where(r.snapshot)).toBe('session.awaitingSecret');
+  });
+
+  it('at the confirmation, all but some starts the choice again from the whole list', () => {
+    const at = run(ringbackAtConfirmation()).snapshot;
+    const r = run([say({ intent: 'unsubscribe', choice: { kind: 'allExcept', indexes: [], serviceIds: [SUBS.musicMember.serviceId], targets: ['plan', 'broadband', 'addon'] } })], at);
+    expect(r.last).toEqual([{ type: 'loadSubscriptions', params: { msisdn: MSISDN } }]);
+    const loaded = run([result.loaded(DEMO_SUBSCRIPTIONS, PROFILE)], r.snapshot);
+    expect(loaded.snapshot.context.selected).toEqual([SUBS.videoRingback]);
+    expect(where(loaded.snapshot)).toBe('session.awaitingConfirmation');
   });
 
   it('named services among others of their kind: only the named ones are selected', () => {

@@ -181,6 +181,55 @@ describe('choices', () => {
     expect(nlu.parse('2').intent).toBe('other');
     expect(nlu.parse('第一个和第三个').intent).toBe('other');
   });
+
+  it.each([
+    ['前两个', 'first', 2],
+    ['头三个吧', 'first', 3],
+    ['前面2个都退', 'first', 2],
+    ['最后一个', 'last', 1],
+    ['最后那个', 'last', 1],
+    ['后两个', 'last', 2],
+  ])('reads %s as a run from one end (%s %i), with no intent of its own', (text, kind, count) => {
+    const r = nlu.parse(text);
+    expect(r.choice).toEqual({ kind, count });
+    // 前两个 had read as deny and 后两个 as help: the dialog then dropped the list.
+    expect(r.intent).toBe('other');
+  });
+
+  it.each(['前两个月扣的钱', '以前一个业务也这样', '后三天再说'])('finds no run in the time span of %s', (text) => {
+    const choice = nlu.parse(text).choice;
+    expect(choice?.kind === 'first' || choice?.kind === 'last').toBe(false);
+  });
+
+  it.each([
+    ['除了视频彩铃都退了', [], ['vas-video-ringback'], []],
+    ['视频彩铃留着，其他都退掉', [], ['vas-video-ringback'], []],
+    ['彩铃不退 剩下的都取消', [], ['vas-ringback'], []],
+    ['除了第二个其他都退', [2], [], []],
+    ['除了2和3都退', [2, 3], [], []],
+    ['保留宽带 其余的全部退订', [], [], ['broadband']],
+    // The named service is cut out before kinds are read: 彩铃 inside 视频彩铃 keeps no kind.
+    ['除了视频彩铃和宽带 其他都退了', [], ['vas-video-ringback'], ['broadband']],
+  ])('reads %s as all but some (positions %j, services %j, kinds %j): a cancellation that names what it keeps', (text, indexes, serviceIds, targets) => {
+    const r = nlu.parse(text);
+    expect(r.choice).toEqual({ kind: 'allExcept', indexes, serviceIds, targets });
+    expect(r.intent).toBe('unsubscribe');
+    expect(r.negated).toBe(false);
+    // What is kept is never among what is asked for.
+    expect(r.serviceIds).toEqual([]);
+  });
+
+  it('reads the kind named after the exception as what is cancelled', () => {
+    const r = nlu.parse('除了视频彩铃，其他增值业务都退');
+    expect(r.choice).toMatchObject({ kind: 'allExcept', serviceIds: ['vas-video-ringback'] });
+    expect(r.target).toBe('vas');
+  });
+
+  it.each(['除了视频彩铃其他都不退', '除了视频彩铃还有什么业务', '除了视频彩铃，音乐会员也退掉', '除了这个都退'])('finds no all-but-some pick in %s', (text) => {
+    expect(nlu.parse(text).choice?.kind).not.toBe('allExcept');
+    // In particular never "everything": its 都退 is no pick of all.
+    expect(nlu.parse(text).choice?.kind).not.toBe('all');
+  });
 });
 
 describe('asking for another code', () => {

@@ -233,6 +233,32 @@ describe('messages that interrupt a dialog', () => {
     expect(texts(out)).toEqual([`${app.i18n.t('locale.switched', {}, 'zh-TW')}\n${app.i18n.t('identity.number.prompt', {}, 'zh-TW')}`]);
   });
 
+  it('picks from the list by run and by exception, as people say it', async () => {
+    const app = await open();
+    const listFor = async (conversationId: string) => {
+      await say(app, '我要退业务', conversationId);
+      await say(app, '13800138000', conversationId);
+      const listed = await say(app, await lastCode(app, '13800138000'), conversationId);
+      expect(listed.state).toBe('session.awaitingChoice');
+      return texts(listed).join('\n');
+    };
+    const list = await listFor('conv-run');
+    const second = /^2\. (.+?)（/m.exec(list)![1]!;
+    // 前两个 used to read as 不要 and ended the dialog.
+    const run = await say(app, '前两个', 'conv-run');
+    expect(run.state).toBe('session.awaitingConfirmation');
+    expect(texts(run).join('\n')).toContain(second);
+
+    await listFor('conv-except');
+    const except = await say(app, '除了视频彩铃都退了', 'conv-except');
+    expect(except.state).not.toBe('session.awaitingChoice');
+    expect(except.state).not.toBe('idle');
+    const record = await app.store.getConversation('conv-except');
+    const selected = (record!.snapshot as { context: { selected: { name: string }[] } }).context.selected.map((s) => s.name);
+    expect(selected.length).toBeGreaterThan(1);
+    expect(selected).not.toContain('视频彩铃');
+  });
+
   it('asks for a pick again with the list, in the language the user switches to', async () => {
     const app = await open();
     await say(app, '流量包怎么取消');
