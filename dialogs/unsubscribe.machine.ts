@@ -212,13 +212,13 @@ const interruptions = [
  * handoff that ends): the prompt and, when it asks for a pick from a list, the list with it, so
  * that a channel without buttons still shows what the numbers stand for.
  */
-export function promptMessages(context: Pick<DialogContext, 'prompt' | 'candidates'>): Message[] {
+export function promptMessages(context: Pick<DialogContext, 'prompt' | 'candidates'> & Partial<Pick<DialogContext, 'purpose' | 'wanted' | 'target' | 'subscriptions'>>): Message[] {
   const prompt = context.prompt;
   if (!prompt) return [];
   switch (prompt.key) {
     case 'choose.prompt':
     case 'choose.promptMissed':
-      return [prompt, ...listLines(context.candidates)];
+      return [prompt, ...listLines(context.candidates), ...pendingListLines(context)];
     case 'dispute.prompt':
       return [prompt, ...recordLines(context.candidates)];
     case 'review.prompt':
@@ -234,9 +234,31 @@ export function promptMessages(context: Pick<DialogContext, 'prompt' | 'candidat
  * on a number without 来电提醒): the warning says so before the rest is confirmed, rather than
  * drop them without a word. Only for a cancellation; a disputed charge lists its records.
  */
-function namedPartlyHeld(context: Pick<DialogContext, 'purpose' | 'wanted' | 'candidates' | 'missedTarget'>): boolean {
+function namedPartlyHeld(context: Pick<DialogContext, 'purpose' | 'wanted' | 'candidates' | 'missedTarget' | 'subscriptions'>): boolean {
   return context.purpose === 'unsubscribe' && !context.missedTarget && context.wanted.length > 1
-    && context.wanted.some((id) => !context.candidates.some((s) => s.serviceId === id));
+    && context.wanted.some((id) => !context.candidates.some((s) => s.serviceId === id) && !context.subscriptions.some((s) => s.serviceId === id && s.pendingTicket));
+}
+
+/** The subscription is one the user asked to cancel: named, or of the kind named when no service was. */
+function asks(context: Pick<DialogContext, 'wanted' | 'target'>, s: DialogSubscription): boolean {
+  return context.wanted.length > 0 ? context.wanted.includes(s.serviceId) : context.target !== null && s.target === context.target;
+}
+
+/** Subscriptions the user asked to cancel whose cancellation is already under way. */
+function pendingAsked(context: Pick<DialogContext, 'purpose' | 'wanted' | 'target' | 'subscriptions'>): DialogSubscription[] {
+  if (context.purpose !== 'unsubscribe') return [];
+  return context.subscriptions.filter((s) => s.pendingTicket && asks(context, s));
+}
+
+function pendingLines(subs: DialogSubscription[]): Message[] {
+  return subs.map((s) => ({ key: 'choose.pendingItem', params: { name: serviceName(s), ticket: s.pendingTicket ?? '' } }));
+}
+
+/** After a list of what can be cancelled: what was asked for and is already under way (流量包怎么取消 with one being cancelled). */
+function pendingListLines(context: Partial<Pick<DialogContext, 'purpose' | 'wanted' | 'target' | 'subscriptions'>>): Message[] {
+  if (!context.purpose || !context.subscriptions) return [];
+  const underWay = pendingAsked({ purpose: context.purpose, wanted: context.wanted ?? [], target: context.target ?? null, subscriptions: context.subscriptions });
+  return underWay.length > 0 ? [{ key: 'warn.alreadyPending', params: { names: serviceNames(underWay) } }] : [];
 }
 
 function listLines(candidates: DialogSubscription[]): Message[] {
@@ -290,6 +312,8 @@ function warningLines(context: DialogContext): Message[] {
       lines.push({ key: 'warn.number.alternatives' });
     }
   }
+  const underWay = pendingAsked(context);
+  if (underWay.length > 0) lines.push({ key: 'warn.alreadyPending', params: { names: serviceNames(underWay) } });
   return lines;
 }
 
@@ -872,15 +896,21 @@ export const unsubscribeMachine = setup({
             'subscriptions.loaded': {
               target: 'matching',
               actions: assign(({ context, event }) => {
-                const paid = event.subscriptions.filter((s) => s.target !== 'number' && s.monthlyFeeFen > 0);
+                // A cancellation already under way is not offered again (pendingAsked says so instead).
+                const open = event.subscriptions.filter((s) => !s.pendingTicket);
+                const paid = (context.purpose === 'unwantedCharge' ? event.subscriptions : open).filter((s) => s.target !== 'number' && s.monthlyFeeFen > 0);
                 const named = paid.filter((s) => context.wanted.includes(s.serviceId));
                 const m = context.purpose === 'review'
                   ? { candidates: paid, missed: false }
                   : context.purpose === 'unwantedCharge'
                     ? { candidates: named.length > 0 ? named : paid, missed: false }
                     : context.except
-                      ? { candidates: allBut(event.subscriptions, context.target, context.except), missed: false }
-                      : matchSubscriptions(event.subscriptions, context.target, context.wanted);
+                      ? { candidates: allBut(open, context.target, context.except), missed: false }
+                      : matchSubscriptions(open, context.target, context.wanted);
+                if (context.purpose === 'unsubscribe' && m.missed && pendingAsked({ ...context, subscriptions: event.subscriptions }).length > 0) {
+                  // What was asked for is under way, not missing: the list is not shown as a miss.
+                  return { subscriptions: event.subscriptions, profile: event.profile, candidates: m.candidates.filter((s) => asks(context, s)), missedTarget: false };
+                }
                 return { subscriptions: event.subscriptions, profile: event.profile, candidates: m.candidates, missedTarget: m.missed };
               }),
             },
@@ -896,6 +926,15 @@ export const unsubscribeMachine = setup({
         matching: {
           description: 'Decides whether the user must choose, or the request names exactly one subscription.',
           always: [
+            {
+              // 退订视频彩铃 twice: the first cancellation is under way, so there is nothing to file again.
+              guard: ({ context }) => pendingAsked(context).length > 0 && !context.candidates.some((s) => asks(context, s)),
+              target: '#tuiding.idle',
+              actions: [
+                { type: 'say', params: ({ context }) => ({ key: 'choose.alreadyPending', lines: [...pendingLines(pendingAsked(context)), { key: 'choose.pendingHint' }] }) },
+                'endDialog',
+              ],
+            },
             { guard: 'nothingToOffer', target: '#tuiding.idle', actions: ['endDialog', { type: 'say', params: { key: 'choose.nothing' } }] },
             { guard: 'singleObviousMatch', target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
             { guard: 'namedHeld', target: 'checkingRisk', actions: assign(({ context }) => ({ selected: context.candidates })) },
@@ -921,7 +960,7 @@ export const unsubscribeMachine = setup({
                 ? { key: 'review.header', lines: reviewLines(context.candidates), choices: context.promptChoices }
                 : context.purpose === 'unwantedCharge'
                   ? { key: 'dispute.prompt', lines: recordLines(context.candidates), choices: context.promptChoices }
-                  : { key: context.prompt!.key, lines: listLines(context.candidates), choices: context.promptChoices },
+                  : { key: context.prompt!.key, lines: [...listLines(context.candidates), ...pendingListLines(context)], choices: context.promptChoices },
             },
           ],
           on: {

@@ -61,6 +61,8 @@ export interface DialogSubscription {
   lastUsedAt?: string | null;
   /** The operator holds the subscriber's consent to the order (so a claim that it was unwanted will likely fail). */
   orderConfirmation?: 'sms' | 'signature' | null;
+  /** Its cancellation is already under way (the ticket): not offered again. */
+  pendingTicket?: string | null;
   /** Costs money and was not used in the last three months (computed by the runtime, which knows the date). */
   unused?: boolean;
 }

@@ -226,8 +226,8 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
   }
 
   async listSubscriptions(msisdn: string): Promise<Subscription[]> {
-    const sub = this.requireSubscriber((await this.db()).data, msisdn);
-    return this.activeSubscriptions(sub);
+    const data = (await this.db()).data;
+    return this.activeSubscriptions(data, this.requireSubscriber(data, msisdn));
   }
 
   async verifySecret(msisdn: string, kind: SecretKind, value: string): Promise<boolean> {
@@ -407,7 +407,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
     const db = await this.db();
     return db.data.subscribers
       .filter((s) => s.closedAt === null)
-      .map((s) => ({ msisdn: s.msisdn, subscriptions: this.activeSubscriptions(s), arrearsFen: s.arrearsFen, balanceFen: s.balanceFen }));
+      .map((s) => ({ msisdn: s.msisdn, subscriptions: this.activeSubscriptions(db.data, s), arrearsFen: s.arrearsFen, balanceFen: s.balanceFen }));
   }
 
   /**
@@ -653,7 +653,12 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
     return service;
   }
 
-  private activeSubscriptions(sub: StoredSubscriber): Subscription[] {
+  private activeSubscriptions(data: BackendData, sub: StoredSubscriber): Subscription[] {
+    // A cancellation under way, by subscription: the list says so, and the bot does not offer it again.
+    const pending = new Map<string, string>();
+    for (const r of this.msisdnIndex.all(data.requests, sub.msisdn)) {
+      if (kindOf(r) === 'unsubscription' && (r.status === 'submitted' || r.status === 'processing')) pending.set(r.subscriptionId, r.ticket);
+    }
     return sub.subscriptions.filter((s) => s.endedAt === null).map((s) => {
       const service = this.service(s.serviceId);
       return {
@@ -672,6 +677,7 @@ export class EmbeddedOperatorBackend implements OperatorBackend {
         notes: [...service.notes],
         lastUsedAt: s.lastUsedAt ?? null,
         orderConfirmation: s.orderConfirmation ?? null,
+        pendingTicket: pending.get(s.subscriptionId) ?? null,
       };
     });
   }

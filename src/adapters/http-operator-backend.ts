@@ -93,6 +93,7 @@ export const subscriptionSchema = z.object({
   notes: z.array(z.string()),
   lastUsedAt: z.string().nullable().default(null),
   orderConfirmation: z.enum(['sms', 'signature']).nullable().default(null),
+  pendingTicket: z.string().min(1).nullable().default(null),
 });
 
 const disputeSchema = z.object({

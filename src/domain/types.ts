@@ -63,6 +63,8 @@ export interface Subscription {
   lastUsedAt: string | null;
   /** How the subscriber's consent to the order was recorded (reply to the confirmation SMS, signed form); null: no record. */
   orderConfirmation: 'sms' | 'signature' | null;
+  /** A cancellation of this subscription is already under way (submitted or processing): its ticket; null when none. */
+  pendingTicket: string | null;
 }
 
 /** Facts about a subscriber that matter before closing a number or broadband. */

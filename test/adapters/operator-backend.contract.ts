@@ -156,6 +156,19 @@ export function describeOperatorBackendContract(name: string, create: (options: 
         expect(await backend.listRequests({ msisdn: '13800138000' })).toHaveLength(1);
       });
 
+      it('marks a subscription whose cancellation is under way with its ticket, and clears the mark when it is withdrawn', async () => {
+        const before = await backend.listSubscriptions('13800138000');
+        expect(before.every((s) => s.pendingTicket === null)).toBe(true);
+        const subscriptionId = await subscriptionIdOf('13800138000', 'addon-voice-100');
+        const notBefore = new Date(Date.now() + 60_000).toISOString();
+        const { ticket } = await backend.fileUnsubscription({ msisdn: '13800138000', subscriptionId, idempotencyKey: 'k-pending', notBefore });
+        const during = await backend.listSubscriptions('13800138000');
+        expect(during.find((s) => s.subscriptionId === subscriptionId)?.pendingTicket).toBe(ticket);
+        expect(during.filter((s) => s.subscriptionId !== subscriptionId).every((s) => s.pendingTicket === null)).toBe(true);
+        await backend.withdrawUnsubscription(ticket);
+        expect((await backend.listSubscriptions('13800138000')).find((s) => s.subscriptionId === subscriptionId)?.pendingTicket).toBeNull();
+      });
+
       it('refuses a subscription the number does not have with backend.unknownSubscription', async () => {
         await expect(
           backend.fileUnsubscription({ msisdn: '13800138000', subscriptionId: 'no-such-subscription', idempotencyKey: 'k-unknown-sub' }),

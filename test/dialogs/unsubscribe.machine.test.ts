@@ -180,6 +180,40 @@ describe('choosing what to cancel', () => {
     expect(where(loaded.snapshot)).toBe('session.awaitingConfirmation');
   });
 
+  describe('a cancellation already under way', () => {
+    const PENDING = 'TD20261125000007';
+    const withPendingRingback = DEMO_SUBSCRIPTIONS.map((s) => (s.serviceId === RINGBACK ? { ...s, pendingTicket: PENDING } : s));
+
+    it('asked for again, it is said to be under way with its ticket, and nothing is offered or filed', () => {
+      const r = run(verifiedRequest({ target: 'vas', serviceIds: [RINGBACK] }, withPendingRingback));
+      expect(where(r.snapshot)).toBe('idle');
+      const [said] = ofType(r.last, 'say');
+      expect(said!.params.key).toBe('choose.alreadyPending');
+      expect(said!.params.lines?.[0]).toEqual({ key: 'choose.pendingItem', params: { name: { kind: 'service', id: RINGBACK, name: SUBS.videoRingback.name }, ticket: PENDING } });
+      expect(sayKeys(r.effects)).not.toContain('choose.promptMissed');
+      expect(ofType(r.effects, 'fileRequests')).toEqual([]);
+    });
+
+    it('asked for with another service, only the other is confirmed and the warning says why', () => {
+      const r = run(verifiedRequest({ target: 'vas', serviceIds: [RINGBACK, SUBS.musicMember.serviceId] }, withPendingRingback));
+      expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+      expect(r.snapshot.context.selected).toEqual([SUBS.musicMember]);
+      expect(lineKeys(r.last)).toContain('warn.alreadyPending');
+      expect(lineKeys(r.last)).not.toContain('warn.partlyHeld');
+    });
+
+    it('is left out of the list of what can be cancelled, which says it is under way when its kind was asked for', () => {
+      const listed = run(verifiedRequest({ target: 'vas' }, [...withPendingRingback, { ...SUBS.musicMember, subscriptionId: 'sub-109', serviceId: 'vas-caller-reminder', name: '来电提醒' }]));
+      expect(where(listed.snapshot)).toBe('session.awaitingChoice');
+      expect(listed.snapshot.context.candidates.map((s) => s.serviceId)).not.toContain(RINGBACK);
+      expect(lineKeys(listed.last).at(-1)).toBe('warn.alreadyPending');
+      // Picked from a list with nothing asked for, it is simply not there.
+      const all = run(verifiedRequest({}, withPendingRingback));
+      expect(all.snapshot.context.candidates.map((s) => s.serviceId)).not.toContain(RINGBACK);
+      expect(lineKeys(all.last)).not.toContain('warn.alreadyPending');
+    });
+  });
+
   it('named services among others of their kind: only the named ones are selected', () => {
     const r = run(verifiedRequest({ target: 'vas', serviceIds: [SUBS.musicMember.serviceId] }));
     expect(r.snapshot.context.selected).toEqual([SUBS.musicMember]);

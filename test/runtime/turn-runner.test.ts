@@ -233,6 +233,23 @@ describe('messages that interrupt a dialog', () => {
     expect(texts(out)).toEqual([`${app.i18n.t('locale.switched', {}, 'zh-TW')}\n${app.i18n.t('identity.number.prompt', {}, 'zh-TW')}`]);
   });
 
+  it('asked again in another conversation, a cancellation under way is said to be so, with its ticket', async () => {
+    const app = await open();
+    const verify = async (conversationId: string, text: string) => {
+      await say(app, text, conversationId);
+      await say(app, '13800138000', conversationId);
+      return say(app, await lastCode(app, '13800138000'), conversationId);
+    };
+    expect((await verify('conv-first', '退订视频彩铃')).state).toBe('session.awaitingConfirmation');
+    const filed = await say(app, '确认', 'conv-first');
+    const ticket = /TD\d{14}/.exec(texts(filed).join('\n'))![0];
+    const again = await verify('conv-again', '帮我把视频彩铃退了');
+    expect(again.state).toBe('idle');
+    expect(texts(again).join('\n')).toContain(ticket);
+    expect(texts(again)[0]).toContain(app.i18n.t('choose.alreadyPending'));
+    expect((await app.backend.listRequests({ msisdn: '13800138000' })).filter((r) => r.serviceName === '视频彩铃')).toHaveLength(1);
+  });
+
   it('picks from the list by run and by exception, as people say it', async () => {
     const app = await open();
     const listFor = async (conversationId: string) => {
