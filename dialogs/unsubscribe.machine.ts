@@ -759,6 +759,12 @@ export const unsubscribeMachine = setup({
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
           { guard: 'isConfirm', target: 'session', actions: assign({ purpose: 'unsubscribe' as const, misses: 0 }) },
           { guard: 'isDecline', target: 'idle', actions: ['endDialog', { type: 'say', params: { key: 'help.idle' } }] },
+          {
+            // A phone number instead of a yes: the user is already going ahead (the first step asks for it anyway).
+            guard: and(['hasMsisdn', not(({ event }) => utter(event)?.negated === true)]),
+            target: 'session',
+            actions: assign(({ context, event }) => ({ purpose: 'unsubscribe' as const, misses: 0, msisdn: numberFor(context, utter(event)!) })),
+          },
         ],
       },
     },

@@ -832,6 +832,15 @@ describe('unclear requests', () => {
     expect(sayKeys(no.last)).toEqual(['help.idle']);
   });
 
+  it('takes a phone number given instead of a yes as going ahead, and sends the code to it', () => {
+    const asked = run([say({ intent: 'unsubscribe', confidence: 0.45, target: 'vas' })]);
+    const r = run([user.number()], asked.snapshot);
+    expect(where(r.snapshot)).toBe('session.sendingCode');
+    expect(ofType(r.last, 'sendCode')).toEqual([{ type: 'sendCode', params: { msisdn: MSISDN } }]);
+    expect(r.snapshot.context.target).toBe('vas');
+    expect(ofType(r.effects, 'requestHuman')).toEqual([]);
+  });
+
   it('starts at once when the NLU is confident', () => {
     expect(where(run([say({ intent: 'unsubscribe', confidence: 0.9, target: 'vas' })]).snapshot)).toBe('session.askingNumber');
   });
