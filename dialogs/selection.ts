@@ -38,10 +38,20 @@ export function allBut(subs: DialogSubscription[], target: Target | null, except
 }
 
 /**
+ * What the user could cancel (of `target`, when given) that costs `feeFen` a month (每个月扣我10块钱的那个):
+ * when nothing does, everything, as a miss.
+ */
+export function byFee(subs: DialogSubscription[], target: Target | null, feeFen: number): Matches {
+  const pool = offerable(subs, target).filter((s) => target === null || s.target === target);
+  const costing = pool.filter((s) => s.monthlyFeeFen === feeFen);
+  return costing.length > 0 ? { candidates: costing, missed: false } : { candidates: offerable(subs, null), missed: true };
+}
+
+/**
  * Resolves a choice against the numbered list; null when it points outside the list, or leaves
  * nothing (an all-but-some that keeps everything, or keeps nothing it names).
  */
-export function pick(candidates: DialogSubscription[], choice: Choice | null, serviceIds: string[]): DialogSubscription[] | null {
+export function pick(candidates: DialogSubscription[], choice: Choice | null, serviceIds: string[], feeFen: number | null = null): DialogSubscription[] | null {
   if (choice?.kind === 'all') return candidates;
   if (choice?.kind === 'first' || choice?.kind === 'last') {
     if (choice.count < 1 || choice.count > candidates.length) return null;
@@ -59,5 +69,8 @@ export function pick(candidates: DialogSubscription[], choice: Choice | null, se
     return [...new Set(picked as DialogSubscription[])];
   }
   const named = candidates.filter((s) => serviceIds.includes(s.serviceId));
-  return named.length > 0 ? named : null;
+  if (named.length > 0) return named;
+  // 10块钱的那个: the one listed item with that fee (two at that price are no pick).
+  const costing = feeFen === null ? [] : candidates.filter((s) => s.monthlyFeeFen === feeFen);
+  return costing.length === 1 ? costing : null;
 }

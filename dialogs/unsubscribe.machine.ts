@@ -1,7 +1,7 @@
 import { and, assign, not, raise, setup } from 'xstate';
 import { accountNames, channelName, requestName, serviceName, serviceNames } from './names.js';
 import { isWeakPassword } from './password.js';
-import { allBut, matchSubscriptions, pick } from './selection.js';
+import { allBut, byFee, matchSubscriptions, pick } from './selection.js';
 import type {
   DialogContext, DialogEvent, DialogSubscription, FiledDispute, FiledRequest, HandoffReason, Message, ParamValue, Purpose, RequestView, Utterance,
 } from './unsubscribe.types.js';
@@ -43,6 +43,7 @@ export function initialContext(): DialogContext {
     target: null,
     wanted: [],
     except: null,
+    fee: null,
     msisdn: null,
     verified: false,
     strongVerified: false,
@@ -140,7 +141,7 @@ function switchesTopic(context: DialogContext, event: DialogEvent): boolean {
 }
 
 /** An answer to a question: 都退 reads as a cancellation too, but picks from the list. */
-const answers = (u: Utterance) => u.choice !== null || u.msisdn !== null || u.code !== null || u.idTail !== null;
+const answers = (u: Utterance) => u.choice !== null || u.msisdn !== null || u.code !== null || u.idTail !== null || (u.feeFen ?? null) !== null;
 
 /** The same dialog asked for again without anything new (我要退订 while choosing): carry on. */
 function repeatsTopic(context: DialogContext, event: DialogEvent): boolean {
@@ -493,7 +494,7 @@ export const unsubscribeMachine = setup({
     /** A new request from idle: keep what was verified, take the target and services named. */
     startRequest: assign(({ context, event }) => {
       const u = utter(event)!;
-      return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, except: exceptOf(u), msisdn: numberFor(context, u) };
+      return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, except: exceptOf(u), fee: u.feeFen ?? null, msisdn: numberFor(context, u) };
     }),
   },
   guards: {
@@ -561,7 +562,7 @@ export const unsubscribeMachine = setup({
     // 彩铃不退了 names a listed service but is not a pick.
     validPick: ({ context, event }) => {
       const u = utter(event);
-      return u !== null && !u.negated && u.intent !== 'cancel' && u.intent !== 'deny' && pick(context.candidates, u.choice, u.serviceIds) !== null;
+      return u !== null && !u.negated && u.intent !== 'cancel' && u.intent !== 'deny' && pick(context.candidates, u.choice, u.serviceIds, u.feeFen ?? null) !== null;
     },
     choiceOutOfRange: ({ event }) => utter(event)?.choice != null,
     nothingToOffer: ({ context }) => context.candidates.length === 0,
@@ -573,7 +574,7 @@ export const unsubscribeMachine = setup({
       && context.candidates.every((s) => context.wanted.includes(s.serviceId)),
     /** One subscription fits what the user asked for (a kind of service, or a charge to dispute). */
     singleObviousMatch: ({ context }) => context.candidates.length === 1 && !context.missedTarget
-      && (context.target !== null || context.wanted.length > 0 || context.purpose === 'unwantedCharge'),
+      && (context.target !== null || context.wanted.length > 0 || !!context.fee || context.purpose === 'unwantedCharge'),
     rateLimited: ({ event }) => event.type === 'identity.sendFailed' && event.reason === 'rateLimited',
     unknownNumber: ({ event }) => event.type === 'identity.sendFailed' && event.reason === 'unknownNumber',
   },
@@ -686,7 +687,7 @@ export const unsubscribeMachine = setup({
             target: 'clarifying',
             actions: assign(({ context, event }) => {
               const u = utter(event)!;
-              return { ...endDialog(context), target: u.target, wanted: u.serviceIds, except: exceptOf(u), msisdn: numberFor(context, u) };
+              return { ...endDialog(context), target: u.target, wanted: u.serviceIds, except: exceptOf(u), fee: u.feeFen ?? null, msisdn: numberFor(context, u) };
             }),
           },
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
@@ -788,7 +789,7 @@ export const unsubscribeMachine = setup({
             target: '.routing',
             actions: assign(({ event }) => {
               const u = utter(event)!;
-              return { purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, except: exceptOf(u), selected: [], candidates: [], missedTarget: false, misses: 0 };
+              return { purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, except: exceptOf(u), fee: u.feeFen ?? null, selected: [], candidates: [], missedTarget: false, misses: 0 };
             }),
           },
         ],
@@ -912,7 +913,9 @@ export const unsubscribeMachine = setup({
                     ? { candidates: named.length > 0 ? named : paid, missed: false }
                     : context.except
                       ? { candidates: allBut(open, context.target, context.except), missed: false }
-                      : matchSubscriptions(open, context.target, context.wanted);
+                      : context.fee && context.wanted.length === 0
+                        ? byFee(open, context.target, context.fee)
+                        : matchSubscriptions(open, context.target, context.wanted);
                 if (context.purpose === 'unsubscribe' && m.missed && pendingAsked({ ...context, subscriptions: event.subscriptions }).length > 0) {
                   // What was asked for is under way, not missing: the list is not shown as a miss.
                   return { subscriptions: event.subscriptions, profile: event.profile, candidates: m.candidates.filter((s) => asks(context, s)), missedTarget: false };
@@ -975,9 +978,37 @@ export const unsubscribeMachine = setup({
               {
                 guard: 'validPick',
                 target: 'checkingRisk',
-                actions: assign(({ context, event }) => { const u = utter(event)!; return { selected: pick(context.candidates, u.choice, u.serviceIds)!, misses: 0 }; }),
+                actions: assign(({ context, event }) => { const u = utter(event)!; return { selected: pick(context.candidates, u.choice, u.serviceIds, u.feeFen ?? null)!, misses: 0 }; }),
               },
               { guard: 'choiceOutOfRange', actions: { type: 'say', params: ({ context }) => ({ key: 'choose.invalid', params: { max: context.candidates.length }, choices: context.promptChoices }) } },
+              {
+                // A service the number holds but the list (narrowed to what was asked) does not show: that one, then.
+                guard: ({ context, event }) => {
+                  const u = utter(event);
+                  return u !== null && context.purpose === 'unsubscribe' && !u.negated && u.intent !== 'cancel' && u.intent !== 'deny' && u.serviceIds.length > 0
+                    && !context.candidates.some((s) => u.serviceIds.includes(s.serviceId));
+                },
+                target: 'routing',
+                actions: assign(({ event }) => {
+                  const u = utter(event)!;
+                  return { target: u.target, wanted: u.serviceIds, except: null, fee: null, selected: [], candidates: [], missedTarget: false, misses: 0 };
+                }),
+              },
+              {
+                // 10块钱的那个 when two listed items cost that, or none does: say so and ask by number.
+                guard: ({ event }) => (utter(event)?.feeFen ?? null) !== null,
+                actions: [
+                  assign({ misses: 0 }),
+                  {
+                    type: 'say',
+                    params: ({ context, event }) => {
+                      const fee = utter(event)!.feeFen!;
+                      const several = context.candidates.filter((s) => s.monthlyFeeFen === fee).length > 1;
+                      return { key: several ? 'choose.sameFee' : 'choose.noFee', params: { feeFen: fee }, lines: promptMessages(context), choices: context.promptChoices };
+                    },
+                  },
+                ],
+              },
             ],
           },
         },

@@ -27,6 +27,8 @@ export interface Utterance {
   msisdn: string | null;
   code: string | null;
   idTail: string | null;
+  /** A monthly fee the user describes a service by (10块钱的那个), in fen. */
+  feeFen?: number | null;
   choice: Choice | null;
   ticket: string | null;
   /** Complaint words (投诉, 12300, 工信部…): a human should take over. */
@@ -151,6 +153,8 @@ export interface DialogContext {
    * snapshots saved before it existed, which read as none.
    */
   except?: { serviceIds: string[]; targets: Target[] } | null;
+  /** The monthly fee the user described the service by (每个月扣我10块钱的那个), in fen; absent in older snapshots. */
+  fee?: number | null;
   /** The number the user gave (not yet verified until `verified`). */
   msisdn: string | null;
   verified: boolean;

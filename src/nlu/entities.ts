@@ -7,6 +7,8 @@ export interface Identifiers {
   code: string | null;
   idTail: string | null;
   ticket: string | null;
+  /** A monthly fee named with its unit (10块钱, 15元, 5块5), in fen. */
+  feeFen: number | null;
   choice: Choice | null;
   /**
    * With an all-but-some choice, the message in two: what is kept (除了视频彩铃, 保留宽带) and what
@@ -136,6 +138,19 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
     return { left, kept: head, rest: tail };
   }
 
+  const amountRe = lexicon.amount.units.length > 0
+    ? new RegExp(`(?<![\\d.])(\\d{1,4})(?:\\.(\\d{1,2}))?(?:${[...lexicon.amount.units].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})(\\d(?!\\d))?`)
+    : null;
+
+  /** 10块钱 → 1000, 5块5 → 550, 9.9元 → 990 (fen). */
+  function feeOf(text: string): number | null {
+    const m = amountRe?.exec(text);
+    if (!m) return null;
+    const fraction = m[2] ?? m[3] ?? '';
+    const fen = Number(m[1]) * 100 + (fraction === '' ? 0 : Math.round(Number(`0.${fraction}`) * 100));
+    return fen > 0 ? fen : null;
+  }
+
   function numeralValue(token: string): number {
     const n = /^\d+$/.test(token) ? Number(token) : c.bareNumerals[token];
     return n ?? 0;
@@ -227,7 +242,7 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
       const unlabelled = identifierLabels.reduce((t, label) => t.split(label).join(''), blanked.replace(PUNCTUATION, ''));
       const onlyIdentifiers = [ticket, msisdn, code, idTail].some((v) => v !== null) && unlabelled.length === 0;
       const except = exception ? { kept: exception.kept, rest: exception.rest } : null;
-      return { msisdn, code, idTail, ticket, choice, except, rest: blanked, onlyIdentifiers, onlyChoice: onlyChoice || (run !== null && onlyRun(compact)) };
+      return { msisdn, code, idTail, ticket, feeFen: feeOf(blanked), choice, except, rest: blanked, onlyIdentifiers, onlyChoice: onlyChoice || (run !== null && onlyRun(compact)) };
     },
   };
 }

@@ -194,7 +194,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const negated = rules.negated(normalized);
     const ids = identifiers.extract(normalized, negated);
     const base = {
-      text: raw, normalized, negated, msisdn: ids.msisdn, code: ids.code, idTail: ids.idTail, choice: ids.choice, ticket: ids.ticket,
+      text: raw, normalized, negated, msisdn: ids.msisdn, code: ids.code, idTail: ids.idTail, feeFen: ids.feeFen, choice: ids.choice, ticket: ids.ticket,
       asksNewCode: rules.asksNewCode(normalized),
     };
     if (normalized.length === 0) {
@@ -259,7 +259,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
         // The contract promises never to throw; a bug here must not end the user's turn.
         return {
           text: String(text), normalized: '', intent: 'other', confidence: 0, negated: false, target: null,
-          serviceIds: [], msisdn: null, code: null, idTail: null, choice: null, ticket: null, asksNewCode: false,
+          serviceIds: [], msisdn: null, code: null, idTail: null, feeFen: null, choice: null, ticket: null, asksNewCode: false,
         };
       }
     },

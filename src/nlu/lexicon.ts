@@ -63,6 +63,8 @@ const lexiconSchema = z.object({
   }),
   /** Words that only introduce an identifier (我的号码是, 验证码): a message of these plus identifiers is just the answer. */
   identifierLabels: z.array(z.string()).default([]),
+  /** A monthly fee a service is described by (10块钱的那个): the currency words after the digits. */
+  amount: z.object({ units: z.array(z.string()) }).default({ units: [] }),
   /** 验证码没收到 / 重新发验证码: a subject word and a trouble word both in the message. */
   codeTrouble: z.object({ subjects: z.array(z.string()), words: z.array(z.string()) }).default({ subjects: [], words: [] }),
   vetoes: z.object({

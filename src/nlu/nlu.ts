@@ -59,6 +59,8 @@ export interface NluResult {
   code: string | null;
   /** Last 6 ID digits (5 digits then a digit or X), upper-cased. Equals `code` when all six are digits. */
   idTail: string | null;
+  /** A monthly fee the user describes a service by (每个月扣我10块钱的那个), in fen. */
+  feeFen: number | null;
   choice: Choice | null;
   /** A ticket number (TD + 14 digits). */
   ticket: string | null;

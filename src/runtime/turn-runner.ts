@@ -344,6 +344,7 @@ export class TurnRunner implements ConversationPort {
       msisdn: parsed.msisdn,
       code: parsed.code,
       idTail: parsed.idTail,
+      feeFen: parsed.feeFen,
       choice: parsed.choice,
       ticket: parsed.ticket,
       asksNewCode: parsed.asksNewCode,

@@ -180,6 +180,47 @@ describe('choosing what to cancel', () => {
     expect(where(loaded.snapshot)).toBe('session.awaitingConfirmation');
   });
 
+  describe('a service described by its monthly fee', () => {
+    it('每个月扣我15块的那个: the one service at that fee is selected', () => {
+      const r = run(verifiedRequest({ feeFen: SUBS.musicMember.monthlyFeeFen }));
+      expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+      expect(r.snapshot.context.selected).toEqual([SUBS.musicMember]);
+    });
+
+    it('with its kind (30元的流量包), only that kind at that fee', () => {
+      const r = run(verifiedRequest({ target: 'addon', feeFen: SUBS.data10g.monthlyFeeFen }));
+      expect(r.snapshot.context.selected).toEqual([SUBS.data10g]);
+    });
+
+    it('several at that fee are listed to pick from; none at it lists everything as a miss', () => {
+      const twoAtTen = [...DEMO_SUBSCRIPTIONS, { ...SUBS.musicMember, subscriptionId: 'sub-110', serviceId: 'vas-caller-reminder', name: '来电提醒', monthlyFeeFen: SUBS.videoRingback.monthlyFeeFen }];
+      const several = run(verifiedRequest({ feeFen: SUBS.videoRingback.monthlyFeeFen }, twoAtTen));
+      expect(where(several.snapshot)).toBe('session.awaitingChoice');
+      expect(several.snapshot.context.candidates.map((s) => s.serviceId)).toEqual([RINGBACK, 'vas-caller-reminder']);
+      const none = run(verifiedRequest({ feeFen: 99_900 }));
+      expect(where(none.snapshot)).toBe('session.awaitingChoice');
+      expect(sayKeys(none.last)).toEqual(['choose.promptMissed']);
+    });
+
+    it('at the list, 15元那个 picks the one item at that fee, and says so when it is not one', () => {
+      const listed = run(verifiedRequest()).snapshot;
+      expect(run([say({ intent: 'unsubscribe', feeFen: SUBS.musicMember.monthlyFeeFen })], listed).snapshot.context.selected).toEqual([SUBS.musicMember]);
+      const none = run([say({ intent: 'unsubscribe', feeFen: 1 })], listed);
+      expect(where(none.snapshot)).toBe('session.awaitingChoice');
+      expect(sayKeys(none.last)).toEqual(['choose.noFee']);
+      expect(none.snapshot.context.misses).toBe(0);
+    });
+  });
+
+  it('at a list narrowed to what was asked, a service the number holds outside it is taken instead', () => {
+    const listed = run(verifiedRequest({ target: 'vas' })).snapshot;
+    expect(listed.context.candidates.map((s) => s.target)).not.toContain('addon');
+    const r = run([say({ intent: 'other', serviceIds: [SUBS.data10g.serviceId], target: 'addon' })], listed);
+    expect(r.last).toEqual([{ type: 'loadSubscriptions', params: { msisdn: MSISDN } }]);
+    const loaded = run([result.loaded(DEMO_SUBSCRIPTIONS, PROFILE)], r.snapshot);
+    expect(loaded.snapshot.context.selected).toEqual([SUBS.data10g]);
+  });
+
   describe('a cancellation already under way', () => {
     const PENDING = 'TD20261125000007';
     const withPendingRingback = DEMO_SUBSCRIPTIONS.map((s) => (s.serviceId === RINGBACK ? { ...s, pendingTicket: PENDING } : s));

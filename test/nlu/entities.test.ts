@@ -241,3 +241,19 @@ describe('asking for another code', () => {
     expect(nlu.parse(text).asksNewCode).toBe(false);
   });
 });
+
+describe('monthly fees a service is described by', () => {
+  it.each([
+    ['帮我退订一下那个每个月扣我10块钱的东西', 1000],
+    ['十五块的那个', 1500],
+    ['退掉30元的流量包', 3000],
+    ['每月5块5的那个不要了', 550],
+    ['9.9元的会员', 990],
+  ])('reads %s as %i fen a month', (text, fen) => {
+    expect(nlu.parse(text).feeFen).toBe(fen);
+  });
+
+  it.each(['129套餐', '退订视频彩铃', '13800138000', '验证码123456', '第10个'])('finds no fee in %s', (text) => {
+    expect(nlu.parse(text).feeFen).toBeNull();
+  });
+});

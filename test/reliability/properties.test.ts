@@ -396,22 +396,6 @@ describe('the whole bot under random Chinese conversations', () => {
     console.log(`[reliability] whole-bot properties (seed ${SEED}): ${runs} conversations, ${turns} turns, ${proactiveAnswers} answered proactively, filed ${JSON.stringify(Object.fromEntries(filedBy))}`);
   }, 90_000);
 
-  it('does not close a number when the user says 我不确认销号 ("I do not confirm closing the number")', async () => {
-    clock += 2 * 3_600_000;
-    const conversationId = `refuse-closure-${Date.now()}`;
-    const send = (text: string) => app.runner.handleMessage({ conversationId, text, locale: 'zh-CN', reference: null });
-    await send('我要销号');
-    await send('18612345678');
-    const [sms] = await outbox().list('18612345678', 1);
-    await send(/\d{6}/.exec(sms!.text)![0]);
-    const asked = await send('975310');
-    expect(asked.state).toBe('session.awaitingConfirmation');
-    const refused = await send('我不确认销号');
-    // Known bug: the NLU reads 我不确认销号 as intent confirm, not negated, so the closure phrase counts as given.
-    // (Counted by this conversation's tickets: an earlier open closure of the number would be returned, not re-filed.)
-    expect(await app.store.listByConversation(conversationId), `filed on 我不确认销号: ${refused.replies.map((r) => r.text).join(' / ')}`).toEqual([]);
-    expect(refused.replies.map((r) => r.text).join('\n')).not.toContain(app.i18n.t('receipt.header', {}, 'zh-CN'));
-  });
 });
 
 describe('answers that are not a confirmation', () => {
@@ -427,6 +411,24 @@ describe('answers that are not a confirmation', () => {
   afterAll(async () => {
     await app?.stop();
     cleanup?.();
+  });
+
+  it('does not close a number when the user says 我不确认销号 ("I do not confirm closing the number")', async () => {
+    const conversationId = `refuse-closure-${Date.now()}`;
+    const send = (text: string) => app.runner.handleMessage({ conversationId, text, locale: 'zh-CN', reference: null });
+    await send('我要销号');
+    await send('18612345678');
+    const outbox = app.sms as unknown as { list(m: string, n?: number): Promise<{ text: string }[]> };
+    const [sms] = await outbox.list('18612345678', 1);
+    await send(/\d{6}/.exec(sms!.text)![0]);
+    const asked = await send('975310');
+    expect(asked.state).toBe('session.awaitingConfirmation');
+    const refused = await send('我不确认销号');
+    // Known bug: the NLU reads 我不确认销号 as intent confirm, not negated, so the closure phrase counts as given.
+    // On a fresh app of its own: the random conversations above may leave a closure of this number under way,
+    // which the bot then rightly reports instead of asking again.
+    expect(await app.store.listByConversation(conversationId), `filed on 我不确认销号: ${refused.replies.map((r) => r.text).join(' / ')}`).toEqual([]);
+    expect(refused.replies.map((r) => r.text).join('\n')).not.toContain(app.i18n.t('receipt.header', {}, 'zh-CN'));
   });
 
   it('does not file when the user answers the confirmation with 我的号码是13800138000 ("my number is …")', async () => {
