@@ -111,21 +111,28 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
    */
   function exceptionOf(compact: string): { left: number[]; kept: string; rest: string } | null {
     const except = firstAt(compact, c.exceptWords);
-    let restFrom: number;
+    let head: string;
+    let tail: string;
     if (except >= 0) {
       const rest = firstAt(compact, c.restWords, except);
       const all = firstAt(compact, ['都', ...c.all], except);
-      restFrom = [rest, all].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b), compact.length);
+      const restFrom = [rest, all].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b), compact.length);
+      head = compact.slice(0, restFrom);
+      tail = compact.slice(restFrom);
+      if (restFrom === compact.length && except > 0) {
+        // 都退了，除了视频彩铃 (all but …, said the other way round): what is kept comes after the exception.
+        head = compact.slice(except);
+        tail = compact.slice(0, except);
+      }
     } else {
       const keep = firstAt(compact, c.keepWords);
       const rest = firstAt(compact, c.restWords);
       if (keep < 0 || rest < 0 || keep > rest) return null;
-      restFrom = rest;
+      head = compact.slice(0, rest);
+      tail = compact.slice(rest);
     }
-    const tail = compact.slice(restFrom);
     if (c.negatedCancelWords.some((w) => tail.includes(w))) return null;
     if (!c.cancelWords.some((w) => tail.includes(w)) && !allWords.some((w) => tail.includes(w))) return null;
-    const head = compact.slice(0, restFrom);
     const left: number[] = [];
     for (const m of head.matchAll(ordinal)) {
       const n = numeralValue(m[1]!);

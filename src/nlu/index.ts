@@ -125,6 +125,18 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     return { label: classifier.labels[best]!, confidence: probabilities[best]! / mass };
   }
 
+  const englishFunctionWords = [...lexicon.english.function].sort((a, b) => b.length - a.length);
+  /**
+   * English the glossary did not know, around nothing but the words it gives for my, please, can you
+   * (my wifi router is broken → 我的 wifi router broken): the model would read 我的 alone.
+   */
+  function onlyUnknownEnglish(fixed: string): boolean {
+    if (!/[a-z]{2}/.test(fixed)) return false;
+    let content = fixed.replace(/[a-z]+/g, (word) => (classifier.known([`w:${word}`]) > 0 ? word : ' '));
+    for (const w of englishFunctionWords) content = content.split(w).join(' ');
+    return !/[^\s\d!-/:-@[-`{-~，。！？、；：“”‘’（）]/.test(content);
+  }
+
   function decideIntent(normalized: string, fixed: string, masked: string, features: string[], negated: boolean, namesProduct: boolean, answerOnly: boolean, ticket: string | null): { intent: Intent; confidence: number } {
     // A bare number, code or list pick answers the question the dialog asked; it carries no intent of its own.
     if (answerOnly) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
@@ -144,6 +156,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const prediction = classifier.predict(own.length >= 2 ? featuresOfFixed(own) : features);
     const intent = prediction.label as Intent;
     if (rules.asksIfBot(fixed)) return { intent: 'other', confidence: RULE_CONFIDENCE.identifiers };
+    if (onlyUnknownEnglish(fixed)) return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
     if (rules.wantsHuman(fixed)) {
       return { intent: 'human_agent', confidence: intent === 'human_agent' ? Math.max(prediction.confidence, RULE_CONFIDENCE.human) : RULE_CONFIDENCE.human };
     }
@@ -207,7 +220,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     // A bare date or time (2026-11-24, 明天下午3点) answers a question; like a bare number it asks for nothing.
     const answerOnly = ids.onlyIdentifiers || ids.onlyChoice || rules.onlyDates(normalized);
     let { intent, confidence } = decideIntent(normalized, fixed, masked, features, negated, strongTargets.length > 0, answerOnly, ids.ticket);
-    if (!answerOnly && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
+    if (!answerOnly && !onlyUnknownEnglish(fixed) && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
       // A quoted 回复TD退订 is no request of the user's own.
       const own = rules.quotesSmsCommand(normalized) ? rules.fixTypos(rules.userWords(normalized)) : fixed;
       const buried = buriedRequest(own, negated, strongTargets.length > 0, BURYING.has(intent) ? null : 'unsubscribe');

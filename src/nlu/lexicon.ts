@@ -63,6 +63,13 @@ const lexiconSchema = z.object({
   }),
   /** Words that only introduce an identifier (我的号码是, 验证码): a message of these plus identifiers is just the answer. */
   identifierLabels: z.array(z.string()).default([]),
+  /** English words and phrases read as Chinese ones (cancel my data pack → 取消我的流量包), and English words that carry nothing. */
+  english: z.object({
+    phrases: z.record(z.string(), z.string()),
+    drop: z.array(z.string()).default([]),
+    /** What the glossary gives for words that carry no request (my → 我的, please → 请): alone with unknown English, nothing was understood. */
+    function: z.array(z.string()).default([]),
+  }).default({ phrases: {}, drop: [], function: [] }),
   /** A monthly fee a service is described by (10块钱的那个): the currency words after the digits. */
   amount: z.object({ units: z.array(z.string()) }).default({ units: [] }),
   /** 验证码没收到 / 重新发验证码: a subject word and a trouble word both in the message. */

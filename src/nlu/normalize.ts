@@ -122,11 +122,33 @@ function convertNumerals(text: string, t: NumeralTables): string {
 export function createNormalizer(lexicon: Lexicon): Normalizer {
   const toSimplified = OpenCC.Converter({ from: 'tw', to: 'cn' });
   const tables = numeralTables(lexicon);
+  const english = englishReader(lexicon.english);
   return (text: string): string => {
     let s = foldWidth(String(text ?? ''));
     if (hasNonAscii(s)) s = toSimplified(s);
     s = s.toLowerCase().replace(/\s+/g, ' ').trim();
+    if (english && /[a-z]{2}/.test(s)) s = english(s);
     return convertNumerals(s, tables);
+  };
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * English as the Chinese the model knows (i want to cancel my data pack → 我要取消我的流量包): whole
+ * words and phrases of the glossary, longest first, then the words that carry nothing dropped and
+ * the spaces between Chinese closed. Null without a glossary.
+ */
+function englishReader(glossary: Lexicon['english']): ((text: string) => string) | null {
+  const phrases = new Map(Object.entries(glossary.phrases).map(([k, v]) => [k.toLowerCase(), v]));
+  if (phrases.size === 0) return null;
+  const alternation = (words: string[]) => [...words].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+  const phraseRe = new RegExp(`(?<![a-z'])(?:${alternation([...phrases.keys()])})(?![a-z'])`, 'g');
+  const dropRe = glossary.drop.length > 0 ? new RegExp(`(?<![a-z'])(?:${alternation(glossary.drop.map((w) => w.toLowerCase()))})(?![a-z'])`, 'g') : null;
+  return (text: string): string => {
+    let s = text.replace(phraseRe, (m) => phrases.get(m) ?? m);
+    if (dropRe) s = s.replace(dropRe, ' ');
+    return s.replace(/\s+/g, ' ').replace(/(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])/g, '').trim();
   };
 }
 

@@ -250,6 +250,21 @@ describe('messages that interrupt a dialog', () => {
     expect((await app.backend.listRequests({ msisdn: '13800138000' })).filter((r) => r.serviceName === '视频彩铃')).toHaveLength(1);
   });
 
+  it('serves a user who writes English through to the receipt and the progress answer', async () => {
+    const app = await open();
+    const en = (text: string) => app.runner.handleMessage({ conversationId: 'conv-en', text, locale: 'en-US', reference: { conversation: { id: 'conv-en' } } });
+    expect((await en('I want to cancel my video ringback')).state).toBe('session.askingNumber');
+    await en('13800138000');
+    const warned = await en(await lastCode(app, '13800138000'));
+    expect(warned.state).toBe('session.awaitingConfirmation');
+    // The reply asks for an English word, and that word works.
+    expect(texts(warned).join('\n')).toContain('"confirm"');
+    const filed = await en('confirm');
+    expect(filed.state).toBe('idle');
+    const ticket = /TD\d{14}/.exec(texts(filed).join('\n'))![0];
+    expect(texts(await en('is it done?')).join('\n')).toContain(ticket);
+  });
+
   it('picks from the list by run and by exception, as people say it', async () => {
     const app = await open();
     const listFor = async (conversationId: string) => {

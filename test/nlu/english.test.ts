@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { productionNlu } from './nlu-fixture.js';
+
+/**
+ * Users who write English (the bot replies in English too): the glossary reads the domain's words
+ * as the Chinese the model was trained on. These are the requests and answers the English replies
+ * ask for, in several phrasings each.
+ */
+const nlu = productionNlu();
+
+describe('English requests', () => {
+  it.each([
+    ['I want to cancel my video ringback', 'vas', 'vas-video-ringback'],
+    ['please unsubscribe me from the music membership', 'vas', 'vas-music-member'],
+    ['Cancel my data pack', 'addon', null],
+    ['get rid of my broadband', 'broadband', null],
+    ['I would like to close my number', 'number', 'number-line'],
+  ])('reads %s as a cancellation of %s', (text, target, serviceId) => {
+    const r = nlu.parse(text);
+    expect(r.intent).toBe('unsubscribe');
+    expect(r.target).toBe(target);
+    if (serviceId) expect(r.serviceIds).toContain(serviceId);
+  });
+
+  it.each([
+    ['is it done?', 'query_status'],
+    ["what's the status of my cancellation", 'query_status'],
+    ['I want to talk to a person', 'human_agent'],
+    ['human agent please', 'human_agent'],
+    ['how much is the early termination fee', 'fee_question'],
+    ['I never ordered this, why am I charged', 'unwanted_charge'],
+    ['I lost my phone', 'lost_phone'],
+    ['undo', 'undo'],
+  ])('reads %s as %s', (text, intent) => {
+    expect(nlu.parse(text).intent).toBe(intent);
+  });
+});
+
+describe('English answers', () => {
+  it.each(['yes', 'confirm', 'OK, go ahead'])('reads %s as a yes', (text) => {
+    const r = nlu.parse(text);
+    expect(r.intent).toBe('confirm');
+    expect(r.negated).toBe(false);
+  });
+
+  it.each(['keep it', 'no', 'never mind'])('reads %s as a no', (text) => {
+    expect(['cancel', 'deny']).toContain(nlu.parse(text).intent);
+  });
+
+  it('reads the closure phrase the English replies ask for as the Chinese one', () => {
+    expect(nlu.parse('confirm closure').normalized).toBe(nlu.parse('确认销号').normalized);
+  });
+
+  it.each([
+    ['the first one', { kind: 'indexes', indexes: [1] }],
+    ['1 and 3', { kind: 'indexes', indexes: [1, 3] }],
+    ['all of them', { kind: 'all' }],
+    ['the first two', { kind: 'first', count: 2 }],
+    ['the last one', { kind: 'last', count: 1 }],
+    ['all except the first one', { kind: 'allExcept', indexes: [1], serviceIds: [], targets: [] }],
+  ])('reads %s as a pick from the list', (text, choice) => {
+    expect(nlu.parse(text).choice).toEqual(choice);
+  });
+
+  it.each(['can I get a new SIM card', 'what is the weather like'])('reads %s, English it does not know, as not understood rather than guess', (text) => {
+    const r = nlu.parse(text);
+    expect(r.intent).toBe('other');
+    expect(r.confidence).toBeLessThanOrEqual(0.5);
+  });
+
+  it('leaves English words outside the glossary, and Chinese, as they were', () => {
+    expect(nlu.parse('退订视频彩铃').normalized).toBe('退订视频彩铃');
+    expect(nlu.parse('my wifi router is broken').normalized).toContain('wifi router');
+    expect(nlu.parse('5g加速包').normalized).toBe('5g加速包');
+  });
+});
