@@ -183,6 +183,11 @@ const interruptions = [
   { guard: 'isThanks' as const, actions: [{ type: 'say' as const, params: resumeWith('thanks.resume') }] },
   { guard: 'asksToWait' as const, actions: [{ type: 'say' as const, params: resumeWith('wait.resume') }] },
   {
+    // 我要退订 → 我不知道我开了什么: the same cancellation, shown as the review of everything paid for.
+    guard: 'turnsIntoReview' as const,
+    actions: ['resetMisses' as const, 'becomeReview' as const, { type: 'say' as const, params: resumeWith('review.afterCheck') }],
+  },
+  {
     guard: 'switchesTopic' as const,
     target: '#tuiding.idle',
     actions: [
@@ -483,6 +488,7 @@ export const unsubscribeMachine = setup({
     fileRefunds: (_: unknown, _params: { tickets: string[] }) => {},
     changeServicePassword: (_: unknown, _params: { msisdn: string; newSecret: string }) => {},
     resetMisses: assign({ misses: 0 }),
+    becomeReview: assign({ purpose: 'review' as const }),
     /** The dialog ends: what was verified and filed stays (endDialog). */
     endDialog: assign(({ context }) => endDialog(context)),
     /** The dialog ends without filing anything; what was verified and filed stays, and so does a number typed but not yet verified. */
@@ -508,6 +514,8 @@ export const unsubscribeMachine = setup({
       return u.intent === 'unsubscribe' || (u.intent === 'confirm' && (u.target !== null || u.serviceIds.length > 0));
     },
     negatedRequest: ({ event }) => utter(event)?.negated === true,
+    turnsIntoReview: ({ context, event }) => context.purpose === 'unsubscribe' && topicOf(utter(event)) === 'review'
+      && context.target === null && context.wanted.length === 0 && !context.except && context.candidates.length === 0,
     switchesTopic: ({ context, event }) => switchesTopic(context, event),
     repeatsTopic: ({ context, event }) => repeatsTopic(context, event),
     asksNewCode: ({ event }) => utter(event)?.asksNewCode === true,

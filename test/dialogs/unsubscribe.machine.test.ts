@@ -616,6 +616,24 @@ describe('receipts', () => {
 });
 
 describe('subscription review', () => {
+  it('我要退订 then 我都不知道开了哪些业务: the same dialog turns into the review, with nothing said to be dropped', () => {
+    const asked = run([user.unsubscribe()]);
+    expect(where(asked.snapshot)).toBe('session.askingNumber');
+    const r = run([say({ intent: 'review' })], asked.snapshot);
+    expect(where(r.snapshot)).toBe('session.askingNumber');
+    expect(r.snapshot.context.purpose).toBe('review');
+    expect(sayKeys(r.last)).toEqual(['review.afterCheck']);
+    expect(sayKeys(r.effects)).not.toContain('switch.from.unsubscribe');
+    const listed = run([user.number(), result.codeSent(), user.code(), result.verified(), result.loaded(DEMO_SUBSCRIPTIONS, PROFILE)], r.snapshot);
+    expect(sayKeys(listed.last)).toEqual(['review.header']);
+  });
+
+  it('a named cancellation asked to become a review is a new dialog, as before', () => {
+    const asked = run([user.unsubscribe('vas', { serviceIds: [SUBS.videoRingback.serviceId] })]);
+    const r = run([say({ intent: 'review' })], asked.snapshot);
+    expect(sayKeys(r.effects)).toContain('switch.from.unsubscribe');
+  });
+
   it('lists every paid item with usage, points out the unused ones, and offers no cancel-everything button', () => {
     const subs = [
       { ...SUBS.videoRingback, since: '2024-03-15', channel: '短信', lastUsedAt: null, unused: true },
