@@ -113,7 +113,9 @@ export function createChannelServer(deps: {
   // shape of the API they hit: `{ error: { code, message } }` on Direct Line (its protocol's
   // shape), `{ error: message }` everywhere else, as the bot's own handlers answer.
   server.on('restifyError', (req: restify.Request, _res: restify.Response, err: Error & { body?: { code?: string; message?: string } }, next: () => void) => {
-    const message = err.body?.message || err.message || 'the request could not be handled';
+    const raw = err.body?.message || err.message || 'the request could not be handled';
+    // restify names only the type it refused (text/plain): say what it wants instead.
+    const message = err.name === 'UnsupportedMediaTypeError' ? `unsupported content type ${raw}: send application/json` : raw;
     const directLine = (req.path?.() ?? req.url ?? '').startsWith('/v3/directline');
     Object.assign(err, { toJSON: () => (directLine ? { error: { code: err.body?.code ?? err.name, message } } : { error: message }) });
     next();

@@ -110,6 +110,8 @@ describe('malformed requests get a 4xx, never a 500, and the server keeps answer
       expect(res.status, `${c.name}: ${text}`).toBeLessThan(500);
       // One error shape, whether the bot or restify (body parser, content type) refused it.
       expect(JSON.parse(text), `${c.name}: ${text}`).toEqual({ error: expect.any(String) });
+      // A refused content type says what to send instead, not just the type it refused.
+      if (res.status === 415) expect((JSON.parse(text) as { error: string }).error).toContain('application/json');
       await expectAlive(c.name);
     });
   }
