@@ -27,6 +27,7 @@ import { loadHandoffPhrases } from './handoff/phrases.js';
 import { FileTranscriptStore, type TranscriptStore } from './store/transcript-store.js';
 import { FileAuditLog } from './store/audit-log.js';
 import { checkDataDir, recordDataDir } from './store/data-dir.js';
+import { PromMetrics } from './adapters/prom-metrics.js';
 import { LowdbFilingOutbox } from './store/filing-outbox.js';
 import { MAX_ATTEMPTS, TurnRunner } from './runtime/turn-runner.js';
 import { LowdbBotStore } from './store/lowdb-bot-store.js';
@@ -128,6 +129,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       resetDialog: (id) => runner.resetDialog(id),
     };
     const handoff = new HandoffService({ store: handoffStore, conversations: port, logger, now, settings: config.handoff, audit });
+    const metrics = new PromMetrics({
+      handoffOpen: async () => {
+        const open = await handoffStore.listOpen();
+        return { waiting: open.filter((t) => t.status === 'pending').length, withAgent: open.filter((t) => t.status === 'assigned').length };
+      },
+    });
     const runner: TurnRunner = new TurnRunner({
       store, transcripts, audit, outbox, handoff, phrases: loadHandoffPhrases(), nlu, backend, verifier, i18n, logger, now,
       dialogTimeoutMs: config.dialogTimeoutMinutes * 60_000,
@@ -136,10 +143,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       undoWindowMinutes: config.undoWindowMinutes,
       localeRequest: loadLocaleRequests(),
       channelHistory: directLineStore,
+      metrics,
     });
     if (!directLineStore) logger.info('Direct Line channel and web chat page are off because MicrosoftAppId is set');
     const directLine = directLineStore && { store: directLineStore, secret: config.directLine.secret };
-    const channel = createChannelServer({ config, runner, backend, i18n, logger, dev, handoff, handoffStore, transcripts, directLine });
+    const channel = createChannelServer({ config, runner, backend, i18n, logger, dev, handoff, handoffStore, transcripts, directLine, metrics });
     runner.attachSender(channel.sender);
     const slaStore = track(await LowdbSlaStore.open(config.dataDir));
     const watchdog = new SlaWatchdog({

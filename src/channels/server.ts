@@ -46,7 +46,7 @@ export interface ChannelServer {
 
 /**
  * The HTTP edge: restify + CloudAdapter. POST /api/messages (Bot Framework protocol), GET /healthz,
- * the operations API (/api/requests, bearer token) and, with embedded adapters only, /dev/*.
+ * the operations API (/api/requests and /metrics, bearer token) and, with embedded adapters only, /dev/*.
  */
 export function createChannelServer(deps: {
   config: Config;
@@ -57,6 +57,8 @@ export function createChannelServer(deps: {
   dev: DevTools;
   /** The self-hosted Direct Line channel and web chat page; off when absent (docs/directline.md). */
   directLine?: { store: DirectLineStore; secret?: string };
+  /** GET /metrics (with the operations token): the Prometheus exposition. */
+  metrics?: { exposition(): Promise<{ contentType: string; body: string }> };
   handoff: HandoffService;
   handoffStore: HandoffStore;
   transcripts: TranscriptStore;
@@ -157,6 +159,20 @@ export function createChannelServer(deps: {
       return given.length === expected.length && timingSafeEqual(given, expected);
     };
     const view = (r: UnsubscribeRequest, full: boolean) => ({ ...r, msisdn: full ? r.msisdn : maskMsisdn(r.msisdn), receiptCode: receiptCode(r) });
+    const metrics = deps.metrics;
+    if (metrics) {
+      server.get('/metrics', async (req: restify.Request, res: restify.Response) => {
+        if (!authorised(req)) return void res.send(401, { error: 'a valid bearer token is required' });
+        try {
+          const { contentType, body } = await metrics.exposition();
+          res.writeHead(200, { 'content-type': contentType });
+          res.end(body);
+        } catch (err) {
+          logger.warn('metrics exposition failed', { error: err });
+          res.send(500, { error: 'metrics are unavailable' });
+        }
+      });
+    }
     server.get('/api/requests', async (req: restify.Request, res: restify.Response) => {
       if (!authorised(req)) return void res.send(401, { error: 'a valid bearer token is required' });
       const q = req.query as Record<string, string | undefined>;

@@ -20,6 +20,7 @@ import { claimStrayCharges, trackingRows, withStrayCharges } from './refunds.js'
 import type { ProactiveSender } from './status-notifier.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { MachineStepper } from '../../dialogs/machine-stepper.js';
+import { noMetrics, type Metrics } from './metrics.js';
 
 export { MAX_ATTEMPTS };
 
@@ -39,6 +40,8 @@ export interface TurnOutput {
   /** The dialog's state after the turn, as a dotted string (e.g. session.awaitingCode). */
   state: string;
   locale: string;
+  /** Answered from the record: the channel retried an activity this turn had already answered. */
+  retried?: boolean;
 }
 
 /** The dialog as an agent sees it (personal data masked). */
@@ -118,7 +121,13 @@ export class TurnRunner implements ConversationPort {
     localeRequest: (normalized: string) => string | null;
     /** The channel's own copy of the messages (self-hosted Direct Line), cleared on data deletion. */
     channelHistory?: ChannelHistory;
-  }) {}
+    /** Counts turns, intents, filings and handoffs for the operators (none when absent). */
+    metrics?: Metrics;
+  }) {
+    this.metrics = deps.metrics ?? noMetrics;
+  }
+
+  private readonly metrics: Metrics;
 
   /** The channel's proactive sender (created after the runner, at the edge). */
   attachSender(sender: ProactiveSender): void {
@@ -126,7 +135,18 @@ export class TurnRunner implements ConversationPort {
   }
 
   handleMessage(input: MessageInput): Promise<TurnOutput> {
-    return this.mutex.run(input.conversationId, () => this.turn(input));
+    const arrived = performance.now();
+    const seconds = () => (performance.now() - arrived) / 1000;
+    return this.mutex.run(input.conversationId, () => this.turn(input)).then(
+      (out) => {
+        this.metrics.turn(out.retried ? 'retried' : 'answered', seconds());
+        return out;
+      },
+      (err: unknown) => {
+        this.metrics.turn('failed', seconds());
+        throw err;
+      },
+    );
   }
 
   /** The greeting for a new conversation (no state change). */
@@ -155,7 +175,7 @@ export class TurnRunner implements ConversationPort {
     const record = await store.getConversation(input.conversationId);
     if (input.activityId && record?.lastActivity?.id === input.activityId) {
       logger.info('retried activity answered again', { conversationId: input.conversationId });
-      return { replies: record.lastActivity.replies, state: record.lastActivity.state, locale: record.locale };
+      return { replies: record.lastActivity.replies, state: record.lastActivity.state, locale: record.locale, retried: true };
     }
     const notices: Message[] = [];
     let snapshot = this.restore(record, input.conversationId, notices);
@@ -164,6 +184,7 @@ export class TurnRunner implements ConversationPort {
     const parsed = text.length > 0 && text.length <= this.deps.maxMessageChars
       ? this.deps.nlu.parse(text, { subscriptions: snapshot.context.subscriptions })
       : null;
+    if (parsed) this.metrics.understood(parsed.intent);
     const asked = parsed ? this.deps.localeRequest(parsed.normalized) : null;
     const pinnedLocale = asked ?? record?.pinnedLocale;
     const locale = i18n.resolve(pinnedLocale ?? input.locale);
@@ -467,8 +488,10 @@ export class TurnRunner implements ConversationPort {
         await staged.written;
         try {
           const { filed, disputes } = await this.file(order, staged.durable);
+          for (const r of filed) this.metrics.filed(r.target, 'filed');
           return { type: 'backend.filed', requests: filed.map((r) => this.toFiled(r)), disputes };
         } catch (err) {
+          for (const s of snapshot.context.selected) this.metrics.filed(s.target, 'failed');
           logger.error('filing failed; kept in the outbox for retries', { conversationId, code: codeOf(err) });
           await this.deps.outbox.put({ ...order, attempts: 1, nextAttemptAt: new Date(this.deps.now() + RETRY_BASE_MS).toISOString() });
           return { type: 'backend.failed' };
@@ -585,6 +608,7 @@ export class TurnRunner implements ConversationPort {
           replies.push(this.render({ key: 'handoff.unavailable' }, locale));
           return null;
         }
+        if (!r.existing) this.metrics.escalated(effect.params.reason);
         // Outside hours only the first message after the offer is kept: once it is, nobody is invited to leave another.
         const key = r.external ? 'handoff.external'
           : r.outsideHours ? (r.existing && r.ticket.leftMessage !== null ? 'handoff.messageAlreadyLeft' : 'handoff.outsideHours')

@@ -193,4 +193,30 @@ describe('the unsubscribe conversation over /api/messages', () => {
     const bad = (await (await fetch(`${botUrl}/api/requests/${requests[0]!.ticket}/verify?code=${forged}`, { headers: auth })).json()) as { valid: boolean };
     expect(bad.valid).toBe(false);
   });
+
+  it('exposes Prometheus metrics with the ops token: turns, intents, filings, handoffs, no personal data', async () => {
+    expect((await fetch(`${botUrl}/metrics`)).status).toBe(401);
+    const scrape = async () => {
+      const res = await fetch(`${botUrl}/metrics`, { headers: { authorization: 'Bearer ops-secret' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      return res.text();
+    };
+    const value = (body: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(body)?.[1] ?? 0);
+    const before = await scrape();
+    const client = new EmulatorClient(botUrl, channel);
+    await client.say('转人工');
+    const after = await scrape();
+    expect(value(after, 'tuiding_turns_total{outcome="answered"}')).toBe(value(before, 'tuiding_turns_total{outcome="answered"}') + 1);
+    expect(value(after, 'tuiding_intents_total{intent="human_agent"}')).toBe(value(before, 'tuiding_intents_total{intent="human_agent"}') + 1);
+    expect(value(after, 'tuiding_handoffs_total{reason="user"}')).toBe(value(before, 'tuiding_handoffs_total{reason="user"}') + 1);
+    expect(value(after, 'tuiding_handoff_open{state="waiting"}')).toBeGreaterThan(0);
+    // The cancellations earlier in this file were filed and counted by kind.
+    expect(value(after, 'tuiding_filings_total{target="vas",outcome="filed"}')).toBeGreaterThan(0);
+    expect(after).toMatch(/^tuiding_turn_duration_seconds_bucket\{/m);
+    expect(after).toMatch(/^process_cpu_user_seconds_total /m);
+    // Counts only: no number, code or ticket of anyone.
+    for (const msisdn of ['13800138000', '13900139000', '13700137000']) expect(after).not.toContain(msisdn);
+    expect(after).not.toMatch(/TD\d{14}/);
+  });
 });
