@@ -89,6 +89,9 @@ describe.skipIf(skipReason !== undefined)('the agent console in a browser', () =
     expect(await page.locator('body').innerText()).not.toContain('13800138000');
     expect(await page.locator('#claim').isEnabled()).toBe(true);
     expect(await page.locator('#text').isEnabled()).toBe(false);
+    const quick = page.locator('#quick button');
+    expect(await quick.count()).toBeGreaterThan(2);
+    expect(await quick.first().isEnabled()).toBe(false);
 
     // Claim: the user is told who took over, and the reply box opens.
     await page.locator('#claim').click();
@@ -105,6 +108,12 @@ describe.skipIf(skipReason !== undefined)('the agent console in a browser', () =
     const silent = await user.say('好的，谢谢');
     expect(silent).toEqual([]);
     await shows('#transcript', '好的，谢谢');
+    // A quick reply fills the reply box, to edit or send as it is.
+    await expect.poll(() => quick.nth(1).isEnabled()).toBe(true);
+    await quick.nth(1).click();
+    expect(await page.locator('#text').inputValue()).toBe(t('agent.quick.reply.2'));
+    await page.locator('#send').click();
+    await channel.waitFor(() => user.unprompted().some((a) => a.text === t('agent.quick.reply.2')));
     expect(await page.locator('body').innerText()).not.toContain('13800138000');
     await browser!.screenshot('agent-console-3-chatting');
 
