@@ -33,6 +33,9 @@ import { MAX_ATTEMPTS, TurnRunner } from './runtime/turn-runner.js';
 import { LowdbBotStore } from './store/lowdb-bot-store.js';
 import type { BotStore } from './store/stores.js';
 
+/** How often conversations past RETENTION_DAYS are looked for. */
+const RETENTION_SWEEP_MS = 6 * 3_600_000;
+
 /** Parts a test may replace; everything else is built from config. */
 export interface AppOverrides {
   backend?: OperatorBackend;
@@ -157,6 +160,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
     let stopping: Promise<void> | undefined;
     let outboxTimer: NodeJS.Timeout | undefined;
+    let retentionTimer: NodeJS.Timeout | undefined;
+    let retentionRun: Promise<unknown> | undefined;
     let outboxRun: Promise<void> | undefined;
     return {
       config, runner, backend, sms, store, handoff, handoffStore, transcripts, notifier, watchdog, channel, i18n, logger,
@@ -169,6 +174,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       outboxTimer = setInterval(retry, config.statusPollMs);
       outboxTimer.unref();
       retry();
+      // Conversations past the retention period, a batch every six hours (a walk over every stored conversation, kept off the turns' path).
+      if (config.retentionDays > 0) {
+        const expire = () => {
+          retentionRun ??= runner.expireConversations(config.retentionDays)
+            .catch((error: unknown) => logger.error('retention sweep failed', { error }))
+            .finally(() => { retentionRun = undefined; });
+        };
+        retentionTimer = setInterval(expire, RETENTION_SWEEP_MS);
+        retentionTimer.unref();
+      }
         notifier.start();
         handoff.start();
         return bound;
@@ -177,7 +192,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         stopping ??= (async () => {
           await channel.close(config.shutdownGraceMs);
           clearInterval(outboxTimer);
+          clearInterval(retentionTimer);
           await outboxRun;
+          await retentionRun;
           await notifier.stop();
           handoff.stop();
           await backend.close();

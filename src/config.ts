@@ -39,6 +39,7 @@ const schema = z.object({
   VERIFY_LOCK_MINUTES: int(30, 1),
   DIALOG_TIMEOUT_MINUTES: int(30, 1),
   UNDO_WINDOW_MINUTES: int(10, 0),
+  RETENTION_DAYS: int(180, 0),
   STATUS_POLL_MS: int(2000, 10),
   STATUS_POLL_BATCH: int(200, 1),
   SHUTDOWN_GRACE_MS: int(10_000, 0),
@@ -70,6 +71,8 @@ export interface Config {
   dialogTimeoutMinutes: number;
   /** Minutes after filing during which the user can undo; closing a number is held that long. 0: off. */
   undoWindowMinutes: number;
+  /** Days after its last message that a conversation's transcript and dialog are deleted; 0 keeps them. */
+  retentionDays: number;
   statusPollMs: number;
   /** Open requests checked per status sweep at most (round robin over all of them). */
   statusPollBatch: number;
@@ -149,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
     verification: { codeTtlSeconds: e.CODE_TTL_SECONDS, resendSeconds: e.CODE_RESEND_SECONDS, maxPerHour: e.CODE_MAX_PER_HOUR, maxPerConversationHour: e.CODE_MAX_PER_CONVERSATION_HOUR, lockMinutes: e.VERIFY_LOCK_MINUTES },
     dialogTimeoutMinutes: e.DIALOG_TIMEOUT_MINUTES,
     undoWindowMinutes: e.UNDO_WINDOW_MINUTES,
+    retentionDays: e.RETENTION_DAYS,
     statusPollMs: e.STATUS_POLL_MS,
     statusPollBatch: e.STATUS_POLL_BATCH,
     slaTimeScale: e.SLA_TIME_SCALE,

@@ -3,7 +3,7 @@ import { filingReceipt, MACHINE_VERSION, MAX_ATTEMPTS, promptMessages, unsubscri
 import type { DialogEffect, DialogEvent, FiledDispute, FiledRequest, Message, Utterance } from '../../dialogs/unsubscribe.types.js';
 import type { OperatorBackend } from '../adapters/operator-backend.js';
 import { receiptCode } from '../domain/receipt.js';
-import { kindOf, type UnsubscribeRequest } from '../domain/types.js';
+import { FINAL_STATUSES, kindOf, type UnsubscribeRequest } from '../domain/types.js';
 import { AppError, isAppError } from '../errors.js';
 import type { I18n } from '../i18n/i18n.js';
 import type { Logger } from '../log.js';
@@ -251,6 +251,45 @@ export class TurnRunner implements ConversationPort {
     if (forAgents && ticket) handoff.noteMessage(ticket, 'user', text);
     logger.debug('turn', { conversationId: input.conversationId, state, replies: replies.length });
     return { replies, state, locale };
+  }
+
+  /** Deletes what was said in a conversation: its transcript, messages left for agents, the channel's copy. Resolves with the transcript entries removed. */
+  private async forgetMessages(conversationId: string): Promise<number> {
+    const removed = await this.deps.transcripts.deleteConversation(conversationId);
+    await this.deps.handoff.forgetMessages(conversationId);
+    await this.deps.channelHistory?.forget(conversationId);
+    return removed;
+  }
+
+  /**
+   * Personal data is kept no longer than needed: conversations silent for `retentionDays` lose
+   * their transcript, messages left for agents, the channel's copy and their dialog record (the
+   * number, the subscriptions shown). A conversation with a chat still open with the agents, or a
+   * request whose outcome it has not been told yet, is kept until that is over. At most `limit`
+   * conversations per call; resolves with how many were deleted. Throws what the stores throw.
+   */
+  async expireConversations(retentionDays: number, limit = 200): Promise<number> {
+    if (retentionDays <= 0) return 0;
+    const before = new Date(this.deps.now() - retentionDays * 86_400_000).toISOString();
+    const ids = await this.deps.store.listInactiveConversations(before, limit);
+    let expired = 0;
+    for (const conversationId of ids) {
+      const done = await this.mutex.run(conversationId, async () => {
+        const record = await this.deps.store.getConversation(conversationId);
+        // A turn may have come in since the list was made.
+        if (!record || record.lastActiveAt >= before) return false;
+        if (await this.deps.handoff.openTicketFor(conversationId)) return false;
+        const untold = (await this.deps.store.listByConversation(conversationId)).some((t) => !FINAL_STATUSES.includes(t.notifiedStatus));
+        if (untold) return false;
+        const removed = await this.forgetMessages(conversationId);
+        await this.deps.store.deleteConversation(conversationId);
+        await this.deps.audit.append({ type: 'data.expired', conversationId, lastActiveAt: record.lastActiveAt, transcriptEntries: removed });
+        return true;
+      });
+      if (done) expired++;
+    }
+    if (expired > 0) this.deps.logger.info('conversations past the retention period deleted', { expired, retentionDays });
+    return expired;
   }
 
   /** The stored conversation reference (for the channel edge). */
@@ -510,9 +549,7 @@ export class TurnRunner implements ConversationPort {
       }
       case 'deleteMyData': {
         try {
-          const removed = await this.deps.transcripts.deleteConversation(conversationId);
-          await this.deps.handoff.forgetMessages(conversationId);
-          await this.deps.channelHistory?.forget(conversationId);
+          const removed = await this.forgetMessages(conversationId);
           const rec = await store.getVerification(effect.params.msisdn);
           // Send times and an active lockout stay (they stop SMS flooding and guessing, and expire on their own); the rest goes.
           if (rec) await store.putVerification({ ...rec, codeHash: null, salt: null, expiresAt: 0 });

@@ -95,6 +95,24 @@ export class LowdbBotStore implements BotStore {
     await this.conversations.put(record.id, record);
   }
 
+  async listInactiveConversations(before: string, limit: number): Promise<string[]> {
+    const cutoff = Date.parse(before);
+    const out: string[] = [];
+    let read = 0;
+    for (const id of this.conversations.keys()) {
+      if (out.length >= limit) break;
+      const record = await this.conversations.get(id);
+      if (record && Date.parse(record.lastActiveAt) < cutoff) out.push(id);
+      // A long walk leaves the event loop to the turns every few hundred records.
+      if (++read % 256 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return out;
+  }
+
+  async deleteConversation(id: string): Promise<void> {
+    await this.conversations.delete(id);
+  }
+
   async track(rows: TrackedRequest[]): Promise<void> {
     const byConversation = new Map<string, TrackedRequest[]>();
     for (const row of rows) byConversation.set(row.conversationId, [...(byConversation.get(row.conversationId) ?? []), row]);

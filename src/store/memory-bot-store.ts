@@ -23,6 +23,15 @@ export class MemoryBotStore implements BotStore {
     this.conversations.set(record.id, structuredClone(record));
   }
 
+  async listInactiveConversations(before: string, limit: number): Promise<string[]> {
+    const cutoff = Date.parse(before);
+    return [...this.conversations.values()].filter((r) => Date.parse(r.lastActiveAt) < cutoff).slice(0, limit).map((r) => r.id);
+  }
+
+  async deleteConversation(id: string): Promise<void> {
+    this.conversations.delete(id);
+  }
+
   async track(rows: TrackedRequest[]): Promise<void> {
     for (const row of rows) {
       if (!this.tracked.has(row.ticket)) this.tracked.set(row.ticket, { ...row, open: !FINAL_STATUSES.includes(row.notifiedStatus) });

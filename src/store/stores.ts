@@ -24,6 +24,13 @@ export interface ConversationRecord {
 export interface ConversationStore {
   getConversation(id: string): Promise<ConversationRecord | undefined>;
   putConversation(record: ConversationRecord): Promise<void>;
+  /**
+   * Ids of conversations last active before `before` (ISO time), at most `limit`, in no particular
+   * order. Reads every stored conversation: for a background sweep, not for a turn.
+   */
+  listInactiveConversations(before: string, limit: number): Promise<string[]>;
+  /** Removes a conversation's record (an unknown id is fine); resolves once durable. */
+  deleteConversation(id: string): Promise<void>;
 }
 
 /** A filed request whose status changes the bot must report back in chat. */

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { App } from '../../src/app.js';
 import { lastCode, tempDataDir, testApp } from '../support/app.js';
 
@@ -338,5 +340,45 @@ describe('messages that interrupt a dialog', () => {
     const requests = await backend.listRequests({ msisdn: '13800138000' });
     expect(requests).toHaveLength(1);
     expect(out.replies.map((r) => r.text).join('\n')).toContain(requests[0]!.ticket);
+  });
+});
+
+describe('retention', () => {
+  it('deletes what was said in conversations silent past RETENTION_DAYS, keeping recent ones and open chats with agents', async () => {
+    let clock = Date.parse('2026-01-10T10:00:00Z');
+    const app = await open({ RETENTION_DAYS: '30' }, () => clock);
+    await say(app, '退订音乐会员', 'old');
+    await say(app, '13800138000', 'old');
+    await say(app, '转人工', 'old-with-agent');
+    expect((await app.transcripts.read('old')).length).toBeGreaterThan(0);
+    clock += 31 * 86_400_000;
+    await say(app, '你好', 'recent');
+
+    expect(await app.runner.expireConversations(30)).toBe(1);
+    expect(await app.store.getConversation('old')).toBeUndefined();
+    expect(await app.transcripts.read('old')).toEqual([]);
+    // An open chat with the agents is kept until it is over; a recent conversation is kept.
+    expect(await app.store.getConversation('old-with-agent')).toBeDefined();
+    expect(await app.store.getConversation('recent')).toBeDefined();
+    expect((await app.transcripts.read('recent')).length).toBeGreaterThan(0);
+    // The deletion is on the audit log, without the number.
+    const audit = readFileSync(join(data.dir, 'audit.jsonl'), 'utf8');
+    expect(audit).toContain('"type":"data.expired","conversationId":"old"');
+    expect(audit).not.toContain('13800138000');
+    // The user who comes back starts afresh.
+    expect((await say(app, '你好', 'old')).state).toBe('idle');
+    expect(await app.runner.expireConversations(0)).toBe(0);
+  });
+
+  it('keeps a conversation that has not been told the outcome of its request', async () => {
+    let clock = Date.parse('2026-01-10T10:00:00Z');
+    const app = await open({ RETENTION_DAYS: '30', EMBEDDED_STATUS_DELAY_MS: '3600000000' }, () => clock);
+    await say(app, '退订音乐会员', 'filed');
+    await say(app, '13800138000', 'filed');
+    await say(app, await lastCode(app, '13800138000'), 'filed');
+    expect((await say(app, '确认', 'filed')).state).toBe('idle');
+    clock += 31 * 86_400_000;
+    expect(await app.runner.expireConversations(30)).toBe(0);
+    expect(await app.store.getConversation('filed')).toBeDefined();
   });
 });

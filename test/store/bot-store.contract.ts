@@ -66,6 +66,19 @@ export function botStoreContract(name: string, create: () => Promise<BotStoreHar
         expect(((await store.getConversation('c-1'))!.snapshot as { value: unknown }).value).toEqual({ session: 'awaitingCode' });
       });
 
+      it('lists the conversations last active before a time, up to a limit, and deletes one', async () => {
+        await store.putConversation(conversation('c-old', { lastActiveAt: '2026-01-01T00:00:00.000Z' }));
+        await store.putConversation(conversation('c-older', { lastActiveAt: '2025-06-01T00:00:00.000Z' }));
+        await store.putConversation(conversation('c-new', { lastActiveAt: '2026-03-01T00:00:00.000Z' }));
+        expect((await store.listInactiveConversations('2026-02-01T00:00:00.000Z', 10)).sort()).toEqual(['c-old', 'c-older']);
+        expect(await store.listInactiveConversations('2026-02-01T00:00:00.000Z', 1)).toHaveLength(1);
+        await store.deleteConversation('c-old');
+        await store.deleteConversation('c-never-stored');
+        expect(await store.getConversation('c-old')).toBeUndefined();
+        expect(await store.listInactiveConversations('2026-02-01T00:00:00.000Z', 10)).toEqual(['c-older']);
+        expect(await store.getConversation('c-new')).toBeDefined();
+      });
+
       it('keys by any id a channel may use', async () => {
         const ids = ['a:b;c=d|e', '19:abc@thread.v2', 'conv "quoted"\\back\tslash', '会话-1', 'x'.repeat(500)];
         for (const id of ids) await store.putConversation(conversation(id));
