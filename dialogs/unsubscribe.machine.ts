@@ -304,7 +304,8 @@ function warningLines(context: DialogContext): Message[] {
   for (const s of context.selected) {
     lines.push({ key: s.target === 'number' ? 'warn.number.title' : 'warn.service.title', params: { name: serviceName(s), feeFen: s.monthlyFeeFen } });
     lines.push({ key: `warn.effective.${s.effective}` });
-    if (s.target !== 'number') lines.push({ key: s.refundThisMonth ? 'warn.refund.yes' : 'warn.refund.no' });
+    // A disputed order's fees are the refund claim's business (dispute.next says how), not the usual month rule.
+    if (s.target !== 'number' && context.purpose !== 'unwantedCharge') lines.push({ key: s.refundThisMonth ? 'warn.refund.yes' : 'warn.refund.no' });
     if (s.penaltyFen > 0 && s.contractEndsAt) {
       lines.push({ key: 'warn.contract', params: { until: s.contractEndsAt, penaltyFen: s.penaltyFen } });
     }
@@ -704,7 +705,7 @@ export const unsubscribeMachine = setup({
             guard: 'isUnwantedCharge',
             target: 'session',
             actions: assign(({ context, event }) => ({
-              ...endDialog(context), purpose: 'unwantedCharge' as const, wanted: utter(event)!.serviceIds, target: utter(event)!.target,
+              ...endDialog(context), purpose: 'unwantedCharge' as const, wanted: utter(event)!.serviceIds, target: utter(event)!.target, fee: utter(event)!.feeFen ?? null,
               msisdn: numberFor(context, utter(event)!),
             })),
           },
@@ -914,7 +915,8 @@ export const unsubscribeMachine = setup({
                 // A cancellation already under way is not offered again (pendingAsked says so instead).
                 const open = event.subscriptions.filter((s) => !s.pendingTicket);
                 const paid = (context.purpose === 'unwantedCharge' ? event.subscriptions : open).filter((s) => s.target !== 'number' && s.monthlyFeeFen > 0);
-                const named = paid.filter((s) => context.wanted.includes(s.serviceId));
+                // 没订过怎么每个月扣我10块: the charge's amount points at the subscription as a name would.
+                const named = paid.filter((s) => context.wanted.length > 0 ? context.wanted.includes(s.serviceId) : !!context.fee && s.monthlyFeeFen === context.fee);
                 const m = context.purpose === 'review'
                   ? { candidates: paid, missed: false }
                   : context.purpose === 'unwantedCharge'

@@ -808,6 +808,14 @@ describe('service password change', () => {
 });
 
 describe('unwanted charges', () => {
+  it('没订过怎么每个月扣我15块: the amount charged picks the subscription whose record is shown', () => {
+    const r = run([say({ intent: 'unwanted_charge', msisdn: MSISDN, feeFen: SUBS.musicMember.monthlyFeeFen }), result.codeSent(), user.code(), result.verified(), result.loaded(DEMO_SUBSCRIPTIONS, PROFILE)]);
+    expect(r.snapshot.context.candidates).toEqual([SUBS.musicMember]);
+    // Its warning does not say this month's fee stays charged: the claim is about getting it back.
+    expect(lineKeys(r.last)).toContain('dispute.next');
+    expect(lineKeys(r.last)).not.toContain('warn.refund.no');
+  });
+
   it('shows how the named service was ordered, then cancels it and files a refund claim in one confirmation', () => {
     const news = { ...SUBS.musicMember, since: '2025-01-08', channel: '短信' };
     const r = run([
