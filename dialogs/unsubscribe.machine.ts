@@ -360,7 +360,9 @@ function receiptLines(requests: FiledRequest[], context?: DialogContext): Messag
     if (r.undoUntil && (r.status === 'submitted' || r.status === 'processing')) lines.push({ key: r.target === 'number' ? 'receipt.undo.held' : 'receipt.undo', params: { undoUntil: r.undoUntil } });
     const sub = context?.selected.find((s) => s.subscriptionId === r.subscriptionId);
     if (!sub) continue;
-    if (sub.target !== 'number') lines.push({ key: sub.refundThisMonth ? 'receipt.fee.refund' : 'receipt.fee.noRefund', params: { feeFen: sub.monthlyFeeFen } });
+    // With a refund claim for the same subscription, its fees are the claim's business (as in the warning).
+    const claimed = context?.purpose === 'unwantedCharge';
+    if (sub.target !== 'number' && !claimed) lines.push({ key: sub.refundThisMonth ? 'receipt.fee.refund' : 'receipt.fee.noRefund', params: { feeFen: sub.monthlyFeeFen } });
     if (sub.penaltyFen > 0 && sub.contractEndsAt) lines.push({ key: 'receipt.penalty', params: { penaltyFen: sub.penaltyFen } });
     if (sub.target === 'number' && context?.profile && context.profile.balanceFen > 0) {
       lines.push(r.refundTicket

@@ -829,6 +829,8 @@ describe('unwanted charges', () => {
     expect(ofType(filed.last, 'fileRequests')[0]!.params).toMatchObject({ subscriptionIds: [news.subscriptionId], dispute: true });
     const receipt = run([{ type: 'backend.filed', requests: [filedRequest(news)], disputes: [{ ticket: 'TS1', serviceName: news.name, claimedFen: 4500, dueAt: '2026-11-27T00:00:00.000Z' }] }], filed.snapshot);
     expect(lineKeys(receipt.last)).toContain('dispute.receipt');
+    // Nor does the receipt say the fee stays charged next to the claim that asks for it back.
+    expect(lineKeys(receipt.last)).not.toContain('receipt.fee.noRefund');
   });
 
   it('says before filing that the operator holds the consent to the order, so the claim may fail', () => {
