@@ -378,7 +378,8 @@ const isCancellation = (r: FiledRequest) => (r.kind ?? 'unsubscription') === 'un
 function showRequests(all: FiledRequest[], view: RequestView): { key: string; lines: Message[] } {
   // Charges are explained per cancellation; refunds are not cancellations.
   const requests = view === 'charges' ? all.filter(isCancellation) : all;
-  if (requests.length === 0) return { key: 'status.none', lines: [] };
+  // 退订了还在扣钱 with no cancellation on record here: it may have been done elsewhere, or not at all.
+  if (requests.length === 0) return view === 'charges' ? { key: 'charges.none', lines: [] } : { key: 'status.none', lines: [] };
   if (view === 'receipt') return { key: 'receipt.again', lines: receiptLines(requests) };
   if (view === 'charges') return { key: 'charges.header', lines: chargeLines(requests) };
   return { key: 'status.header', lines: statusLines(requests) };

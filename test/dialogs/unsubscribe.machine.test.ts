@@ -669,6 +669,10 @@ describe('still charged after cancelling', () => {
     const stuck = run([result.status([{ ...filedRequest(vas), status: 'processing' }], 'charges')], asked.snapshot);
     expect(lineKeys(stuck.last)).toEqual(['charges.pending']);
     expect(ofType(stuck.last, 'requestHuman')).toEqual([{ type: 'requestHuman', params: { reason: 'stillCharged' } }]);
+
+    // No cancellation on record: it may have been done elsewhere; say what to do rather than only "nothing found".
+    const none = run([result.status([], 'charges')], asked.snapshot);
+    expect(sayKeys(none.last)).toEqual(['charges.none']);
   });
 
   it('claims back a charge booked after a completed cancellation took effect, and says what, which ticket and by when', () => {
