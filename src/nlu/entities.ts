@@ -63,12 +63,15 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
   const fillerRe = new RegExp(fillers.map(escapeRegExp).join('|'), 'g');
 
   const longestFirst = (words: string[]) => [...words].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
-  /** Not a time span: 前两个月, 后三天. */
-  const notTime = '(?![月天年周日])';
+  const charClass = (chars: string[]) => chars.map(escapeRegExp).join('');
+  /** Not part of another word (以前, 然后), not a time span (前两个月, 后三天). */
+  const notAfter = c.runNotAfter.length > 0 ? `(?<![${charClass(c.runNotAfter)}])` : '';
+  const notTime = c.runNotBefore.length > 0 ? `(?![${charClass(c.runNotBefore)}])` : '';
+  const demonstratives = c.runDemonstratives.map(escapeRegExp);
   const firstRun = c.firstWords.length > 0
-    ? new RegExp(`(?<![以之提])(?:${longestFirst(c.firstWords)})(\\d{1,2}|${numerals})(?:${suffix})${notTime}`) : null;
+    ? new RegExp(`${notAfter}(?:${longestFirst(c.firstWords)})(\\d{1,2}|${numerals})(?:${suffix})${notTime}`) : null;
   const lastRun = c.lastWords.length > 0
-    ? new RegExp(`(?<![以然之])(?:${longestFirst(c.lastWords)})(\\d{1,2}|${numerals}|那|这)?(?:${suffix})${notTime}`) : null;
+    ? new RegExp(`${notAfter}(?:${longestFirst(c.lastWords)})(\\d{1,2}|${[numerals, ...demonstratives].join('|')})?(?:${suffix})${notTime}`) : null;
 
   /** 前两个 / 最后一个: a run from one end of the list. */
   function runOf(compact: string): Choice | null {
@@ -79,7 +82,7 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
     }
     const last = lastRun?.exec(compact);
     if (last) {
-      const n = last[1] === undefined || last[1] === '那' || last[1] === '这' ? 1 : numeralValue(last[1]);
+      const n = last[1] === undefined || c.runDemonstratives.includes(last[1]) ? 1 : numeralValue(last[1]);
       return n >= 1 && n <= MAX_CHOICE ? { kind: 'last', count: n } : null;
     }
     return null;
@@ -115,7 +118,7 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
     let tail: string;
     if (except >= 0) {
       const rest = firstAt(compact, c.restWords, except);
-      const all = firstAt(compact, ['都', ...c.all], except);
+      const all = firstAt(compact, [...c.exceptAll, ...c.all], except);
       const restFrom = [rest, all].filter((i) => i >= 0).reduce((a, b) => Math.min(a, b), compact.length);
       head = compact.slice(0, restFrom);
       tail = compact.slice(restFrom);

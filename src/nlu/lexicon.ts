@@ -52,6 +52,13 @@ const lexiconSchema = z.object({
     /** A run of the list from either end (前两个, 最后一个). */
     firstWords: z.array(z.string()).default([]),
     lastWords: z.array(z.string()).default([]),
+    /** Characters that make a run word part of another word (以前, 然后) or a run a time span (前两个月). */
+    runNotAfter: z.array(z.string()).default([]),
+    runNotBefore: z.array(z.string()).default([]),
+    /** 最后那个: a demonstrative in place of the count, meaning one. */
+    runDemonstratives: z.array(z.string()).default([]),
+    /** Words after an exception that mean "the rest" as 其他 does (除了视频彩铃都退). */
+    exceptAll: z.array(z.string()).default([]),
     /** Everything but some (除了…都退, …留着其他都退): see the data file's comment. */
     exceptWords: z.array(z.string()).default([]),
     keepWords: z.array(z.string()).default([]),
