@@ -1,5 +1,6 @@
 import type { Choice } from './nlu.js';
 import type { Lexicon } from './lexicon.js';
+import { alternation, escapeRegExp } from '../util/regexp.js';
 
 /** Identifiers and list picks found in one normalised utterance. */
 export interface Identifiers {
@@ -37,9 +38,6 @@ function blank(text: string, start: number, length: number): string {
   return text.slice(0, start) + ' '.repeat(length) + text.slice(start + length);
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Extracts mobile numbers, codes, ID tails, tickets and list choices. Pure; never throws. */
 export interface IdentifierExtractor {
@@ -62,16 +60,15 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
   const fillers = [...c.leadingWords, ...c.trailingWords].sort((a, b) => b.length - a.length);
   const fillerRe = new RegExp(fillers.map(escapeRegExp).join('|'), 'g');
 
-  const longestFirst = (words: string[]) => [...words].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
   const charClass = (chars: string[]) => chars.map(escapeRegExp).join('');
   /** Not part of another word (以前, 然后), not a time span (前两个月, 后三天). */
   const notAfter = c.runNotAfter.length > 0 ? `(?<![${charClass(c.runNotAfter)}])` : '';
   const notTime = c.runNotBefore.length > 0 ? `(?![${charClass(c.runNotBefore)}])` : '';
   const demonstratives = c.runDemonstratives.map(escapeRegExp);
   const firstRun = c.firstWords.length > 0
-    ? new RegExp(`${notAfter}(?:${longestFirst(c.firstWords)})(\\d{1,2}|${numerals})(?:${suffix})${notTime}`) : null;
+    ? new RegExp(`${notAfter}(?:${alternation(c.firstWords)})(\\d{1,2}|${numerals})(?:${suffix})${notTime}`) : null;
   const lastRun = c.lastWords.length > 0
-    ? new RegExp(`${notAfter}(?:${longestFirst(c.lastWords)})(\\d{1,2}|${[numerals, ...demonstratives].join('|')})?(?:${suffix})${notTime}`) : null;
+    ? new RegExp(`${notAfter}(?:${alternation(c.lastWords)})(\\d{1,2}|${[numerals, ...demonstratives].join('|')})?(?:${suffix})${notTime}`) : null;
 
   /** 前两个 / 最后一个: a run from one end of the list. */
   function runOf(compact: string): Choice | null {
@@ -149,7 +146,7 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
   }
 
   const amountRe = lexicon.amount.units.length > 0
-    ? new RegExp(`(?<![\\d.])(\\d{1,4})(?:\\.(\\d{1,2}))?(?:${[...lexicon.amount.units].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')})(\\d(?!\\d))?`)
+    ? new RegExp(`(?<![\\d.])(\\d{1,4})(?:\\.(\\d{1,2}))?(?:${alternation(lexicon.amount.units)})(\\d(?!\\d))?`)
     : null;
 
   /** 10块钱 → 1000, 5块5 → 550, 9.9元 → 990 (fen). */

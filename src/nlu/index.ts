@@ -137,7 +137,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     return !/[^\s\d!-/:-@[-`{-~，。！？、；：“”‘’（）]/.test(content);
   }
 
-  function decideIntent(normalized: string, fixed: string, masked: string, features: string[], negated: boolean, namesProduct: boolean, answerOnly: boolean, ticket: string | null): { intent: Intent; confidence: number } {
+  function decideIntent(normalized: string, fixed: string, masked: string, features: string[], negated: boolean, namesProduct: boolean, answerOnly: boolean, ticket: string | null, unknownEnglish: boolean): { intent: Intent; confidence: number } {
     // A bare number, code or list pick answers the question the dialog asked; it carries no intent of its own.
     if (answerOnly) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
     if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
@@ -156,7 +156,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const prediction = classifier.predict(own.length >= 2 ? featuresOfFixed(own) : features);
     const intent = prediction.label as Intent;
     if (rules.asksIfBot(fixed)) return { intent: 'other', confidence: RULE_CONFIDENCE.identifiers };
-    if (onlyUnknownEnglish(fixed)) return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
+    if (unknownEnglish) return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
     if (rules.wantsHuman(fixed)) {
       return { intent: 'human_agent', confidence: intent === 'human_agent' ? Math.max(prediction.confidence, RULE_CONFIDENCE.human) : RULE_CONFIDENCE.human };
     }
@@ -219,8 +219,9 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const strongTargets = rules.targets(fixed, false);
     // A bare date or time (2026-11-24, 明天下午3点) answers a question; like a bare number it asks for nothing.
     const answerOnly = ids.onlyIdentifiers || ids.onlyChoice || rules.onlyDates(normalized);
-    let { intent, confidence } = decideIntent(normalized, fixed, masked, features, negated, strongTargets.length > 0, answerOnly, ids.ticket);
-    if (!answerOnly && !onlyUnknownEnglish(fixed) && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
+    const unknownEnglish = onlyUnknownEnglish(fixed);
+    let { intent, confidence } = decideIntent(normalized, fixed, masked, features, negated, strongTargets.length > 0, answerOnly, ids.ticket, unknownEnglish);
+    if (!answerOnly && !unknownEnglish && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
       // A quoted 回复TD退订 is no request of the user's own.
       const own = rules.quotesSmsCommand(normalized) ? rules.fixTypos(rules.userWords(normalized)) : fixed;
       const buried = buriedRequest(own, negated, strongTargets.length > 0, BURYING.has(intent) ? null : 'unsubscribe');

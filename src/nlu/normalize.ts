@@ -1,5 +1,6 @@
 import * as OpenCC from 'opencc-js/t2cn';
 import { loadLexicon, type Lexicon } from './lexicon.js';
+import { alternation } from '../util/regexp.js';
 
 /** Turns raw user text into the form every other NLU step works on. Pure; never throws. */
 export type Normalizer = (text: string) => string;
@@ -132,8 +133,6 @@ export function createNormalizer(lexicon: Lexicon): Normalizer {
   };
 }
 
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * English as the Chinese the model knows (i want to cancel my data pack → 我要取消我的流量包): whole
  * words and phrases of the glossary, longest first, then the words that carry nothing dropped and
@@ -142,7 +141,6 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 function englishReader(glossary: Lexicon['english']): ((text: string) => string) | null {
   const phrases = new Map(Object.entries(glossary.phrases).map(([k, v]) => [k.toLowerCase(), v]));
   if (phrases.size === 0) return null;
-  const alternation = (words: string[]) => [...words].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
   const phraseRe = new RegExp(`(?<![a-z'])(?:${alternation([...phrases.keys()])})(?![a-z'])`, 'g');
   const dropRe = glossary.drop.length > 0 ? new RegExp(`(?<![a-z'])(?:${alternation(glossary.drop.map((w) => w.toLowerCase()))})(?![a-z'])`, 'g') : null;
   return (text: string): string => {

@@ -2,6 +2,7 @@ import { distance } from 'fastest-levenshtein';
 import type { Catalogue, TargetType } from '../domain/types.js';
 import type { NluContext } from './nlu.js';
 import type { Normalizer } from './normalize.js';
+import { escapeRegExp } from '../util/regexp.js';
 
 /** A service named in the text. */
 export interface ServiceMatch {
@@ -212,9 +213,6 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
   };
 }
 
-function escapeRegExp(word: string): string {
-  return word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 function dedupe(matches: ServiceMatch[]): ServiceMatch[] {
   const seen = new Set<string>();
