@@ -85,6 +85,7 @@ describe.skipIf(skipReason !== undefined)('the agent console in a browser', () =
     await shows('#transcript', '138****8000');
     await shows('#dialog', '138****8000');
     await shows('#dialog', t('agent.state.awaitingCode'));
+    await shows('#dialog', t('agent.locale.zh-CN'));
     expect(await page.locator('#dialog').textContent()).not.toContain('session.');
     expect(await page.locator('body').innerText()).not.toContain('13800138000');
     expect(await page.locator('#claim').isEnabled()).toBe(true);
