@@ -22,6 +22,13 @@ async function open(env: Record<string, string> = {}, now?: () => number): Promi
 const say = (app: App, text: string, conversationId = 'conv-1') =>
   app.runner.handleMessage({ conversationId, text, locale: 'zh-CN', reference: { conversation: { id: conversationId } } });
 
+/** Sends `request`, then the number, then the code sent to it; resolves with the reply to the code. */
+async function verifiedTurn(app: App, request: string, conversationId = 'conv-1', msisdn = '13800138000') {
+  await say(app, request, conversationId);
+  await say(app, msisdn, conversationId);
+  return say(app, await lastCode(app, msisdn), conversationId);
+}
+
 describe('turn runner', () => {
   it('resumes mid-dialog after a restart', async () => {
     const first = await open();
@@ -182,9 +189,7 @@ describe('messages that interrupt a dialog', () => {
 
   it('starts the data deletion when asked while choosing what to cancel, saying nothing was filed', async () => {
     const app = await open();
-    await say(app, '流量包怎么取消');
-    await say(app, '13800138000');
-    const list = await say(app, await lastCode(app, '13800138000'));
+    const list = await verifiedTurn(app, '流量包怎么取消');
     expect(list.state).toBe('session.awaitingChoice');
     const out = await say(app, '删除我的个人信息');
     expect(out.state).toBe('session.awaitingDeletion');
@@ -237,15 +242,10 @@ describe('messages that interrupt a dialog', () => {
 
   it('asked again in another conversation, a cancellation under way is said to be so, with its ticket', async () => {
     const app = await open();
-    const verify = async (conversationId: string, text: string) => {
-      await say(app, text, conversationId);
-      await say(app, '13800138000', conversationId);
-      return say(app, await lastCode(app, '13800138000'), conversationId);
-    };
-    expect((await verify('conv-first', '退订视频彩铃')).state).toBe('session.awaitingConfirmation');
+    expect((await verifiedTurn(app, '退订视频彩铃', 'conv-first')).state).toBe('session.awaitingConfirmation');
     const filed = await say(app, '确认', 'conv-first');
     const ticket = /TD\d{14}/.exec(texts(filed).join('\n'))![0];
-    const again = await verify('conv-again', '帮我把视频彩铃退了');
+    const again = await verifiedTurn(app, '帮我把视频彩铃退了', 'conv-again');
     expect(again.state).toBe('idle');
     expect(texts(again).join('\n')).toContain(ticket);
     expect(texts(again)[0]).toContain(app.i18n.t('choose.alreadyPending'));
@@ -270,9 +270,7 @@ describe('messages that interrupt a dialog', () => {
   it('picks from the list by run and by exception, as people say it', async () => {
     const app = await open();
     const listFor = async (conversationId: string) => {
-      await say(app, '我要退业务', conversationId);
-      await say(app, '13800138000', conversationId);
-      const listed = await say(app, await lastCode(app, '13800138000'), conversationId);
+      const listed = await verifiedTurn(app, '我要退业务', conversationId);
       expect(listed.state).toBe('session.awaitingChoice');
       return texts(listed).join('\n');
     };
@@ -295,9 +293,7 @@ describe('messages that interrupt a dialog', () => {
 
   it('asks for a pick again with the list, in the language the user switches to', async () => {
     const app = await open();
-    await say(app, '流量包怎么取消');
-    await say(app, '13800138000');
-    const listed = await say(app, await lastCode(app, '13800138000'));
+    const listed = await verifiedTurn(app, '流量包怎么取消');
     expect(listed.state).toBe('session.awaitingChoice');
     const out = await say(app, '请用繁体');
     expect(out.state).toBe('session.awaitingChoice');
