@@ -266,18 +266,20 @@ export class TurnRunner implements ConversationPort {
    * their transcript, messages left for agents, the channel's copy and their dialog record (the
    * number, the subscriptions shown). A conversation with a chat still open with the agents, or a
    * request whose outcome it has not been told yet, is kept until that is over. At most `limit`
-   * conversations per call; resolves with how many were deleted. Throws what the stores throw.
+   * conversations are deleted per call (those kept do not count, so they never block the others);
+   * resolves with how many were deleted. Throws what the stores throw.
    */
   async expireConversations(retentionDays: number, limit = 200): Promise<number> {
     if (retentionDays <= 0) return 0;
-    const before = new Date(this.deps.now() - retentionDays * 86_400_000).toISOString();
-    const ids = await this.deps.store.listInactiveConversations(before, limit);
+    const cutoff = this.deps.now() - retentionDays * 86_400_000;
+    const ids = await this.deps.store.listInactiveConversations(new Date(cutoff).toISOString(), Number.POSITIVE_INFINITY);
     let expired = 0;
     for (const conversationId of ids) {
+      if (expired >= limit) break;
       const done = await this.mutex.run(conversationId, async () => {
         const record = await this.deps.store.getConversation(conversationId);
         // A turn may have come in since the list was made.
-        if (!record || record.lastActiveAt >= before) return false;
+        if (!record || Date.parse(record.lastActiveAt) >= cutoff) return false;
         if (await this.deps.handoff.openTicketFor(conversationId)) return false;
         const untold = (await this.deps.store.listByConversation(conversationId)).some((t) => !FINAL_STATUSES.includes(t.notifiedStatus));
         if (untold) return false;

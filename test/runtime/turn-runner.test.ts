@@ -377,4 +377,15 @@ describe('retention', () => {
     expect(await app.runner.expireConversations(30)).toBe(0);
     expect(await app.store.getConversation('filed')).toBeDefined();
   });
+
+  it('does not let conversations it must keep use up a sweep: the limit counts deletions only', async () => {
+    let clock = Date.parse('2026-01-10T10:00:00Z');
+    const app = await open({ RETENTION_DAYS: '30' }, () => clock);
+    for (const id of ['kept-1', 'kept-2']) await say(app, '转人工', id);
+    await say(app, '你好', 'silent');
+    clock += 31 * 86_400_000;
+    expect(await app.runner.expireConversations(30, 1)).toBe(1);
+    expect(await app.store.getConversation('silent')).toBeUndefined();
+    expect(await app.store.getConversation('kept-1')).toBeDefined();
+  });
 });
