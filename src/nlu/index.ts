@@ -90,7 +90,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   const segmenter = createSegmenter(options.userDictFile ?? USER_DICT_FILE);
   const rules = createRules(lexicon);
   const identifiers = createIdentifierExtractor(lexicon);
-  const matcher = createServiceMatcher(catalogue, normalize, lexicon.categoryAliases.words);
+  const matcher = createServiceMatcher(catalogue, normalize, lexicon.categoryAliases.words, lexicon.partialNames);
   const singleServiceOf = new Map<TargetType, string>();
   for (const target of ['vas', 'addon', 'plan', 'broadband', 'number'] as const) {
     const ids = catalogue.services.filter((s) => s.target === target).map((s) => s.id);

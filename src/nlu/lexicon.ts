@@ -18,6 +18,8 @@ const targetLists = z.object({
 const lexiconSchema = z.object({
   targets: z.object({ strong: targetLists, weak: targetLists }),
   categoryAliases: z.object({ words: z.array(z.string()) }),
+  /** A catalogue name's head said without its generic tail (音乐 for 音乐会员): see service-matcher.ts. */
+  partialNames: z.object({ suffixes: z.array(z.string()), except: z.array(z.string()).default([]) }).default({ suffixes: [], except: [] }),
   negation: z.array(z.string()),
   negationExceptions: z.array(z.string()),
   human: z.array(z.string()),

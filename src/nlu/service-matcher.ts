@@ -39,7 +39,12 @@ function allowedDistance(length: number): number {
  * never name a service by themselves: 宽带 could be either broadband product, 号码 appears in
  * "my number is …".
  */
-export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer, categoryWords: readonly string[]): ServiceMatcher {
+export function createServiceMatcher(
+  catalogue: Catalogue,
+  normalize: Normalizer,
+  categoryWords: readonly string[],
+  partialNames: { suffixes: readonly string[]; except: readonly string[] } = { suffixes: [], except: [] },
+): ServiceMatcher {
   const category = new Set(categoryWords.map((w) => normalize(w)));
   const surfaces: Surface[] = [];
   const categoryTarget = new Map<string, TargetType>();
@@ -88,6 +93,7 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
     }
     return n;
   };
+  const heads = partialHeads(byService, category, partialNames, normalize);
   const categoryList = [...categoryTarget.entries()].sort((a, b) => b[0].length - a[0].length);
   const genericWords = [...category].filter((w) => w.length > 0).sort((a, b) => b.length - a.length);
   const genericPattern = genericWords.length > 0 ? new RegExp(genericWords.map(escapeRegExp).join('|'), 'g') : null;
@@ -183,6 +189,7 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
       let matches = exact(text);
       // Typo tolerance must not turn a generic word (流量包) into one particular service (10G流量包).
       if (matches.length === 0) matches = fuzzy(withoutCategoryWords(text));
+      if (matches.length === 0) matches = headsIn(text, heads);
       matches.sort((a, b) => a.start - b.start);
       const subs = context?.subscriptions;
       if (!subs || subs.length === 0) return dedupe(matches);
@@ -213,6 +220,52 @@ export function createServiceMatcher(catalogue: Catalogue, normalize: Normalizer
   };
 }
 
+/** How sure a service named by its head alone is (an exact name is 1). */
+const HEAD_SCORE = 0.6;
+
+/**
+ * The heads that name one service without their generic tail (音乐 → 音乐会员): a head comes from
+ * a name that is the head plus one of `suffixes` (not a category word itself, 短信包 names no one
+ * service), is at least two characters long, is no name and no category word of its own, and
+ * starts no name of any other service (视频 starts 视频彩铃 and 视频会员). Longest first.
+ */
+function partialHeads(
+  byService: ReadonlyMap<string, { target: TargetType; surfaces: string[] }>,
+  category: ReadonlySet<string>,
+  partialNames: { suffixes: readonly string[]; except: readonly string[] },
+  normalize: Normalizer,
+): Surface[] {
+  const suffixes = partialNames.suffixes.map((x) => normalize(x)).filter((x) => x.length > 0);
+  const except = new Set(partialNames.except.map((x) => normalize(x)));
+  const names = new Set([...byService.values()].flatMap((s) => s.surfaces));
+  const candidates = new Map<string, string>();
+  for (const [serviceId, s] of byService) {
+    for (const name of s.surfaces) {
+      if (category.has(name)) continue;
+      for (const suffix of suffixes) {
+        const head = name.slice(0, name.length - suffix.length);
+        if (!name.endsWith(suffix) || [...head].length < 2 || names.has(head) || category.has(head) || except.has(head)) continue;
+        candidates.set(head, serviceId);
+      }
+    }
+  }
+  const heads: Surface[] = [];
+  for (const [head, serviceId] of candidates) {
+    const starts = [...byService].filter(([, s]) => s.surfaces.some((n) => n.startsWith(head))).map(([id]) => id);
+    if (starts.length === 1 && starts[0] === serviceId) heads.push({ text: head, serviceId, target: byService.get(serviceId)!.target });
+  }
+  return heads.sort((a, b) => b.text.length - a.text.length);
+}
+
+/** Services named by a head alone (音乐的那个), best first; one match per service. */
+function headsIn(text: string, heads: readonly Surface[]): ServiceMatch[] {
+  const found: ServiceMatch[] = [];
+  for (const h of heads) {
+    const start = text.indexOf(h.text);
+    if (start >= 0) found.push({ serviceId: h.serviceId, target: h.target, start, score: HEAD_SCORE });
+  }
+  return found;
+}
 
 function dedupe(matches: ServiceMatch[]): ServiceMatch[] {
   const seen = new Set<string>();

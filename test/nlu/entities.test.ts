@@ -80,6 +80,27 @@ describe('catalogue services', () => {
     expect(nlu.parse('宽带怎么退', context).serviceIds).toEqual(['broadband-1000m']);
   });
 
+  it.each([
+    ['我想把每个月扣钱的那个音乐的取消掉', 'vas-music-member'],
+    ['不要听歌的那个了', 'vas-music-member'],
+    ['游戏的那个取消掉', 'vas-game-pack'],
+    ['把夜间的关了', 'addon-night-data'],
+    ['加速的不要了', 'addon-5g-boost'],
+  ])('names one service by the head of its name alone: "%s" → %s', (text, id) => {
+    expect(nlu.parse(text).serviceIds).toEqual([id]);
+  });
+
+  it.each([
+    // 视频 starts both 视频彩铃 and 视频会员; 短信 alone is about marketing messages; 流量 heads several packs.
+    '退订视频', '退订短信', '流量的那个退了',
+  ])('names no service by a head several services share or that means something else: "%s"', (text) => {
+    expect(nlu.parse(text).serviceIds).toEqual([]);
+  });
+
+  it('prefers a whole name to a head (音乐会员 and 游戏包 each named in full)', () => {
+    expect(nlu.parse('音乐会员和游戏包都退了').serviceIds).toEqual(['vas-music-member', 'vas-game-pack']);
+  });
+
   it('does not treat "my number is" as closing the number', () => {
     expect(nlu.parse('我的手机号是13812345678').serviceIds).toEqual([]);
   });

@@ -111,6 +111,15 @@ describe('pinyin slips, dialect and the bot itself', () => {
     expect(r.target).toBe(target);
   });
 
+  it('reads regional and colloquial wordings as plain Mandarin (莫得用 = 没用, 要得 = 好的)', () => {
+    expect(nlu.parse('俺的宽带莫得用了 退了').intent).toBe('unsubscribe');
+    expect(nlu.parse('这个套餐没有用 给退了吧').intent).toBe('unsubscribe');
+    expect(nlu.parse('要得').intent).toBe('confirm');
+    // 要得 inside a longer word stays what it was.
+    expect(nlu.parse('需要得到什么').intent).not.toBe('confirm');
+    expect(nlu.parse('我要得到验证码才行').intent).not.toBe('confirm');
+  });
+
   it('reads 销户 said of broadband as closing the broadband', () => {
     expect(nlu.parse('宽带怎么销户').target).toBe('broadband');
   });
