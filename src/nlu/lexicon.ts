@@ -43,6 +43,10 @@ const lexiconSchema = z.object({
     verbAfter: z.array(z.string()).min(1),
     verbBa: z.array(z.string()).min(1),
     after: z.array(z.string()),
+    /** 宽带怎么退啊: products, a how-word and a cancelling verb, ending the message (askAfter). */
+    how: z.array(z.string()).default([]),
+    howVerb: z.array(z.string()).default([]),
+    askAfter: z.array(z.string()).default(['']),
   }),
   choice: z.object({
     all: z.array(z.string()),

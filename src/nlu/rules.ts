@@ -1,6 +1,7 @@
 import type { TargetType } from '../domain/types.js';
 import type { Lexicon } from './lexicon.js';
 import { PRODUCT_PLACEHOLDER } from './mask.js';
+import { alternation } from '../util/regexp.js';
 
 /** Keyword rules over normalised text: the places where a rule is clearly better than the classifier. */
 export interface Rules {
@@ -260,9 +261,12 @@ export function createRules(lexicon: Lexicon): Rules {
  * more placeholders, joined by 和/跟/及/与 or nothing.
  */
 function bareCancelPattern(words: Lexicon['bareCancel']): RegExp {
-  const alt = (list: string[]) => `(?:${[...list].sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
+  const alt = (list: readonly string[]) => `(?:${alternation(list)})`;
   const one = `[${Object.values(PRODUCT_PLACEHOLDER).join('')}]`;
   const products = `${alt(words.owners)}${one}(?:[\u548c\u8ddf\u53ca\u4e0e]?${one})*`;
   const forms = [`${alt(words.verbFirst)}${products}`, `${products}${alt(words.verbAfter)}`, `\u628a${products}${alt(words.verbBa)}`];
-  return new RegExp(`^${alt(words.before)}(?:${forms.join('|')})${alt(words.after)}$`);
+  const commands = `^${alt(words.before)}(?:${forms.join('|')})${alt(words.after)}$`;
+  if (words.how.length === 0 || words.howVerb.length === 0) return new RegExp(commands);
+  const question = `^${alt(words.before)}${products}${alt(words.how)}${alt(words.howVerb)}${alt(words.askAfter)}$`;
+  return new RegExp(`${commands}|${question}`);
 }

@@ -35,6 +35,35 @@ describe('intent classification', () => {
   }
 });
 
+describe('questions about a closure\'s consequences and follow-up requests', () => {
+  it('reads a question about the accounts bound to the number as a question about the consequences, not a lost phone', () => {
+    for (const text of ['绑定的支付宝怎么办', '微信绑的这个号要先解绑吗', '银行卡预留的是这个号码，会受影响吗']) {
+      expect(nlu.parse(text).intent, text).toBe('fee_question');
+    }
+    expect(nlu.parse('手机丢了，支付宝怎么办').intent).toBe('lost_phone');
+  });
+
+  it('reads 还有…也退了 as one more cancellation, not as still being charged', () => {
+    const r = nlu.parse('还有音乐会员也退了');
+    expect([r.intent, r.serviceIds]).toEqual(['unsubscribe', ['vas-music-member']]);
+    expect(nlu.parse('另外流量包也帮我取消掉').intent).toBe('unsubscribe');
+  });
+
+  it('reads products plus how to cancel them as a cancellation (宽带怎么退啊), but not a refund question', () => {
+    for (const text of ['流量包咋退啊', '5G加速包怎么退', '套餐如何取消呢']) {
+      const r = nlu.parse(text);
+      expect(r.intent, text).toBe('unsubscribe');
+      expect(r.confidence, text).toBeGreaterThanOrEqual(0.9);
+    }
+    expect(nlu.parse('宽带退了怎么还扣钱').intent).toBe('still_charged');
+  });
+
+  it('reads 退网 said of the number as closing it, and 携号转网 as no closure', () => {
+    expect(nlu.parse('这个手机号要退网').target).toBe('number');
+    expect(nlu.parse('携号转网怎么办理').intent).not.toBe('unsubscribe');
+  });
+});
+
 describe('hard negatives are never unsubscribe requests', () => {
   it.each([
     '我想办理流量包', '开通视频彩铃', '升级5G套餐', '取消订单', '淘宝的订单怎么取消', '退款', '我要退款', '查话费',
