@@ -47,7 +47,7 @@ export interface IdentifierExtractor {
 export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor {
   const c = lexicon.choice;
   // Longest first, so that 我的手机号码是 goes before 号码.
-  const identifierLabels = [...lexicon.identifierLabels].sort((a, b) => b.length - a.length);
+  const identifierLabels = lexicon.identifierLabels.length > 0 ? new RegExp(alternation(lexicon.identifierLabels), 'g') : null;
   const allWords = [...c.all].sort((a, b) => b.length - a.length);
   const spokenAll = c.spokenAll;
   const joiner = c.joiners.map(escapeRegExp).join('|');
@@ -246,7 +246,8 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
       const onlyChoice = choice?.kind === 'indexes' && listOnly.test(compact);
       const run = choice?.kind === 'first' || choice?.kind === 'last' ? choice : null;
       // 我的号码是…, 验证码… : a label in front of the identifier is still nothing but the answer.
-      const unlabelled = identifierLabels.reduce((t, label) => t.split(label).join(''), blanked.replace(PUNCTUATION, ''));
+      const bare = blanked.replace(PUNCTUATION, '');
+      const unlabelled = identifierLabels ? bare.replace(identifierLabels, '') : bare;
       const onlyIdentifiers = [ticket, msisdn, code, idTail].some((v) => v !== null) && unlabelled.length === 0;
       const except = exception ? { kept: exception.kept, rest: exception.rest } : null;
       return { msisdn, code, idTail, ticket, feeFen: feeOf(blanked), choice, except, rest: blanked, onlyIdentifiers, onlyChoice: onlyChoice || (run !== null && onlyRun(compact)) };

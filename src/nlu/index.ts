@@ -214,12 +214,13 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
       return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };
     }
     const fixed = rules.fixTypos(normalized);
-    const masked = maskedOf(fixed);
-    const features = featuresOfMasked(masked);
     const strongTargets = rules.targets(fixed, false);
     // A bare date or time (2026-11-24, 明天下午3点) answers a question; like a bare number it asks for nothing.
     const answerOnly = ids.onlyIdentifiers || ids.onlyChoice || rules.onlyDates(normalized);
-    const unknownEnglish = onlyUnknownEnglish(fixed);
+    // A bare answer is decided without the model: its features are not worth cutting words for.
+    const masked = answerOnly ? '' : maskedOf(fixed);
+    const features = answerOnly ? [] : featuresOfMasked(masked);
+    const unknownEnglish = !answerOnly && onlyUnknownEnglish(fixed);
     let { intent, confidence } = decideIntent(normalized, fixed, masked, features, negated, strongTargets.length > 0, answerOnly, ids.ticket, unknownEnglish);
     if (!answerOnly && !unknownEnglish && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
       // A quoted 回复TD退订 is no request of the user's own.
