@@ -176,6 +176,9 @@ function failsToHuman(key: string) {
  * user is told what was dropped; progress questions, greetings, 验证码没收到 and the same request
  * again are answered, then the question is asked again. Cancelling is handled by each state or the root.
  */
+/** Digits alone from this many on are read as a mistyped mobile number (11 digits), fewer as a mistyped 6-digit code. */
+const MISTYPED_NUMBER_DIGITS = 9;
+
 const interruptions = [
   askHuman,
   complain,
@@ -510,6 +513,10 @@ export const unsubscribeMachine = setup({
   guards: {
     hasMsisdn: ({ event }) => utter(event)?.msisdn != null,
     hasCode: ({ event }) => utter(event)?.code != null,
+    /** Digits alone that make no mobile number (1380013800): a number mistyped. */
+    mistypedNumber: ({ event }) => (utter(event)?.strayDigits ?? 0) >= MISTYPED_NUMBER_DIGITS,
+    /** Digits alone, too few or too many for the 6-digit code (12345, 1234567). */
+    mistypedCode: ({ event }) => { const n = utter(event)?.strayDigits ?? 0; return n > 0 && n < MISTYPED_NUMBER_DIGITS; },
     hasSecret: ({ event }) => (utter(event)?.idTail ?? utter(event)?.code) != null,
     // 确认退订视频彩铃 with no dialog running is a request, not an answer.
     wantsUnsubscribe: ({ event }) => {
@@ -834,6 +841,7 @@ export const unsubscribeMachine = setup({
           on: {
             'user.message': [
               { guard: 'hasMsisdn', target: 'routing', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn, misses: 0 })) },
+              { guard: 'mistypedNumber', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
               { guard: and(['asksNewCode', not('switchesTopic')]), actions: [assign({ misses: 0 }), { type: 'say', params: resumeWith('identity.code.notYet') }] },
               ...interruptions,
               { guard: 'hasCode', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
@@ -869,6 +877,9 @@ export const unsubscribeMachine = setup({
               },
               // Another number: send a code there instead.
               { guard: 'hasMsisdn', target: 'sendingCode', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn, misses: 0 })) },
+              // Digits that are neither: say what was expected rather than count a wrong code.
+              { guard: 'mistypedCode', actions: { type: 'say', params: { key: 'identity.code.length' } } },
+              { guard: 'mistypedNumber', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
               ...interruptions,
             ],
           },

@@ -39,6 +39,8 @@ export interface Utterance {
   changePassword?: boolean;
   /** 验证码没收到, 重新发一个验证码: another SMS code is wanted. */
   asksNewCode?: boolean;
+  /** How many digits a message of nothing but digits holds when they make no number or code (a mistyped number or code). */
+  strayDigits?: number | null;
   /** The whole message thanks the bot or asks for a moment: answered, the question asked again, no miss counted. */
   courtesy?: 'thanks' | 'wait' | null;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */

@@ -22,6 +22,8 @@ export interface Identifiers {
   onlyIdentifiers: boolean;
   /** Nothing but a list pick was typed ("2", "第一个和第三个", "1、3"). */
   onlyChoice: boolean;
+  /** How many digits a message of nothing but digits holds when they make no number, code or ticket (1380013800: 10), else null. */
+  strayDigits: number | null;
 }
 
 const TICKET = /(?<![a-z0-9])td[\s-]?(\d{14})(?!\d)/g;
@@ -250,7 +252,11 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
       const unlabelled = identifierLabels ? bare.replace(identifierLabels, '') : bare;
       const onlyIdentifiers = [ticket, msisdn, code, idTail].some((v) => v !== null) && unlabelled.length === 0;
       const except = exception ? { kept: exception.kept, rest: exception.rest } : null;
-      return { msisdn, code, idTail, ticket, feeFen: feeOf(blanked), choice, except, rest: blanked, onlyIdentifiers, onlyChoice: onlyChoice || (run !== null && onlyRun(compact)) };
+      const digitsOnly = msisdn || code || idTail || ticket ? null : /^\+?(\d{4,15})$/.exec(unlabelled.replace(/-/g, ''));
+      return {
+        msisdn, code, idTail, ticket, feeFen: feeOf(blanked), choice, except, rest: blanked, onlyIdentifiers, onlyChoice: onlyChoice || (run !== null && onlyRun(compact)),
+        strayDigits: digitsOnly ? digitsOnly[1]!.length : null,
+      };
     },
   };
 }

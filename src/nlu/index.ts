@@ -67,6 +67,8 @@ const NOT_BURIED: ReadonlySet<Intent> = new Set(['confirm', 'deny', 'cancel']);
  */
 const REQUEST_WINS: ReadonlySet<Intent> = new Set(['unwanted_charge', 'review']);
 const BURIED_MIN_CONFIDENCE = 0.9;
+/** A letter of any script or a digit. */
+const WORDLIKE = /[\p{L}\p{N}]/u;
 const LATIN_ONLY = /^[a-z0-9\s!-/:-@[-`{-~]+$/;
 /** Placeholder for a date, clock time or long digit run in classifier input: a private-use code point. */
 const DATE_PLACEHOLDER = '\uE010';
@@ -140,6 +142,8 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
   function decideIntent(normalized: string, fixed: string, masked: string, features: string[], negated: boolean, namesProduct: boolean, answerOnly: boolean, ticket: string | null, unknownEnglish: boolean): { intent: Intent; confidence: number } {
     // A bare number, code or list pick answers the question the dialog asked; it carries no intent of its own.
     if (answerOnly) return { intent: ticket ? 'query_status' : 'other', confidence: RULE_CONFIDENCE.identifiers };
+    // 😡😡😡, ？？？: no word at all (the emoji that are words, 👌 for 好的, were read as words already).
+    if (!WORDLIKE.test(fixed)) return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
     if (!negated && rules.smsCommand(normalized)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.sms };
     // 退订宽带, 把套餐退了: a verb and products, nothing else; too few words for the model to weigh.
     if (!negated && rules.bareCancel(masked)) return { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.bareCancel };
@@ -208,7 +212,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const ids = identifiers.extract(normalized, negated);
     const base = {
       text: raw, normalized, negated, msisdn: ids.msisdn, code: ids.code, idTail: ids.idTail, feeFen: ids.feeFen, choice: ids.choice, ticket: ids.ticket,
-      asksNewCode: rules.asksNewCode(normalized),
+      asksNewCode: rules.asksNewCode(normalized), strayDigits: ids.strayDigits,
     };
     if (normalized.length === 0) {
       return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };

@@ -66,6 +66,8 @@ export interface NluResult {
   ticket: string | null;
   /** The SMS code did not arrive, or another is wanted (验证码没收到, 重新发一个验证码). */
   asksNewCode: boolean;
+  /** How many digits a message of nothing but digits holds when they make no number, code or ticket (a mistyped number: 1380013800 has 10), else null. */
+  strayDigits?: number | null;
 }
 
 export interface NluContext {

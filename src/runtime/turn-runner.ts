@@ -410,6 +410,7 @@ export class TurnRunner implements ConversationPort {
       choice: parsed.choice,
       ticket: parsed.ticket,
       asksNewCode: parsed.asksNewCode,
+      strayDigits: parsed.strayDigits ?? null,
       complaint: this.deps.phrases.complains(parsed.normalized),
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),

@@ -41,6 +41,21 @@ describe('identity', () => {
     expect(r.last).toEqual([{ type: 'sendCode', params: { msisdn: MSISDN } }]);
   });
 
+  it('says what a number or code looks like when the digits typed make neither, and counts no miss or wrong code', () => {
+    const asked = run([user.unsubscribe('vas')]);
+    const short = run([say({ strayDigits: 10 })], asked.snapshot);
+    expect(where(short.snapshot)).toBe('session.askingNumber');
+    expect(sayKeys(short.last)).toEqual(['identity.number.invalid']);
+    expect(short.snapshot.context.misses).toBe(asked.snapshot.context.misses);
+    const waiting = run([user.number(), result.codeSent()], short.snapshot);
+    for (const [digits, key] of [[5, 'identity.code.length'], [7, 'identity.code.length'], [10, 'identity.number.invalid']] as const) {
+      const r = run([say({ strayDigits: digits })], waiting.snapshot);
+      expect(where(r.snapshot)).toBe('session.awaitingCode');
+      expect(sayKeys(r.last)).toEqual([key]);
+      expect(ofType(r.last, 'checkCode')).toEqual([]);
+    }
+  });
+
   it('sends a new code when the user gives another number while a code is awaited', () => {
     const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), user.number(OTHER_MSISDN)]);
     expect(where(r.snapshot)).toBe('session.sendingCode');

@@ -106,6 +106,20 @@ describe('catalogue services', () => {
   });
 });
 
+describe('digits that make no number or code', () => {
+  it.each<[string, number | null]>([
+    ['1380013800', 10], ['138 0013 800', 10], ['12345', 5], ['1234567', 7], ['我的号码是138001380', 9],
+    ['13800138000', null], ['123456', null], ['2', null], ['退订12345', null],
+  ])('"%s" has %s stray digits', (text, n) => {
+    expect(nlu.parse(text).strayDigits).toBe(n);
+  });
+
+  it('reads a message of nothing but emoji or punctuation as understood as nothing', () => {
+    for (const text of ['😡😡😡', '？？？', '🙂']) expect([text, nlu.parse(text).intent, nlu.parse(text).confidence]).toEqual([text, 'other', 0.5]);
+    expect(nlu.parse('👌').intent).toBe('confirm');
+  });
+});
+
 describe('mobile numbers', () => {
   it.each([
     ['13812345678', '13812345678'],
