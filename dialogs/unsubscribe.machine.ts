@@ -329,6 +329,17 @@ function warningLines(context: DialogContext): Message[] {
 
 const closesNumber = (context: DialogContext) => context.selected.some((s) => s.target === 'number');
 
+/**
+ * The question for the second check, as asked again after an aside: naming what needs it (退订5G畅享套餐需要…,
+ * 销号需要…), or the lost-phone and password-change wording when the check is for those.
+ */
+function secretPrompt(context: DialogContext): Message {
+  if (context.purpose === 'lostPhone') return { key: 'lost.secret.prompt' };
+  if (context.purpose === 'changePassword') return { key: 'password.secret.prompt' };
+  if (closesNumber(context)) return { key: 'identity.secret.promptNumber' };
+  return { key: 'identity.secret.prompt', params: { names: serviceNames(context.selected.filter((s) => s.risk === 'strong')) } };
+}
+
 function confirmPrompt(context: DialogContext): Message {
   const names = serviceNames(context.selected);
   if (closesNumber(context)) return { key: 'confirm.number.prompt', params: { msisdn: context.msisdn ?? '' } };
@@ -1039,13 +1050,13 @@ export const unsubscribeMachine = setup({
         checkingRisk: {
           description: 'Riskier requests (plan, broadband, the number) need a second check before the warnings.',
           always: [
-            { guard: 'needsStrongCheck', target: 'awaitingSecret', actions: { type: 'say', params: { key: 'identity.secret.prompt' } } },
+            { guard: 'needsStrongCheck', target: 'awaitingSecret', actions: { type: 'say', params: ({ context }) => secretPrompt(context) } },
             { target: 'awaitingConfirmation' },
           ],
         },
         awaitingSecret: {
           description: 'Waiting for the service password or the last 6 ID digits.',
-          entry: assign({ prompt: { key: 'identity.secret.prompt' }, promptChoices: [] }),
+          entry: assign(({ context }) => ({ prompt: secretPrompt(context), promptChoices: [] })),
           on: {
             'user.message': [...interruptions, { guard: 'hasSecret', target: 'checkingSecret', actions: assign({ misses: 0 }) }],
           },

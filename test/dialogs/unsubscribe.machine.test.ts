@@ -324,7 +324,11 @@ describe('risk checks and warnings', () => {
   it.each<Target>(['plan', 'broadband', 'number'])('asks for the service password before a %s closure', (target) => {
     const r = run(verifiedRequest({ target }));
     expect(where(r.snapshot)).toBe('session.awaitingSecret');
-    expect(sayKeys(r.last)).toEqual(['identity.secret.prompt']);
+    // It says what needs the check: the services by name, or the closure of the number.
+    const [asked] = ofType(r.last, 'say');
+    if (target === 'number') expect(asked!.params).toEqual({ key: 'identity.secret.promptNumber' });
+    else expect(asked!.params).toEqual({ key: 'identity.secret.prompt', params: { names: r.snapshot.context.selected.map((s) => ({ kind: 'service', id: s.serviceId, name: s.name })) } });
+    expect(r.snapshot.context.prompt).toEqual(asked!.params);
     expect(sayKeys(r.effects)).not.toContain('warn.header');
 
     const checking = run([user.secret()], r.snapshot);

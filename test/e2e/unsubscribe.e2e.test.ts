@@ -127,7 +127,7 @@ describe('the unsubscribe conversation over /api/messages', () => {
     const client = new EmulatorClient(botUrl, channel);
     await client.say('我要销号');
     const secret = await verify(client, '18612345678');
-    expect(textOf(secret)).toBe(t('identity.secret.prompt'));
+    expect(textOf(secret)).toBe(t('identity.secret.promptNumber'));
     const warned = await client.say('975310');
     const warning = textOf(warned);
     expect(warning).toContain(t('warn.number.reissue'));
