@@ -196,6 +196,11 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (clauses.length < 2) return null;
     let best: { intent: Intent; confidence: number } | null = null;
     for (const clause of clauses) {
+      // 我想退订，…: a clause that is a bare request by rule is as sure as that rule.
+      if (!negated && (only === null || only === 'unsubscribe') && rules.bareCancel(maskedOf(clause)) && !rules.notUnsubscribe(fixed, namesProduct)) {
+        if (!best || RULE_CONFIDENCE.bareCancel > best.confidence) best = { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.bareCancel };
+        continue;
+      }
       const p = classifier.predict(featuresOfFixed(clause));
       const label = p.label as Intent;
       if (BURYING.has(label) || NOT_BURIED.has(label) || (only && label !== only) || p.confidence < BURIED_MIN_CONFIDENCE) continue;

@@ -47,6 +47,8 @@ const lexiconSchema = z.object({
     how: z.array(z.string()).default([]),
     howVerb: z.array(z.string()).default([]),
     askAfter: z.array(z.string()).default(['']),
+    /** 我想退订, 帮我办理退订: a cancelling verb that needs no product to be a request (退订, unlike 取消). */
+    alone: z.array(z.string()).default([]),
   }),
   choice: z.object({
     all: z.array(z.string()),

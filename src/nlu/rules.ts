@@ -265,6 +265,7 @@ function bareCancelPattern(words: Lexicon['bareCancel']): RegExp {
   const one = `[${Object.values(PRODUCT_PLACEHOLDER).join('')}]`;
   const products = `${alt(words.owners)}${one}(?:[\u548c\u8ddf\u53ca\u4e0e]?${one})*`;
   const forms = [`${alt(words.verbFirst)}${products}`, `${products}${alt(words.verbAfter)}`, `\u628a${products}${alt(words.verbBa)}`];
+  if (words.alone.length > 0) forms.push(alt(words.alone));
   const commands = `^${alt(words.before)}(?:${forms.join('|')})${alt(words.after)}$`;
   if (words.how.length === 0 || words.howVerb.length === 0) return new RegExp(commands);
   const question = `^${alt(words.before)}${products}${alt(words.how)}${alt(words.howVerb)}${alt(words.askAfter)}$`;

@@ -58,6 +58,13 @@ describe('questions about a closure\'s consequences and follow-up requests', () 
     expect(nlu.parse('宽带退了怎么还扣钱').intent).toBe('still_charged');
   });
 
+  it('reads 退订 with no product as a request, alone or as one clause of a longer message', () => {
+    for (const text of ['我想退订', '帮我办理退订']) expect([text, nlu.parse(text).intent, nlu.parse(text).confidence]).toEqual([text, 'unsubscribe', 0.95]);
+    const r = nlu.parse('我想退订，但是不知道叫什么名字，就是每个月扣5块的那个');
+    expect([r.intent, r.feeFen]).toEqual(['unsubscribe', 500]);
+    expect(nlu.parse('不想退订').intent).not.toBe('unsubscribe');
+  });
+
   it('reads 退网 said of the number as closing it, and 携号转网 as no closure', () => {
     expect(nlu.parse('这个手机号要退网').target).toBe('number');
     expect(nlu.parse('携号转网怎么办理').intent).not.toBe('unsubscribe');
