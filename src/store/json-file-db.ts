@@ -347,12 +347,22 @@ const TARGET = Symbol('json-file-db.target');
 class ChangeTracker {
   /** key → 'all', or the ids changed within that collection. */
   private changed = new Map<string, 'all' | Set<string>>();
-  private readonly proxies = new WeakMap<object, object>();
+  /**
+   * The proxies handed out during the current run, by target (one proxy per object, so that
+   * identity holds within an update). Forgotten after each run: kept, they would pin a proxy and
+   * its closures to every object ever touched, for as long as the data lives (they were a good
+   * part of what a busy bot's young generation promoted to the old one).
+   */
+  private readonly proxies = new Map<object, object>();
 
   constructor(private readonly root: Record<string, unknown>) {}
 
   run<R>(fn: (data: Record<string, unknown>) => R): R {
-    return unwrap(fn(this.wrap(this.root, undefined, undefined)));
+    try {
+      return unwrap(fn(this.wrap(this.root, undefined, undefined)));
+    } finally {
+      this.proxies.clear();
+    }
   }
 
   dirty(): boolean {
