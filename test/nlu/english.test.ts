@@ -47,6 +47,13 @@ describe('English answers', () => {
     expect(['cancel', 'deny']).toContain(nlu.parse(text).intent);
   });
 
+  it('reads a question about the accounts linked to the number as a question about the consequences, and a lost phone as one', () => {
+    for (const text of ['what about my alipay', 'what happens to my WeChat Pay', 'my bank card is linked to this number, what about it']) {
+      expect(nlu.parse(text).intent, text).toBe('fee_question');
+    }
+    expect(nlu.parse('I lost my phone, what about my alipay').intent).toBe('lost_phone');
+  });
+
   it('reads the closure phrase the English replies ask for as the Chinese one', () => {
     expect(nlu.parse('confirm closure').normalized).toBe(nlu.parse('确认销号').normalized);
   });
