@@ -329,6 +329,12 @@ function warningLines(context: DialogContext): Message[] {
 
 const closesNumber = (context: DialogContext) => context.selected.some((s) => s.target === 'number');
 
+/** What the back end has on record as tied to the number being closed (支付宝, 招商银行储蓄卡…), or that it has nothing. */
+function boundAnswer(context: DialogContext): Message {
+  const accounts = context.profile?.boundAccounts ?? [];
+  return accounts.length > 0 ? { key: 'bound.listed', params: { accounts: accountNames(accounts) } } : { key: 'bound.none' };
+}
+
 /**
  * The question for the second check, as asked again after an aside: naming what needs it (退订5G畅享套餐需要…,
  * 销号需要…), or the lost-phone and password-change wording when the check is for those.
@@ -1088,6 +1094,14 @@ export const unsubscribeMachine = setup({
           ],
           on: {
             'user.message': [
+              {
+                // 那我的支付宝呢, asked before closing the number: what is on record as tied to it, then the question again.
+                guard: ({ context, event }) => closesNumber(context) && utter(event)?.aboutBoundAccounts === true && utter(event)?.intent === 'fee_question',
+                actions: [
+                  assign({ misses: 0 }),
+                  { type: 'say', params: ({ context }) => ({ ...boundAnswer(context), lines: promptMessages(context), choices: context.promptChoices }) },
+                ],
+              },
               {
                 // 违约金多少 / 会扣钱吗 with the services chosen: their own figures, not the general answer.
                 guard: 'isFeeQuestion',

@@ -41,6 +41,8 @@ export interface Utterance {
   asksNewCode?: boolean;
   /** How many digits a message of nothing but digits holds when they make no number or code (a mistyped number or code). */
   strayDigits?: number | null;
+  /** The message is about payment or bank accounts tied to the number (那我的支付宝呢). */
+  aboutBoundAccounts?: boolean;
   /** The whole message thanks the bot or asks for a moment: answered, the question asked again, no miss counted. */
   courtesy?: 'thanks' | 'wait' | null;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */

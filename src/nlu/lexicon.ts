@@ -89,6 +89,8 @@ const lexiconSchema = z.object({
   amount: z.object({ units: z.array(z.string()) }).default({ units: [] }),
   /** 验证码没收到 / 重新发验证码: a subject word and a trouble word both in the message. */
   codeTrouble: z.object({ subjects: z.array(z.string()), words: z.array(z.string()) }).default({ subjects: [], words: [] }),
+  /** Payment and bank accounts that may be tied to the number (支付宝, 银行卡, 绑定): see Rules.aboutBoundAccounts. */
+  boundAccounts: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   vetoes: z.object({
     orderVerbs: z.array(z.string()),
     cancelWords: z.array(z.string()),

@@ -68,6 +68,8 @@ export interface NluResult {
   asksNewCode: boolean;
   /** How many digits a message of nothing but digits holds when they make no number, code or ticket (a mistyped number: 1380013800 has 10), else null. */
   strayDigits?: number | null;
+  /** The message is about payment or bank accounts tied to the number (那我的支付宝呢). */
+  aboutBoundAccounts?: boolean;
 }
 
 export interface NluContext {

@@ -38,6 +38,8 @@ export interface Rules {
   aboutShopOrder(text: string, namesProduct: boolean): boolean;
   /** The SMS code did not arrive, or another is wanted (验证码没收到, 重新发一个验证码). */
   asksNewCode(text: string): boolean;
+  /** The message is about accounts tied to the number (那我的支付宝呢, 绑定的银行卡怎么办). */
+  aboutBoundAccounts(text: string): boolean;
   /** Targets named by keywords, best first. Weak words (注销, 流量) count only when `includeWeak`. */
   targets(text: string, includeWeak: boolean): TargetType[];
   /** The text with every date, clock time, long digit run (bank card) and street number (文三路478号) replaced by `placeholder`. */
@@ -243,6 +245,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutShopOrder(text, namesProduct) {
       return !namesProduct && shopWords.some((w) => text.includes(w));
+    },
+    aboutBoundAccounts(text) {
+      return lexicon.boundAccounts.words.some((w) => text.includes(w));
     },
     asksNewCode(text) {
       return lexicon.codeTrouble.subjects.some((w) => text.includes(w)) && lexicon.codeTrouble.words.some((w) => text.includes(w));

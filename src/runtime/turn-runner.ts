@@ -411,6 +411,7 @@ export class TurnRunner implements ConversationPort {
       ticket: parsed.ticket,
       asksNewCode: parsed.asksNewCode,
       strayDigits: parsed.strayDigits ?? null,
+      aboutBoundAccounts: parsed.aboutBoundAccounts ?? false,
       complaint: this.deps.phrases.complains(parsed.normalized),
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),

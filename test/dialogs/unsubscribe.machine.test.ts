@@ -896,6 +896,22 @@ describe('questions before deciding', () => {
     expect(ofType(r.last, 'say')[0]!.params.choices).toEqual([{ key: 'choice.startUnsubscribe' }]);
   });
 
+  it('before closing the number, 那我的支付宝呢 is answered with the accounts on record as tied to it (or that there are none), and the question stays open', () => {
+    const at = run(numberAtConfirmation(RICH_PROFILE));
+    expect(where(at.snapshot)).toBe('session.awaitingConfirmation');
+    const asked = run([say({ intent: 'fee_question', aboutBoundAccounts: true })], at.snapshot);
+    expect(where(asked.snapshot)).toBe('session.awaitingConfirmation');
+    const [answer] = ofType(asked.last, 'say');
+    expect(answer!.params).toMatchObject({ key: 'bound.listed', params: { accounts: RICH_PROFILE.boundAccounts.map((name) => ({ kind: 'account', name })) } });
+    expect(answer!.params.lines).toEqual([at.snapshot.context.prompt]);
+    const none = run([say({ intent: 'fee_question', aboutBoundAccounts: true })], run(numberAtConfirmation(PROFILE)).snapshot);
+    expect(sayKeys(none.last)).toEqual(['bound.none']);
+    // A lost phone stays a lost phone, whatever accounts it names.
+    const lost = run([say({ intent: 'lost_phone', aboutBoundAccounts: true })], at.snapshot);
+    expect(sayKeys(lost.last)).not.toContain('bound.listed');
+    expect(ofType(run([user.closeNumber()], asked.snapshot).last, 'fileRequests')).toHaveLength(1);
+  });
+
   it('at the confirmation, 违约金多少 is answered with the chosen services’ own figures, and the question stays open', () => {
     const at = run([...verifiedRequest({ target: 'plan' }), user.secret(), result.secretVerified()]);
     expect(where(at.snapshot)).toBe('session.awaitingConfirmation');

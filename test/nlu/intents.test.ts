@@ -39,7 +39,9 @@ describe('questions about a closure\'s consequences and follow-up requests', () 
   it('reads a question about the accounts bound to the number as a question about the consequences, not a lost phone', () => {
     for (const text of ['绑定的支付宝怎么办', '微信绑的这个号要先解绑吗', '银行卡预留的是这个号码，会受影响吗', '那我的支付宝呢']) {
       expect(nlu.parse(text).intent, text).toBe('fee_question');
+      expect(nlu.parse(text).aboutBoundAccounts, text).toBe(true);
     }
+    expect(nlu.parse('违约金多少').aboutBoundAccounts).toBe(false);
     expect(nlu.parse('手机丢了，支付宝怎么办').intent).toBe('lost_phone');
   });
 
