@@ -167,23 +167,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       config, runner, backend, sms, store, handoff, handoffStore, transcripts, notifier, watchdog, channel, i18n, logger,
       async start() {
         await backend.start();
+        await transcripts.warm();
         const bound = await channel.listen(config.port, config.host);
-      recordDataDir(config.dataDir);
-      // The filing outbox worker: confirmed requests the back end has not taken yet (after an outage or a crash).
-      const retry = () => { outboxRun ??= runner.retryPendingFilings().finally(() => { outboxRun = undefined; }); };
-      outboxTimer = setInterval(retry, config.statusPollMs);
-      outboxTimer.unref();
-      retry();
-      // Conversations past the retention period, a batch every six hours (a walk over every stored conversation, kept off the turns' path).
-      if (config.retentionDays > 0) {
-        const expire = () => {
-          retentionRun ??= runner.expireConversations(config.retentionDays)
-            .catch((error: unknown) => logger.error('retention sweep failed', { error }))
-            .finally(() => { retentionRun = undefined; });
-        };
-        retentionTimer = setInterval(expire, RETENTION_SWEEP_MS);
-        retentionTimer.unref();
-      }
+        recordDataDir(config.dataDir);
+        // The filing outbox worker: confirmed requests the back end has not taken yet (after an outage or a crash).
+        const retry = () => { outboxRun ??= runner.retryPendingFilings().finally(() => { outboxRun = undefined; }); };
+        outboxTimer = setInterval(retry, config.statusPollMs);
+        outboxTimer.unref();
+        retry();
+        // Conversations past the retention period, a batch every six hours (a walk over every stored conversation, kept off the turns' path).
+        if (config.retentionDays > 0) {
+          const expire = () => {
+            retentionRun ??= runner.expireConversations(config.retentionDays)
+              .catch((error: unknown) => logger.error('retention sweep failed', { error }))
+              .finally(() => { retentionRun = undefined; });
+          };
+          retentionTimer = setInterval(expire, RETENTION_SWEEP_MS);
+          retentionTimer.unref();
+        }
         notifier.start();
         handoff.start();
         return bound;

@@ -50,6 +50,20 @@ export class BatchedAppender<T> {
     });
   }
 
+  /**
+   * Opens the file now rather than at the first append (which would wait for the thread pool,
+   * where under load it queues behind other files' fdatasyncs). Throws AppError 'store.unwritable'.
+   */
+  open(): Promise<void> {
+    return this.lock.run('file', async () => {
+      try {
+        this.handle ??= await open(this.file, 'a');
+      } catch (err) {
+        throw new AppError('store.unwritable', { cause: err, message: `cannot open ${this.file}` });
+      }
+    });
+  }
+
   /** Runs `fn` with no write in flight and the file closed (e.g. to rewrite or replace it). */
   exclusive<R>(fn: () => Promise<R>): Promise<R> {
     return this.lock.run('file', async () => {

@@ -56,13 +56,19 @@ export class FileTranscriptStore implements TranscriptStore {
 
   private shardOf(conversationId: string): BatchedAppender<string> {
     // A conversation has several turns in a row: its shard file is remembered rather than hashed each time.
-    let file = this.shardFiles.get(conversationId);
-    if (file === undefined) {
-      const n = createHash('sha1').update(conversationId).digest().readUInt16BE(0) % SHARDS;
-      file = join(this.dir, `${String(n).padStart(2, '0')}.jsonl`);
-      if (this.shardFiles.size >= SHARD_FILES_KEPT) this.shardFiles.delete(this.shardFiles.keys().next().value!);
-      this.shardFiles.set(conversationId, file);
-    }
+    const file = this.shardFiles.get(conversationId);
+    if (file !== undefined) return this.shardAt(file);
+    const shard = this.shardFor(createHash('sha1').update(conversationId).digest().readUInt16BE(0) % SHARDS);
+    if (this.shardFiles.size >= SHARD_FILES_KEPT) this.shardFiles.delete(this.shardFiles.keys().next().value!);
+    this.shardFiles.set(conversationId, shard.file);
+    return shard;
+  }
+
+  private shardFor(n: number): BatchedAppender<string> {
+    return this.shardAt(join(this.dir, `${String(n).padStart(2, '0')}.jsonl`));
+  }
+
+  private shardAt(file: string): BatchedAppender<string> {
     let shard = this.shards.get(file);
     if (!shard) {
       // Like dialog snapshots, transcripts reach the file before the reply but are not fdatasync'd:
@@ -71,6 +77,14 @@ export class FileTranscriptStore implements TranscriptStore {
       this.shards.set(file, shard);
     }
     return shard;
+  }
+
+  /**
+   * Opens every shard file before the first message: opened on demand, the first appends of a
+   * bot restarted under load waited 0.1–0.6 s for the thread pool, behind other files' syncs.
+   */
+  async warm(): Promise<void> {
+    await Promise.all(Array.from({ length: SHARDS }, (_, n) => this.shardFor(n).open()));
   }
 
   append(conversationId: string, entries: TranscriptEntry | TranscriptEntry[]): Promise<void> {

@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchedAppender } from '../../src/store/batched-append.js';
+import { FileTranscriptStore } from '../../src/store/transcript-store.js';
 import { tempDataDir } from '../support/app.js';
 
 let data: ReturnType<typeof tempDataDir>;
@@ -35,5 +36,27 @@ describe('group-committed appends', () => {
     fail = false;
     await appender.append(2);
     expect(readFileSync(file, 'utf8')).toBe('2\n');
+  });
+});
+
+describe('transcript shard files', () => {
+  it('are all opened (created) by warm(), before the first message, and appends go to them as before', async () => {
+    const store = new FileTranscriptStore(data.dir);
+    await store.warm();
+    const dir = join(data.dir, 'transcripts');
+    const files = readdirSync(dir).sort();
+    expect(files).toHaveLength(32);
+    expect(files.every((f) => statSync(join(dir, f)).size === 0)).toBe(true);
+    await store.append('conv-1', { from: 'user', text: '退订视频彩铃', at: '2026-11-25T10:00:00.000Z' });
+    expect(await store.read('conv-1')).toEqual([{ from: 'user', text: '退订视频彩铃', at: '2026-11-25T10:00:00.000Z' }]);
+    expect(readdirSync(dir)).toHaveLength(32);
+    await store.close();
+  });
+
+  it('says what failed when a shard cannot be opened', async () => {
+    const blocker = join(data.dir, 'blocked');
+    writeFileSync(blocker, '');
+    // The transcripts folder's place is taken by a file: nothing under it can be opened.
+    await expect(new BatchedAppender<string>(join(blocker, '00.jsonl'), (b) => b.join('')).open()).rejects.toMatchObject({ code: 'store.unwritable' });
   });
 });
