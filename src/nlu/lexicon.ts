@@ -49,6 +49,8 @@ const lexiconSchema = z.object({
     askAfter: z.array(z.string()).default(['']),
     /** 我想退订, 帮我办理退订: a cancelling verb that needs no product to be a request (退订, unlike 取消). */
     alone: z.array(z.string()).default([]),
+    /** 怎么退订: a how-word and one of these, with no product, asks how to cancel (unlike 怎么取消, which may be about the dialog). */
+    howAlone: z.array(z.string()).default([]),
   }),
   choice: z.object({
     all: z.array(z.string()),

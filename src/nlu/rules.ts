@@ -261,9 +261,10 @@ export function createRules(lexicon: Lexicon): Rules {
 }
 
 /**
- * before + verbFirst + owner + products + after, before + owner + products + verbAfter + after, or
- * before + 把 + owner + products + verbBa + after, as one anchored pattern; products are one or
- * more placeholders, joined by 和/跟/及/与 or nothing.
+ * before + verbFirst + owner + products + after, before + owner + products + verbAfter + after,
+ * before + 把 + owner + products + verbBa + after, or before + alone + after; or, asking how,
+ * before + owner + products + how + howVerb + askAfter and before + how + howAlone + askAfter: one
+ * anchored pattern. Products are one or more placeholders, joined by 和/跟/及/与 or nothing.
  */
 function bareCancelPattern(words: Lexicon['bareCancel']): RegExp {
   const alt = (list: readonly string[]) => `(?:${alternation(list)})`;
@@ -273,6 +274,8 @@ function bareCancelPattern(words: Lexicon['bareCancel']): RegExp {
   if (words.alone.length > 0) forms.push(alt(words.alone));
   const commands = `^${alt(words.before)}(?:${forms.join('|')})${alt(words.after)}$`;
   if (words.how.length === 0 || words.howVerb.length === 0) return new RegExp(commands);
-  const question = `^${alt(words.before)}${products}${alt(words.how)}${alt(words.howVerb)}${alt(words.askAfter)}$`;
+  const asks = [`${products}${alt(words.how)}${alt(words.howVerb)}`];
+  if (words.howAlone.length > 0) asks.push(`${alt(words.how)}${alt(words.howAlone)}`);
+  const question = `^${alt(words.before)}(?:${asks.join('|')})${alt(words.askAfter)}$`;
   return new RegExp(`${commands}|${question}`);
 }

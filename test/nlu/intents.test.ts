@@ -65,6 +65,9 @@ describe('questions about a closure\'s consequences and follow-up requests', () 
     const r = nlu.parse('我想退订，但是不知道叫什么名字，就是每个月扣5块的那个');
     expect([r.intent, r.feeFen]).toEqual(['unsubscribe', 500]);
     expect(nlu.parse('不想退订').intent).not.toBe('unsubscribe');
+    // Asking how: 怎么退订 is a request; 怎么退款 is no cancellation.
+    for (const text of ['怎么退', '如何退订啊']) expect([text, nlu.parse(text).intent, nlu.parse(text).confidence]).toEqual([text, 'unsubscribe', 0.95]);
+    expect(nlu.parse('怎么退款').intent).not.toBe('unsubscribe');
   });
 
   it('reads 退网 said of the number as closing it, and 携号转网 as no closure', () => {
