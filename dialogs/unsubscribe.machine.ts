@@ -185,6 +185,8 @@ const interruptions = [
   // Whole-message courtesies, whatever the classifier makes of them (谢谢 alone can read as a request).
   { guard: 'isThanks' as const, actions: [{ type: 'say' as const, params: resumeWith('thanks.resume') }] },
   { guard: 'asksToWait' as const, actions: [{ type: 'say' as const, params: resumeWith('wait.resume') }] },
+  // 再见 in the middle of a dialog: it is kept for when the user comes back (until it expires).
+  { guard: 'saysBye' as const, actions: [{ type: 'say' as const, params: { key: 'bye.pending' } }] },
   {
     // 我要退订 → 我不知道我开了什么: the same cancellation, shown as the review of everything paid for.
     guard: 'turnsIntoReview' as const,
@@ -580,6 +582,7 @@ export const unsubscribeMachine = setup({
     isGreeting: isIntent('greeting'),
     isThanks: ({ event }) => utter(event)?.courtesy === 'thanks',
     asksToWait: ({ event }) => utter(event)?.courtesy === 'wait',
+    saysBye: ({ event }) => utter(event)?.courtesy === 'bye',
     isStatus: isIntent('query_status', 'receipt', 'still_charged'),
     isIdleReply: isIntent('confirm', 'deny', 'cancel'),
     isVerified: ({ context }) => context.verified && context.msisdn !== null,
@@ -697,6 +700,10 @@ export const unsubscribeMachine = setup({
           {
             guard: 'isThanks',
             actions: [assign({ misses: 0 }), { type: 'say', params: ({ context }) => ({ key: context.tickets.length > 0 ? 'idle.acknowledged' : 'idle.thanks' }) }],
+          },
+          {
+            guard: 'saysBye',
+            actions: [assign({ misses: 0 }), { type: 'say', params: ({ context }) => ({ key: context.tickets.length > 0 ? 'idle.byeTracked' : 'idle.bye' }) }],
           },
           {
             // 删除我的个人信息: verify the owner by SMS, say exactly what is deleted and what the law makes us keep, then confirm.

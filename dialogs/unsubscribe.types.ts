@@ -43,8 +43,8 @@ export interface Utterance {
   strayDigits?: number | null;
   /** The message is about payment or bank accounts tied to the number (那我的支付宝呢). */
   aboutBoundAccounts?: boolean;
-  /** The whole message thanks the bot or asks for a moment: answered, the question asked again, no miss counted. */
-  courtesy?: 'thanks' | 'wait' | null;
+  /** The whole message thanks the bot, asks for a moment or says goodbye: answered, no miss counted. */
+  courtesy?: 'thanks' | 'wait' | 'bye' | null;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */
   confirmsNumberClosure: boolean;
 }

@@ -16,15 +16,16 @@ export interface HandoffPhrases {
   asksPasswordChange(normalized: string): boolean;
   /** 取消, 不办了, 退出…as the whole message: stop the dialog in progress. */
   stopsDialog(normalized: string): boolean;
-  /** A whole message of thanks (谢谢) or asking for a moment (稍等): neither an answer nor a miss. */
-  courtesy(normalized: string): 'thanks' | 'wait' | null;
+  /** A whole message of thanks (谢谢), asking for a moment (稍等) or saying goodbye (再见): neither an answer nor a miss. */
+  courtesy(normalized: string): 'thanks' | 'wait' | 'bye' | null;
 }
 
 export function loadHandoffPhrases(file = join(DATA_ASSETS_DIR, 'handoff-phrases.json')): HandoffPhrases {
-  const data = JSON.parse(readFileSync(file, 'utf8')) as { leave: string[]; declineHuman: string[]; complaint: string[]; stopDialog: string[]; thanks: string[]; wait: string[] };
+  const data = JSON.parse(readFileSync(file, 'utf8')) as { leave: string[]; declineHuman: string[]; complaint: string[]; stopDialog: string[]; thanks: string[]; wait: string[]; bye?: string[] };
   const stop = new Set(data.stopDialog);
   const thanks = new Set(data.thanks);
   const wait = new Set(data.wait);
+  const bye = new Set(data.bye ?? []);
   const whole = (text: string) => text.toLowerCase().replace(/[\s，。！？,.!?~～…、]+/g, '');
   const compact = (s: string) => s.replace(/\s+/g, '');
   const privacy = JSON.parse(readFileSync(join(DATA_ASSETS_DIR, 'privacy-phrases.json'), 'utf8')) as { deleteData: string[]; changePassword: string[] };
@@ -35,6 +36,9 @@ export function loadHandoffPhrases(file = join(DATA_ASSETS_DIR, 'handoff-phrases
     declinesHuman: (text) => data.declineHuman.some((p) => compact(text).includes(p)),
     complains: (text) => data.complaint.some((p) => compact(text).includes(p)),
     stopsDialog: (text) => stop.has(whole(text)),
-    courtesy: (text) => (thanks.has(whole(text)) ? 'thanks' : wait.has(whole(text)) ? 'wait' : null),
+    courtesy: (text) => {
+      const w = whole(text);
+      return thanks.has(w) ? 'thanks' : wait.has(w) ? 'wait' : bye.has(w) ? 'bye' : null;
+    },
   };
 }

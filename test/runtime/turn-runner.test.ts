@@ -149,6 +149,23 @@ describe('courtesies mid-dialog', () => {
   });
 });
 
+describe('goodbyes', () => {
+  it('says goodbye (and that results will come here once something was filed), and keeps a dialog in progress for the user\'s return', async () => {
+    const app = await open();
+    const idle = await say(app, '拜拜', 'conv-bye');
+    expect([idle.state, idle.replies.map((r) => r.text)]).toEqual(['idle', [app.i18n.t('idle.bye')]]);
+    await say(app, '退订音乐会员');
+    await say(app, '13800138000');
+    const left = await say(app, '好的再见');
+    expect([left.state, left.replies.map((r) => r.text)]).toEqual(['session.awaitingCode', [app.i18n.t('bye.pending')]]);
+    expect(await app.handoffStore.listOpen()).toEqual([]);
+    expect((await say(app, await lastCode(app, '13800138000'))).state).toBe('session.awaitingConfirmation');
+    expect((await say(app, '确认')).state).toBe('idle');
+    const after = await say(app, '再见！');
+    expect(after.replies.map((r) => r.text)).toEqual([app.i18n.t('idle.byeTracked')]);
+  });
+});
+
 describe('personal data deletion', () => {
   it('deletes the transcript after SMS verification, keeps filed requests, and says what was kept', async () => {
     const app = await open();
