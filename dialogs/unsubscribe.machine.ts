@@ -656,6 +656,14 @@ export const unsubscribeMachine = setup({
         ],
       },
       {
+        // 开通流量包, 升级套餐: not this bot's business; say where it is done rather than that nothing was understood.
+        guard: ({ event }) => utter(event)?.intent === 'other' && utter(event)?.ordersSomething === true,
+        actions: [
+          assign({ misses: 0 }),
+          { type: 'say', params: ({ context }) => ({ key: 'scope.order', lines: promptMessages(context), choices: context.promptChoices }) },
+        ],
+      },
+      {
         // Two misunderstood messages in a row: a human takes over rather than a third guess.
         guard: 'missedTwice',
         actions: [

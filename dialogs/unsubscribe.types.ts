@@ -43,6 +43,8 @@ export interface Utterance {
   strayDigits?: number | null;
   /** The message is about payment or bank accounts tied to the number (那我的支付宝呢). */
   aboutBoundAccounts?: boolean;
+  /** The message orders something (开通流量包) and cancels nothing: out of the bot's scope. */
+  ordersSomething?: boolean;
   /** The whole message thanks the bot, asks for a moment or says goodbye: answered, no miss counted. */
   courtesy?: 'thanks' | 'wait' | 'bye' | null;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */

@@ -70,6 +70,8 @@ export interface NluResult {
   strayDigits?: number | null;
   /** The message is about payment or bank accounts tied to the number (那我的支付宝呢). */
   aboutBoundAccounts?: boolean;
+  /** The message orders something (开通流量包) and cancels nothing: out of the bot's scope. */
+  ordersSomething?: boolean;
 }
 
 export interface NluContext {

@@ -38,6 +38,8 @@ export interface Rules {
   aboutShopOrder(text: string, namesProduct: boolean): boolean;
   /** The SMS code did not arrive, or another is wanted (验证码没收到, 重新发一个验证码). */
   asksNewCode(text: string): boolean;
+  /** The message orders something (开通流量包, 升级5G套餐) and cancels nothing. */
+  ordersSomething(text: string): boolean;
   /** The message is about accounts tied to the number (那我的支付宝呢, 绑定的银行卡怎么办). */
   aboutBoundAccounts(text: string): boolean;
   /** Targets named by keywords, best first. Weak words (注销, 流量) count only when `includeWeak`. */
@@ -50,6 +52,8 @@ export interface Rules {
   clauses(text: string): string[];
 }
 
+/** The ordering verb that also just means "to do" (我要办理): not enough to call a message an order. */
+const GENERIC_ORDER_VERB = '办理';
 const TARGET_ORDER: readonly TargetType[] = ['number', 'broadband', 'plan', 'addon', 'vas'];
 const PUNCTUATION = /[\s!-/:-@[-`{-~，。！？、；：“”‘’（）《》【】…—·～]+/g;
 const CLAUSE_BREAK = /[，,。.！!？?；;~～…\s]+/;
@@ -125,6 +129,13 @@ export function createRules(lexicon: Lexicon): Rules {
   const operatorOpeners = lexicon.smsCommands.operatorOpeners;
   const notOrders = [...lexicon.vetoes.notOrders].sort((a, b) => b.length - a.length);
   const botIdentity = lexicon.botIdentity ? new RegExp(lexicon.botIdentity.pattern) : null;
+
+  /** The ordering verbs in `text`, after taking out words that describe an order already made (已开通). */
+  function orderingVerbs(text: string): string[] {
+    let ordering = text;
+    for (const w of notOrders) if (ordering.includes(w)) ordering = ordering.split(w).join('，');
+    return orderVerbs.filter((w) => ordering.includes(w));
+  }
   const bareCancel = bareCancelPattern(lexicon.bareCancel);
   const strong = keywordList(lexicon.targets.strong);
   const weak = keywordList(lexicon.targets.weak);
@@ -239,9 +250,11 @@ export function createRules(lexicon: Lexicon): Rules {
       if (cancelWords.some((w) => text.includes(w))) {
         return !namesProduct && shopWords.some((w) => text.includes(w));
       }
-      let ordering = text;
-      for (const w of notOrders) if (ordering.includes(w)) ordering = ordering.split(w).join('，');
-      return orderVerbs.some((w) => ordering.includes(w)) || shopWords.some((w) => text.includes(w));
+      return orderingVerbs(text).length > 0 || shopWords.some((w) => text.includes(w));
+    },
+    ordersSomething(text) {
+      // 办理 alone (我要办理) may as well be about the cancellation in progress.
+      return !cancelWords.some((w) => text.includes(w)) && orderingVerbs(text).some((w) => w !== GENERIC_ORDER_VERB);
     },
     aboutShopOrder(text, namesProduct) {
       return !namesProduct && shopWords.some((w) => text.includes(w));

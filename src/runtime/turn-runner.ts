@@ -412,6 +412,7 @@ export class TurnRunner implements ConversationPort {
       asksNewCode: parsed.asksNewCode,
       strayDigits: parsed.strayDigits ?? null,
       aboutBoundAccounts: parsed.aboutBoundAccounts ?? false,
+      ordersSomething: parsed.ordersSomething ?? false,
       complaint: this.deps.phrases.complains(parsed.normalized),
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),

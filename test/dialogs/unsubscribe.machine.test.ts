@@ -927,6 +927,18 @@ describe('questions before deciding', () => {
   });
 });
 
+describe('out of scope', () => {
+  it('says where to order instead of that nothing was understood, and asks the open question again without counting a miss', () => {
+    const idle = run([say({ intent: 'other', ordersSomething: true })]);
+    expect(sayKeys(idle.last)).toEqual(['scope.order']);
+    expect(idle.snapshot.context.misses).toBe(0);
+    const asked = run([user.unsubscribe('vas'), say({ intent: 'other', ordersSomething: true }), say({ intent: 'other', ordersSomething: true })]);
+    expect(where(asked.snapshot)).toBe('session.askingNumber');
+    expect(ofType(asked.effects, 'requestHuman')).toEqual([]);
+    expect(ofType(asked.last, 'say')[0]!.params).toMatchObject({ key: 'scope.order', lines: [{ key: 'identity.number.prompt' }] });
+  });
+});
+
 describe('unclear requests', () => {
   it('asks 您是想退订业务吗 when the NLU is unsure, and starts only on a yes', () => {
     const asked = run([say({ intent: 'unsubscribe', confidence: 0.45, target: 'vas' })]);

@@ -76,6 +76,13 @@ describe('questions about a closure\'s consequences and follow-up requests', () 
   });
 });
 
+describe('orders', () => {
+  it('marks a message that orders something and cancels nothing, but not a bare 办理 or a cancellation', () => {
+    for (const text of ['我要开通流量包', '升级5G套餐', '帮我开个视频彩铃']) expect(nlu.parse(text).ordersSomething, text).toBe(true);
+    for (const text of ['我要办理', '退订流量包', '已开通的彩铃帮我退了', '办理退订']) expect(nlu.parse(text).ordersSomething, text).toBe(false);
+  });
+});
+
 describe('hard negatives are never unsubscribe requests', () => {
   it.each([
     '我想办理流量包', '开通视频彩铃', '升级5G套餐', '取消订单', '淘宝的订单怎么取消', '退款', '我要退款', '查话费',
