@@ -44,6 +44,7 @@ export function initialContext(): DialogContext {
     wanted: [],
     except: null,
     fee: null,
+    family: [],
     msisdn: null,
     verified: false,
     strongVerified: false,
@@ -526,7 +527,10 @@ export const unsubscribeMachine = setup({
     /** A new request from idle: keep what was verified, take the target and services named. */
     startRequest: assign(({ context, event }) => {
       const u = utter(event)!;
-      return { ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, except: exceptOf(u), fee: u.feeFen ?? null, msisdn: numberFor(context, u) };
+      return {
+        ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, except: exceptOf(u), fee: u.feeFen ?? null,
+        family: u.serviceIds.length === 0 ? u.family ?? [] : [], msisdn: numberFor(context, u),
+      };
     }),
   },
   guards: {
@@ -971,7 +975,7 @@ export const unsubscribeMachine = setup({
                       ? { candidates: allBut(open, context.target, context.except), missed: false }
                       : context.fee && context.wanted.length === 0
                         ? byFee(open, context.target, context.fee)
-                        : matchSubscriptions(open, context.target, context.wanted);
+                        : matchSubscriptions(open, context.target, context.wanted, context.family ?? []);
                 if (context.purpose === 'unsubscribe' && m.missed && pendingAsked({ ...context, subscriptions: event.subscriptions }).length > 0) {
                   // What was asked for is under way, not missing: the list is not shown as a miss.
                   return { subscriptions: event.subscriptions, profile: event.profile, candidates: m.candidates.filter((s) => asks(context, s)), missedTarget: false };

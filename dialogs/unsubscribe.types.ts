@@ -45,6 +45,8 @@ export interface Utterance {
   aboutBoundAccounts?: boolean;
   /** The message orders something (开通流量包) and cancels nothing: out of the bot's scope. */
   ordersSomething?: boolean;
+  /** Catalogue ids a generic word in the message can mean (流量包 → every 流量包), when it names no service. */
+  family?: string[];
   /** The whole message thanks the bot, asks for a moment or says goodbye: answered, no miss counted. */
   courtesy?: 'thanks' | 'wait' | 'bye' | null;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */
@@ -161,6 +163,11 @@ export interface DialogContext {
   except?: { serviceIds: string[]; targets: Target[] } | null;
   /** The monthly fee the user described the service by (每个月扣我10块钱的那个), in fen; absent in older snapshots. */
   fee?: number | null;
+  /**
+   * The services a generic word the user used can mean (流量包: every catalogue service with 流量包
+   * in a name), when no service was named; absent in older snapshots, which read as none.
+   */
+  family?: string[];
   /** The number the user gave (not yet verified until `verified`). */
   msisdn: string | null;
   verified: boolean;

@@ -270,7 +270,9 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
       const only = singleServiceOf.get(target);
       if (only) serviceIds.push(only);
     }
-    return { ...base, intent, confidence, target, serviceIds };
+    // 流量包, 会员: a generic word names no service, but narrows which of the user's it can mean.
+    const family = serviceIds.length === 0 && UNSUBSCRIBE_LIKE.has(intent) ? matcher.families(fixed) : [];
+    return { ...base, intent, confidence, target, serviceIds, ...(family.length > 0 ? { family } : {}) };
   }
 
   return {

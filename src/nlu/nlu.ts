@@ -72,6 +72,8 @@ export interface NluResult {
   aboutBoundAccounts?: boolean;
   /** The message orders something (开通流量包) and cancels nothing: out of the bot's scope. */
   ordersSomething?: boolean;
+  /** Catalogue ids a generic word in the message can mean (流量包 → every 流量包), when it names no service. */
+  family?: string[];
 }
 
 export interface NluContext {

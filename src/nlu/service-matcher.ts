@@ -20,6 +20,8 @@ export interface ServiceMatcher {
   match(text: string, words: readonly string[], context: NluContext | undefined, categoryTargets: ReadonlySet<TargetType>): ServiceMatch[];
   /** Generic catalogue words (宽带, 号码 …) found in the text, with the target each names. */
   categories(text: string): TargetType[];
+  /** Catalogue ids whose names contain a generic word found in the text (流量包 → 10GB流量包, 夜间流量包…). */
+  families(text: string): string[];
 }
 
 interface Surface {
@@ -180,6 +182,14 @@ export function createServiceMatcher(
   }
 
   return {
+    families(text: string): string[] {
+      const out = new Set<string>();
+      for (const word of genericWords) {
+        if (!text.includes(word)) continue;
+        for (const [serviceId, known] of byService) if (known.surfaces.some((n) => n.includes(word))) out.add(serviceId);
+      }
+      return [...out];
+    },
     categories(text: string): TargetType[] {
       const out: TargetType[] = [];
       for (const [word, target] of categoryList) if (text.includes(word)) out.push(target);

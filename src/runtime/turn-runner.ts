@@ -413,6 +413,7 @@ export class TurnRunner implements ConversationPort {
       strayDigits: parsed.strayDigits ?? null,
       aboutBoundAccounts: parsed.aboutBoundAccounts ?? false,
       ordersSomething: parsed.ordersSomething ?? false,
+      family: parsed.family ?? [],
       complaint: this.deps.phrases.complains(parsed.normalized),
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),

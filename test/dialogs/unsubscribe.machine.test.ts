@@ -927,6 +927,26 @@ describe('questions before deciding', () => {
   });
 });
 
+describe('a generic word (流量包, 会员)', () => {
+  const voice = { ...SUBS.data10g, subscriptionId: 'sub-104', serviceId: 'addon-voice-100', name: '100分钟语音包', monthlyFeeFen: 1000 };
+  const booster = { ...SUBS.data10g, subscriptionId: 'sub-108', serviceId: 'addon-data-booster', name: '流量加油包', monthlyFeeFen: 1000 };
+
+  it('goes straight to the one subscription it can mean, not every one of its kind', () => {
+    const r = run(verifiedRequest({ target: 'addon', family: ['addon-data-10g', 'addon-night-data'] }, [...DEMO_SUBSCRIPTIONS, voice]));
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(r.snapshot.context.selected.map((s) => s.serviceId)).toEqual(['addon-data-10g']);
+  });
+
+  it('lists the whole kind when several or none of the user\'s subscriptions carry the word', () => {
+    const night = { ...booster, subscriptionId: 'sub-109', serviceId: 'addon-night-data', name: '夜间流量包' };
+    const several = run(verifiedRequest({ target: 'addon', family: ['addon-data-10g', 'addon-night-data'] }, [...DEMO_SUBSCRIPTIONS, booster, night]));
+    expect(where(several.snapshot)).toBe('session.awaitingChoice');
+    expect(several.snapshot.context.candidates.map((s) => s.serviceId)).toEqual(['addon-data-10g', 'addon-data-booster', 'addon-night-data']);
+    const none = run(verifiedRequest({ target: 'addon', family: ['addon-night-data'] }, [...DEMO_SUBSCRIPTIONS, voice]));
+    expect(none.snapshot.context.candidates.map((s) => s.serviceId)).toEqual(['addon-data-10g', 'addon-voice-100']);
+  });
+});
+
 describe('out of scope', () => {
   it('says where to order instead of that nothing was understood, and asks the open question again without counting a miss', () => {
     const idle = run([say({ intent: 'other', ordersSomething: true })]);

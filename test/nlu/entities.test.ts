@@ -97,6 +97,13 @@ describe('catalogue services', () => {
     expect(nlu.parse(text).serviceIds).toEqual([]);
   });
 
+  it('gives the services a generic word can mean when it names none (流量包 → every 流量包), and nothing more when a service is named', () => {
+    expect(nlu.parse('退订流量包').family).toEqual(['addon-data-10g', 'addon-5g-boost', 'addon-night-data']);
+    expect(nlu.parse('会员不要了').family).toEqual(expect.arrayContaining(['vas-video-member', 'vas-music-member']));
+    expect(nlu.parse('退订视频彩铃').family).toBeUndefined();
+    expect(nlu.parse('流量不够用').family).toBeUndefined();
+  });
+
   it('prefers a whole name to a head (音乐会员 and 游戏包 each named in full)', () => {
     expect(nlu.parse('音乐会员和游戏包都退了').serviceIds).toEqual(['vas-music-member', 'vas-game-pack']);
   });

@@ -206,7 +206,7 @@ describe('messages that interrupt a dialog', () => {
 
   it('starts the data deletion when asked while choosing what to cancel, saying nothing was filed', async () => {
     const app = await open();
-    const list = await verifiedTurn(app, '流量包怎么取消');
+    const list = await verifiedTurn(app, '流量包和语音包怎么取消');
     expect(list.state).toBe('session.awaitingChoice');
     const out = await say(app, '删除我的个人信息');
     expect(out.state).toBe('session.awaitingDeletion');
@@ -310,7 +310,7 @@ describe('messages that interrupt a dialog', () => {
 
   it('asks for a pick again with the list, in the language the user switches to', async () => {
     const app = await open();
-    const listed = await verifiedTurn(app, '流量包怎么取消');
+    const listed = await verifiedTurn(app, '流量包和语音包怎么取消');
     expect(listed.state).toBe('session.awaitingChoice');
     const out = await say(app, '请用繁体');
     expect(out.state).toBe('session.awaitingChoice');
