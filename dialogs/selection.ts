@@ -34,6 +34,19 @@ export function matchSubscriptions(subs: DialogSubscription[], target: Target | 
 }
 
 /**
+ * The user's subscriptions that `serviceIds` name and that could be cancelled now (held, not the
+ * number line, no cancellation under way): what 不对，是视频彩铃 turns the selection into.
+ */
+export function heldNamed(subs: DialogSubscription[], serviceIds: string[]): DialogSubscription[] {
+  return offerable(subs, null).filter((s) => !s.pendingTicket && serviceIds.includes(s.serviceId));
+}
+
+/** Everything the user could cancel now, for a fresh pick (不是这个 at the confirmation). */
+export function everythingOffered(subs: DialogSubscription[]): DialogSubscription[] {
+  return offerable(subs, null).filter((s) => !s.pendingTicket);
+}
+
+/**
  * Everything the user could cancel (of `target`, when given) but the services and kinds they keep
  * (除了视频彩铃都退了, 保留宽带其余全退).
  */

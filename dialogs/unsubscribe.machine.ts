@@ -1,7 +1,7 @@
 import { and, assign, not, raise, setup } from 'xstate';
 import { accountNames, channelName, requestName, serviceName, serviceNames } from './names.js';
 import { isWeakPassword } from './password.js';
-import { allBut, byFee, matchSubscriptions, pick } from './selection.js';
+import { allBut, byFee, everythingOffered, heldNamed, matchSubscriptions, pick } from './selection.js';
 import type {
   DialogContext, DialogEvent, DialogSubscription, FiledDispute, FiledRequest, HandoffReason, Message, ParamValue, Purpose, RequestView, Utterance,
 } from './unsubscribe.types.js';
@@ -592,6 +592,13 @@ export const unsubscribeMachine = setup({
     isVerified: ({ context }) => context.verified && context.msisdn !== null,
     ticketIsOurs: ({ context, event }) => { const t = utter(event)?.ticket; return t != null && context.tickets.includes(t); },
     purposeIsStatus: ({ context }) => isRequestView(context.purpose),
+    /** At a cancellation's confirmation, held services other than those proposed are named (不对，是视频彩铃). */
+    namesOtherHeld: ({ context, event }) => {
+      const u = utter(event);
+      if (context.purpose !== 'unsubscribe' || closesNumber(context) || !u || u.serviceIds.length === 0 || u.intent === 'cancel') return false;
+      const named = heldNamed(context.subscriptions, u.serviceIds);
+      return named.length > 0 && named.some((s) => !context.selected.some((x) => x.serviceId === s.serviceId));
+    },
     needsStrongCheck: ({ context }) => context.selected.some((s) => s.risk === 'strong') && !context.strongVerified,
     needsClosurePhrase: ({ context, event }) => closesNumber(context) && utter(event)?.confirmsNumberClosure !== true,
     // 我不确认销号 contains the phrase but says no.
@@ -1128,6 +1135,21 @@ export const unsubscribeMachine = setup({
                   assign({ misses: 0 }),
                   { type: 'say', params: ({ context }) => ({ key: 'fee.selected', lines: [...warningLines(context), ...promptMessages(context)], choices: context.promptChoices }) },
                 ],
+              },
+              {
+                // 不对，是视频彩铃: the services named instead of those proposed, warned about and confirmed afresh.
+                guard: 'namesOtherHeld',
+                target: 'checkingRisk',
+                actions: assign(({ context, event }) => {
+                  const chosen = heldNamed(context.subscriptions, utter(event)!.serviceIds);
+                  return { wanted: chosen.map((s) => s.serviceId), candidates: chosen, selected: chosen, missedTarget: false, misses: 0 };
+                }),
+              },
+              {
+                // 不是这个, 选错了: not what the user meant; everything they could cancel, to pick from.
+                guard: ({ context, event }) => context.purpose === 'unsubscribe' && !closesNumber(context) && utter(event)?.notThisOne === true,
+                target: 'awaitingChoice',
+                actions: assign(({ context }) => ({ wanted: [], target: null, candidates: everythingOffered(context.subscriptions), selected: [], missedTarget: false, misses: 0 })),
               },
               ...interruptions,
               { guard: 'closurePhraseGiven', target: 'filing', actions: 'nextFiling' },

@@ -47,6 +47,8 @@ export interface Utterance {
   ordersSomething?: boolean;
   /** Catalogue ids a generic word in the message can mean (流量包 → every 流量包), when it names no service. */
   family?: string[];
+  /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
+  notThisOne?: boolean;
   /** The whole message thanks the bot, asks for a moment or says goodbye: answered, no miss counted. */
   courtesy?: 'thanks' | 'wait' | 'bye' | null;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */

@@ -59,6 +59,8 @@ const lexiconSchema = z.object({
     ordinalPrefix: z.string(),
     bareNumerals: z.record(z.string(), z.number().int()),
     spokenAll: z.array(z.string()),
+    /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
+    notThisOne: z.array(z.string()).default([]),
     /** A run of the list from either end (前两个, 最后一个). */
     firstWords: z.array(z.string()).default([]),
     lastWords: z.array(z.string()).default([]),

@@ -74,6 +74,8 @@ export interface NluResult {
   ordersSomething?: boolean;
   /** Catalogue ids a generic word in the message can mean (流量包 → every 流量包), when it names no service. */
   family?: string[];
+  /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
+  notThisOne?: boolean;
 }
 
 export interface NluContext {

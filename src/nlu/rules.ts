@@ -40,6 +40,8 @@ export interface Rules {
   asksNewCode(text: string): boolean;
   /** The message orders something (开通流量包, 升级5G套餐) and cancels nothing. */
   ordersSomething(text: string): boolean;
+  /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
+  notThisOne(text: string): boolean;
   /** The message is about accounts tied to the number (那我的支付宝呢, 绑定的银行卡怎么办). */
   aboutBoundAccounts(text: string): boolean;
   /** Targets named by keywords, best first. Weak words (注销, 流量) count only when `includeWeak`. */
@@ -251,6 +253,9 @@ export function createRules(lexicon: Lexicon): Rules {
         return !namesProduct && shopWords.some((w) => text.includes(w));
       }
       return orderingVerbs(text).length > 0 || shopWords.some((w) => text.includes(w));
+    },
+    notThisOne(text) {
+      return lexicon.choice.notThisOne.some((w) => text.includes(w));
     },
     ordersSomething(text) {
       // 办理 alone (我要办理) may as well be about the cancellation in progress.

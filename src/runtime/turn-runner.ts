@@ -414,6 +414,7 @@ export class TurnRunner implements ConversationPort {
       aboutBoundAccounts: parsed.aboutBoundAccounts ?? false,
       ordersSomething: parsed.ordersSomething ?? false,
       family: parsed.family ?? [],
+      notThisOne: parsed.notThisOne ?? false,
       complaint: this.deps.phrases.complains(parsed.normalized),
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),

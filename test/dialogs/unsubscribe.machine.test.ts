@@ -947,6 +947,30 @@ describe('a generic word (流量包, 会员)', () => {
   });
 });
 
+describe('correcting what the confirmation proposes', () => {
+  it('takes 不对，是视频彩铃 as the new selection, warned about and confirmed afresh', () => {
+    const at = run(verifiedRequest({ target: 'vas', serviceIds: [SUBS.musicMember.serviceId] }));
+    expect(at.snapshot.context.selected.map((s) => s.serviceId)).toEqual([SUBS.musicMember.serviceId]);
+    const r = run([say({ intent: 'deny', serviceIds: [SUBS.videoRingback.serviceId] })], at.snapshot);
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(r.snapshot.context.selected.map((s) => s.serviceId)).toEqual([SUBS.videoRingback.serviceId]);
+    expect(sayKeys(r.last)).toEqual(['warn.header', 'confirm.prompt']);
+    expect(ofType(run([user.confirm()], r.snapshot).last, 'fileRequests')[0]!.params.subscriptionIds).toEqual([SUBS.videoRingback.subscriptionId]);
+    // A plan named instead needs the second check first.
+    expect(where(run([say({ intent: 'deny', serviceIds: [SUBS.plan.serviceId] })], at.snapshot).snapshot)).toBe('session.awaitingSecret');
+  });
+
+  it('answers 不是这个 with everything the user could cancel, to pick from, and files nothing', () => {
+    const at = run(verifiedRequest({ target: 'vas', serviceIds: [SUBS.musicMember.serviceId] }));
+    const r = run([say({ intent: 'deny', notThisOne: true })], at.snapshot);
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+    expect(r.snapshot.context.candidates.map((s) => s.serviceId)).toEqual(DEMO_SUBSCRIPTIONS.filter((s) => s.target !== 'number').map((s) => s.serviceId));
+    expect(ofType(r.effects, 'fileRequests')).toEqual([]);
+    // A plain 不对 still declines.
+    expect(where(run([user.deny()], at.snapshot).snapshot)).toBe('idle');
+  });
+});
+
 describe('out of scope', () => {
   it('says where to order instead of that nothing was understood, and asks the open question again without counting a miss', () => {
     const idle = run([say({ intent: 'other', ordersSomething: true })]);

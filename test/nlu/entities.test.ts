@@ -121,6 +121,11 @@ describe('digits that make no number or code', () => {
     expect(nlu.parse(text).strayDigits).toBe(n);
   });
 
+  it('marks 不是这个 and 选错了 as not what the user meant, and a plain 不对 as not', () => {
+    for (const text of ['不是这个', '选错了，不是这个', '不是这个业务']) expect(nlu.parse(text).notThisOne, text).toBe(true);
+    expect(nlu.parse('不对').notThisOne).toBe(false);
+  });
+
   it('reads a message of nothing but emoji or punctuation as understood as nothing', () => {
     for (const text of ['😡😡😡', '？？？', '🙂']) expect([text, nlu.parse(text).intent, nlu.parse(text).confidence]).toEqual([text, 'other', 0.5]);
     expect(nlu.parse('👌').intent).toBe('confirm');
