@@ -151,9 +151,13 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
     ? new RegExp(`(?<![\\d.])(\\d{1,4})(?:\\.(\\d{1,2}))?(?:${alternation(lexicon.amount.units)})(\\d(?!\\d))?`)
     : null;
 
-  /** 10块钱 → 1000, 5块5 → 550, 9.9元 → 990 (fen). */
+  const periodAmountRe = lexicon.amount.periods.length > 0
+    ? new RegExp(`(?:${alternation(lexicon.amount.periods)})[^\\d]{0,3}?(\\d{1,4})(?:\\.(\\d{1,2}))?(?![\\d.]${lexicon.amount.notUnits.length > 0 ? `|${alternation(lexicon.amount.notUnits)}` : ''})`)
+    : null;
+
+  /** 10块钱 → 1000, 5块5 → 550, 9.9元 → 990, 每月30的 → 3000 (fen). */
   function feeOf(text: string): number | null {
-    const m = amountRe?.exec(text);
+    const m = amountRe?.exec(text) ?? periodAmountRe?.exec(text);
     if (!m) return null;
     const fraction = m[2] ?? m[3] ?? '';
     const fen = Number(m[1]) * 100 + (fraction === '' ? 0 : Math.round(Number(`0.${fraction}`) * 100));

@@ -90,7 +90,13 @@ const lexiconSchema = z.object({
     function: z.array(z.string()).default([]),
   }).default({ phrases: {}, drop: [], function: [] }),
   /** A monthly fee a service is described by (10块钱的那个): the currency words after the digits. */
-  amount: z.object({ units: z.array(z.string()) }).default({ units: [] }),
+  amount: z.object({
+    units: z.array(z.string()),
+    /** 每月30的: words of a monthly charge before a bare number, which then is an amount in yuan. */
+    periods: z.array(z.string()).default([]),
+    /** What after the bare number makes it no amount (30G, 30个, 30号). */
+    notUnits: z.array(z.string()).default([]),
+  }).default({ units: [], periods: [], notUnits: [] }),
   /** 验证码没收到 / 重新发验证码: a subject word and a trouble word both in the message. */
   codeTrouble: z.object({ subjects: z.array(z.string()), words: z.array(z.string()) }).default({ subjects: [], words: [] }),
   /** Payment and bank accounts that may be tied to the number (支付宝, 银行卡, 绑定): see Rules.aboutBoundAccounts. */

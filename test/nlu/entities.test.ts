@@ -296,11 +296,13 @@ describe('monthly fees a service is described by', () => {
     ['退掉30元的流量包', 3000],
     ['每月5块5的那个不要了', 550],
     ['9.9元的会员', 990],
+    ['那个每月30的', 3000],
+    ['月租129的', 12900],
   ])('reads %s as %i fen a month', (text, fen) => {
     expect(nlu.parse(text).feeFen).toBe(fen);
   });
 
-  it.each(['129套餐', '退订视频彩铃', '13800138000', '验证码123456', '第10个'])('finds no fee in %s', (text) => {
+  it.each(['129套餐', '退订视频彩铃', '13800138000', '验证码123456', '第10个', '每月30G的流量包', '每月1号扣的那个'])('finds no fee in %s', (text) => {
     expect(nlu.parse(text).feeFen).toBeNull();
   });
 });
