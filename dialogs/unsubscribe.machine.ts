@@ -1041,6 +1041,11 @@ export const unsubscribeMachine = setup({
           ],
           on: {
             'user.message': [
+              {
+                // 都不是: the list is everything the number has; say where else the thing may be.
+                guard: ({ context, event }) => context.purpose === 'unsubscribe' && utter(event)?.noneOfThese === true,
+                actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'choose.noneOfThese', choices: [HUMAN_CHOICE] } }],
+              },
               ...interruptions,
               {
                 guard: 'validPick',

@@ -49,6 +49,8 @@ export interface Utterance {
   family?: string[];
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
   notThisOne?: boolean;
+  /** 都不是, 没有我要的: nothing in the list shown is what the user meant. */
+  noneOfThese?: boolean;
   /** The whole message thanks the bot, asks for a moment or says goodbye: answered, no miss counted. */
   courtesy?: 'thanks' | 'wait' | 'bye' | null;
   /** The user typed the locale's explicit phrase for closing a number (确认销号). */

@@ -61,6 +61,8 @@ const lexiconSchema = z.object({
     spokenAll: z.array(z.string()),
     /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
     notThisOne: z.array(z.string()).default([]),
+    /** 都不是, 没有我要的: nothing in the list shown is what the user meant. */
+    noneOfThese: z.array(z.string()).default([]),
     /** A run of the list from either end (前两个, 最后一个). */
     firstWords: z.array(z.string()).default([]),
     lastWords: z.array(z.string()).default([]),

@@ -76,6 +76,8 @@ export interface NluResult {
   family?: string[];
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
   notThisOne?: boolean;
+  /** 都不是, 没有我要的: nothing in the list shown is what the user meant. */
+  noneOfThese?: boolean;
 }
 
 export interface NluContext {

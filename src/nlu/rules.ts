@@ -42,6 +42,8 @@ export interface Rules {
   ordersSomething(text: string): boolean;
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
   notThisOne(text: string): boolean;
+  /** 都不是, 没有我要的: nothing in the list shown is what the user meant. */
+  noneOfThese(text: string): boolean;
   /** The message is about accounts tied to the number (那我的支付宝呢, 绑定的银行卡怎么办). */
   aboutBoundAccounts(text: string): boolean;
   /** Targets named by keywords, best first. Weak words (注销, 流量) count only when `includeWeak`. */
@@ -253,6 +255,9 @@ export function createRules(lexicon: Lexicon): Rules {
         return !namesProduct && shopWords.some((w) => text.includes(w));
       }
       return orderingVerbs(text).length > 0 || shopWords.some((w) => text.includes(w));
+    },
+    noneOfThese(text) {
+      return lexicon.choice.noneOfThese.some((w) => text.includes(w));
     },
     notThisOne(text) {
       return lexicon.choice.notThisOne.some((w) => text.includes(w));

@@ -415,6 +415,7 @@ export class TurnRunner implements ConversationPort {
       ordersSomething: parsed.ordersSomething ?? false,
       family: parsed.family ?? [],
       notThisOne: parsed.notThisOne ?? false,
+      noneOfThese: parsed.noneOfThese ?? false,
       complaint: this.deps.phrases.complains(parsed.normalized),
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),

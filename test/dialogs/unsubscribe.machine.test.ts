@@ -971,6 +971,18 @@ describe('correcting what the confirmation proposes', () => {
   });
 });
 
+describe('none of the listed', () => {
+  it('answers 都不是 at the list with where else the thing may be, keeps the list open and counts no miss', () => {
+    const listed = run(verifiedRequest({}));
+    expect(where(listed.snapshot)).toBe('session.awaitingChoice');
+    const r = run([say({ intent: 'deny', noneOfThese: true })], listed.snapshot);
+    expect(where(r.snapshot)).toBe('session.awaitingChoice');
+    expect(ofType(r.last, 'say')[0]!.params).toEqual({ key: 'choose.noneOfThese', choices: [{ key: 'choice.human' }] });
+    expect(r.snapshot.context.misses).toBe(0);
+    expect(where(run([user.pick(2)], r.snapshot).snapshot)).toBe('session.awaitingConfirmation');
+  });
+});
+
 describe('out of scope', () => {
   it('says where to order instead of that nothing was understood, and asks the open question again without counting a miss', () => {
     const idle = run([say({ intent: 'other', ordersSomething: true })]);

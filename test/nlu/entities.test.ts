@@ -121,6 +121,12 @@ describe('digits that make no number or code', () => {
     expect(nlu.parse(text).strayDigits).toBe(n);
   });
 
+  it('marks 都不是 and 没有我要的 as none of the listed, and English the same', () => {
+    for (const text of ['都不是', '里面没有我要的', 'none of these']) expect(nlu.parse(text).noneOfThese, text).toBe(true);
+    expect(nlu.parse('不是').noneOfThese).toBe(false);
+    expect(nlu.parse('not this one').notThisOne).toBe(true);
+  });
+
   it('marks 不是这个 and 选错了 as not what the user meant, and a plain 不对 as not', () => {
     for (const text of ['不是这个', '选错了，不是这个', '不是这个业务']) expect(nlu.parse(text).notThisOne, text).toBe(true);
     expect(nlu.parse('不对').notThisOne).toBe(false);
