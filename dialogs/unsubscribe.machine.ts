@@ -595,7 +595,8 @@ export const unsubscribeMachine = setup({
     /** At a cancellation's confirmation, held services other than those proposed are named (不对，是视频彩铃). */
     namesOtherHeld: ({ context, event }) => {
       const u = utter(event);
-      if (context.purpose !== 'unsubscribe' || closesNumber(context) || !u || u.serviceIds.length === 0 || u.intent === 'cancel') return false;
+      // 视频彩铃先不退 names a service to keep, not one to cancel instead.
+      if (context.purpose !== 'unsubscribe' || closesNumber(context) || !u || u.serviceIds.length === 0 || u.intent === 'cancel' || u.negated) return false;
       const named = heldNamed(context.subscriptions, u.serviceIds);
       return named.length > 0 && named.some((s) => !context.selected.some((x) => x.serviceId === s.serviceId));
     },

@@ -956,6 +956,8 @@ describe('correcting what the confirmation proposes', () => {
     expect(r.snapshot.context.selected.map((s) => s.serviceId)).toEqual([SUBS.videoRingback.serviceId]);
     expect(sayKeys(r.last)).toEqual(['warn.header', 'confirm.prompt']);
     expect(ofType(run([user.confirm()], r.snapshot).last, 'fileRequests')[0]!.params.subscriptionIds).toEqual([SUBS.videoRingback.subscriptionId]);
+    // A service named as kept (视频彩铃先不退) is no new selection.
+    expect(run([say({ intent: 'deny', negated: true, serviceIds: [SUBS.videoRingback.serviceId] })], at.snapshot).snapshot.context.selected.map((s) => s.serviceId)).not.toEqual([SUBS.videoRingback.serviceId]);
     // A plan named instead needs the second check first.
     expect(where(run([say({ intent: 'deny', serviceIds: [SUBS.plan.serviceId] })], at.snapshot).snapshot)).toBe('session.awaitingSecret');
   });
