@@ -1096,7 +1096,12 @@ export const unsubscribeMachine = setup({
           description: 'Waiting for the service password or the last 6 ID digits.',
           entry: assign(({ context }) => ({ prompt: secretPrompt(context), promptChoices: [] })),
           on: {
-            'user.message': [...interruptions, { guard: 'hasSecret', target: 'checkingSecret', actions: assign({ misses: 0 }) }],
+            'user.message': [
+              ...interruptions,
+              { guard: 'hasSecret', target: 'checkingSecret', actions: assign({ misses: 0 }) },
+              // 12345: too short for either; said without counting a wrong attempt.
+              { guard: ({ event }) => (utter(event)?.strayDigits ?? 0) > 0, actions: { type: 'say', params: { key: 'identity.secret.length' } } },
+            ],
           },
         },
         checkingSecret: {

@@ -56,6 +56,15 @@ describe('identity', () => {
     }
   });
 
+  it('says how long the service password is when the digits typed at the second check are too few or too many, and checks nothing', () => {
+    const at = run(verifiedRequest({ target: 'plan' }));
+    expect(where(at.snapshot)).toBe('session.awaitingSecret');
+    const r = run([say({ strayDigits: 5 })], at.snapshot);
+    expect(where(r.snapshot)).toBe('session.awaitingSecret');
+    expect(sayKeys(r.last)).toEqual(['identity.secret.length']);
+    expect(ofType(r.last, 'checkSecret')).toEqual([]);
+  });
+
   it('sends a new code when the user gives another number while a code is awaited', () => {
     const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), user.number(OTHER_MSISDN)]);
     expect(where(r.snapshot)).toBe('session.sendingCode');
