@@ -16,12 +16,14 @@ export interface HandoffPhrases {
   asksPasswordChange(normalized: string): boolean;
   /** 取消, 不办了, 退出…as the whole message: stop the dialog in progress. */
   stopsDialog(normalized: string): boolean;
+  /** 还要等多久, 人呢: a question about the wait for an agent. */
+  asksAboutQueue(normalized: string): boolean;
   /** A whole message of thanks (谢谢), asking for a moment (稍等) or saying goodbye (再见): neither an answer nor a miss. */
   courtesy(normalized: string): 'thanks' | 'wait' | 'bye' | null;
 }
 
 export function loadHandoffPhrases(file = join(DATA_ASSETS_DIR, 'handoff-phrases.json')): HandoffPhrases {
-  const data = JSON.parse(readFileSync(file, 'utf8')) as { leave: string[]; declineHuman: string[]; complaint: string[]; stopDialog: string[]; thanks: string[]; wait: string[]; bye?: string[] };
+  const data = JSON.parse(readFileSync(file, 'utf8')) as { leave: string[]; declineHuman: string[]; complaint: string[]; stopDialog: string[]; thanks: string[]; wait: string[]; bye?: string[]; queue?: string[] };
   const stop = new Set(data.stopDialog);
   const thanks = new Set(data.thanks);
   const wait = new Set(data.wait);
@@ -36,6 +38,7 @@ export function loadHandoffPhrases(file = join(DATA_ASSETS_DIR, 'handoff-phrases
     declinesHuman: (text) => data.declineHuman.some((p) => compact(text).includes(p)),
     complains: (text) => data.complaint.some((p) => compact(text).includes(p)),
     stopsDialog: (text) => stop.has(whole(text)),
+    asksAboutQueue: (text) => (data.queue ?? []).some((p) => compact(text).includes(p)),
     courtesy: (text) => {
       const w = whole(text);
       return thanks.has(w) ? 'thanks' : wait.has(w) ? 'wait' : bye.has(w) ? 'bye' : null;

@@ -225,7 +225,7 @@ export class TurnRunner implements ConversationPort {
       outgoing = [this.render({ key: 'handoff.messageLeft' }, locale)];
     } else {
       forAgents = ticket !== undefined;
-      const utterance = this.understand(parsed!, text, locale, snapshot.value !== 'idle');
+      const utterance = this.understand(parsed!, text, locale, snapshot.value !== 'idle', ticket?.status === 'pending');
       const result = await this.run(snapshot, { type: 'user.message', utterance }, input.conversationId, locale);
       snapshot = result.snapshot;
       outgoing = result.replies;
@@ -392,14 +392,19 @@ export class TurnRunner implements ConversationPort {
     return snapshot;
   }
 
-  /** `inDialog`: a dialog waits for an answer, so a bare stop word (stopDialog in data/handoff-phrases.json) stops it rather than asking for a cancellation. */
-  private understand(parsed: NluResult, text: string, locale: string, inDialog: boolean): Utterance {
+  /**
+   * `inDialog`: a dialog waits for an answer, so a bare stop word (stopDialog in data/handoff-phrases.json) stops it rather than asking for a cancellation.
+   * `queued`: the conversation waits for an agent, so a question about the wait is a question about the queue.
+   */
+  private understand(parsed: NluResult, text: string, locale: string, inDialog: boolean, queued = false): Utterance {
     const phrase = this.closurePhrase(locale);
     const compact = (s: string) => s.replace(/[\s，。！,.!“”"']/g, '');
     const stops = inDialog && this.deps.phrases.stopsDialog(parsed.normalized);
+    // 还要等多久 while queued for an agent: asking for the agent again, which answers with the place in the queue.
+    const aboutQueue = !stops && queued && this.deps.phrases.asksAboutQueue(parsed.normalized);
     return {
-      intent: stops ? 'cancel' : parsed.intent,
-      confidence: stops ? 1 : parsed.confidence,
+      intent: stops ? 'cancel' : aboutQueue ? 'human_agent' : parsed.intent,
+      confidence: stops || aboutQueue ? 1 : parsed.confidence,
       negated: parsed.negated,
       target: parsed.target,
       serviceIds: parsed.serviceIds,

@@ -149,6 +149,22 @@ describe('courtesies mid-dialog', () => {
   });
 });
 
+describe('waiting for an agent', () => {
+  it('answers 还要等多久 / 怎么还没人 with the place in the queue while queued, and reads it as a status question otherwise', async () => {
+    const app = await open();
+    await say(app, '转人工', 'conv-q');
+    const ticket = await app.handoff.openTicketFor('conv-q');
+    expect(ticket).toBeDefined();
+    for (const text of ['还要等多久', '怎么还没人啊']) {
+      const out = await say(app, text, 'conv-q');
+      expect(out.replies.map((r) => r.text)[0], text).toBe(app.i18n.t('handoff.alreadyQueued', { position: 1, minutes: 3 }));
+    }
+    expect((await app.handoffStore.listOpen()).length).toBe(1);
+    const alone = await say(app, '还要等多久', 'conv-alone');
+    expect(alone.replies.map((r) => r.text).join('\n')).not.toContain(app.i18n.t('handoff.alreadyQueued', { position: 1, minutes: 3 }));
+  });
+});
+
 describe('goodbyes', () => {
   it('says goodbye (and that results will come here once something was filed), and keeps a dialog in progress for the user\'s return', async () => {
     const app = await open();
