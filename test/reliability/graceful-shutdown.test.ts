@@ -47,7 +47,7 @@ function startBot(port: number) {
 }
 
 async function ready(port: number): Promise<void> {
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200) return;
     } catch {
@@ -88,5 +88,7 @@ describe('graceful shutdown', () => {
     expect(received.at(-1)?.channelData?.tuiding?.state).toBe('session.awaitingCode');
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  });
+    // Two starts from the TypeScript sources (tsx), the first of them training the NLU model when a
+    // fresh clone has no cached one: on a loaded two-core CI machine that alone took most of 30 s.
+  }, 120_000);
 });
