@@ -160,6 +160,8 @@ describe('waiting for an agent', () => {
       expect(out.replies.map((r) => r.text)[0], text).toBe(app.i18n.t('handoff.alreadyQueued', { position: 1, minutes: 3 }));
     }
     expect((await app.handoffStore.listOpen()).length).toBe(1);
+    // Urging with a request in it is still the request, which the bot handles meanwhile.
+    expect((await say(app, '快点帮我退订音乐会员', 'conv-q')).state).toBe('session.askingNumber');
     const alone = await say(app, '还要等多久', 'conv-alone');
     expect(alone.replies.map((r) => r.text).join('\n')).not.toContain(app.i18n.t('handoff.alreadyQueued', { position: 1, minutes: 3 }));
   });
