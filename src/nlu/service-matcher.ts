@@ -2,7 +2,7 @@ import { distance } from 'fastest-levenshtein';
 import type { Catalogue, TargetType } from '../domain/types.js';
 import type { NluContext } from './nlu.js';
 import type { Normalizer } from './normalize.js';
-import { escapeRegExp } from '../util/regexp.js';
+import { alternation } from '../util/regexp.js';
 
 /** A service named in the text. */
 export interface ServiceMatch {
@@ -98,7 +98,7 @@ export function createServiceMatcher(
   const heads = partialHeads(byService, category, partialNames, normalize);
   const categoryList = [...categoryTarget.entries()].sort((a, b) => b[0].length - a[0].length);
   const genericWords = [...category].filter((w) => w.length > 0).sort((a, b) => b.length - a.length);
-  const genericPattern = genericWords.length > 0 ? new RegExp(genericWords.map(escapeRegExp).join('|'), 'g') : null;
+  const genericPattern = genericWords.length > 0 ? new RegExp(alternation(genericWords), 'g') : null;
 
   function withoutCategoryWords(text: string): string {
     return genericPattern ? text.replace(genericPattern, (word) => '\u0000'.repeat(word.length)) : text;
