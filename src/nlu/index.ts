@@ -196,12 +196,9 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (clauses.length < 2) return null;
     let best: { intent: Intent; confidence: number } | null = null;
     for (const clause of clauses) {
-      // 我想退订，…: a clause that is a bare request by rule is as sure as that rule.
-      if (!negated && (only === null || only === 'unsubscribe') && rules.bareCancel(maskedOf(clause)) && !rules.notUnsubscribe(fixed, namesProduct)) {
-        if (!best || RULE_CONFIDENCE.bareCancel > best.confidence) best = { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.bareCancel };
-        continue;
-      }
-      const p = classifier.predict(featuresOfFixed(clause));
+      // 我想退订，…: a clause that is a bare request by rule is as sure as that rule (unless the message orders something).
+      const byRule = !negated && rules.bareCancel(maskedOf(clause)) && !rules.notUnsubscribe(fixed, namesProduct);
+      const p = byRule ? { label: 'unsubscribe', confidence: RULE_CONFIDENCE.bareCancel } : classifier.predict(featuresOfFixed(clause));
       const label = p.label as Intent;
       if (BURYING.has(label) || NOT_BURIED.has(label) || (only && label !== only) || p.confidence < BURIED_MIN_CONFIDENCE) continue;
       if (label === 'unsubscribe' && (negated || rules.notUnsubscribe(fixed, namesProduct))) continue;
