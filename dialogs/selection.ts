@@ -38,7 +38,7 @@ export function matchSubscriptions(subs: DialogSubscription[], target: Target | 
  * number line, no cancellation under way): what 不对，是视频彩铃 turns the selection into.
  */
 export function heldNamed(subs: DialogSubscription[], serviceIds: string[]): DialogSubscription[] {
-  return offerable(subs, null).filter((s) => !s.pendingTicket && serviceIds.includes(s.serviceId));
+  return everythingOffered(subs).filter((s) => serviceIds.includes(s.serviceId));
 }
 
 /** Everything the user could cancel now, for a fresh pick (不是这个 at the confirmation). */
