@@ -1,13 +1,18 @@
 import { Worker } from 'node:worker_threads';
 import { currentTurnSyncs } from '../store/append-file.js';
+import type { SendRetryPolicy } from './connector-rest.js';
 
-/** What the reply thread needs to build connector clients (the bot's Bot Framework credentials). */
+/** What the reply thread needs to send: the bot's Bot Framework credentials, and how sends are retried. */
 export interface ReplyThreadSettings {
-  [name: string]: string | undefined;
-  MicrosoftAppId?: string;
-  MicrosoftAppPassword?: string;
-  MicrosoftAppType?: string;
-  MicrosoftAppTenantId?: string;
+  credentials: {
+    [name: string]: string | undefined;
+    MicrosoftAppId?: string;
+    MicrosoftAppPassword?: string;
+    MicrosoftAppType?: string;
+    MicrosoftAppTenantId?: string;
+  };
+  /** Default DEFAULT_SEND_RETRY (connector-rest.ts). */
+  retry?: SendRetryPolicy;
 }
 
 /**
@@ -62,16 +67,14 @@ const WORKER_FILE = import.meta.url.endsWith('.ts') ? './reply-worker.dev.mjs' :
 /**
  * Sends the bot's activities from a worker thread.
  *
- * Sending an activity is most of what the Bot Framework plumbing costs a turn: botbuilder's
- * connector client serialises the activity through its model mappers, runs its HTTP pipeline and
- * parses the answer, all on the thread that also parses incoming activities, understands the
- * text and runs the dialog. Under load that one thread was the bot's bottleneck. Here the same
- * connector clients (botbuilder's, built from the same credentials) run in a worker thread, and
- * the event loop only posts the activity there and awaits the answer: the HTTP requests on the
- * wire are the ones botbuilder would send itself, one after another as CloudAdapter awaits them.
+ * Under load the event loop, which parses incoming activities, understands the text and runs the
+ * dialog, is the bot's bottleneck. Here the sends (connector-rest.ts: the Bot Connector REST
+ * calls botbuilder's connector client would make, with its credentials) and the fdatasyncs that
+ * must come before them run in a worker thread, and the event loop only posts the activity there
+ * and awaits the answer: one request after another per conversation, as CloudAdapter awaits them.
  *
- * A failure comes back as an Error with the name, message, code and statusCode botbuilder gave
- * it. Should the worker die, calls in flight fail and the next call starts a new one.
+ * A failure comes back as an Error with the name ('RestError'), message, code and statusCode of
+ * the failed call. Should the worker die, calls in flight fail and the next call starts a new one.
  */
 export class ReplyThread {
   private worker: Worker | undefined;

@@ -1,14 +1,18 @@
 /**
- * The reply thread (see reply-thread.ts): carries out connector client calls with botbuilder's own
- * connector clients, one per app id, service URL and audience, and answers each request by id.
+ * The reply thread (see reply-thread.ts): carries out connector calls with ConnectorRestClient, one
+ * per app id, service URL and audience, authorised by botbuilder's credentials for them, and
+ * answers each request by id.
  */
 import { closeSync, fdatasyncSync, openSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { OutgoingActivity, ReplyAnswer, ReplyRequest, ReplyThreadSettings } from './reply-thread.js';
 import { appIdOf, CachingBotFrameworkAuthentication } from './connector-cache.js';
 import { oncePerPass } from '../store/append-file.js';
+import { connectorDispatcher, ConnectorRestClient, signedAuthorization, type RequestSigner } from './connector-rest.js';
 
-const auth = new CachingBotFrameworkAuthentication({ ...(workerData as ReplyThreadSettings) });
+const settings = workerData as ReplyThreadSettings;
+const auth = new CachingBotFrameworkAuthentication({ ...settings.credentials });
+const dispatcher = connectorDispatcher(settings.retry);
 type ClaimsIdentity = Parameters<CachingBotFrameworkAuthentication['createConnectorFactory']>[0];
 
 /** The turn's claims as botbuilder reads them (only the app id is read from them to build a client). */
@@ -22,6 +26,33 @@ function claimsIdentity(claims: { type: string; value: string }[]): ClaimsIdenti
 
 /** One connector factory per app id (the clients behind it are kept by `auth`), not one per activity. */
 const factories = new Map<string, ReturnType<CachingBotFrameworkAuthentication['createConnectorFactory']>>();
+
+/** One REST client per app id, service URL and audience, as botbuilder's clients are kept. */
+const clients = new Map<string, Promise<ConnectorRestClient>>();
+
+/**
+ * The client for `key`. botbuilder builds its connector client for the key (and so the
+ * credentials, their token cache and refresh) once; every call asks those credentials for the
+ * Authorization header, which they answer from their cache.
+ */
+function clientFor(key: ReplyRequest['key']): Promise<ConnectorRestClient> {
+  const identity = claimsIdentity(key.claims);
+  const appId = appIdOf(identity);
+  const id = `${appId}\n${key.serviceUrl}\n${key.audience ?? ''}`;
+  let client = clients.get(id);
+  if (!client) {
+    let factory = factories.get(appId);
+    if (!factory) {
+      factory = auth.createConnectorFactory(identity);
+      factories.set(appId, factory);
+    }
+    client = factory.create(key.serviceUrl, key.audience).then(({ credentials }) =>
+      new ConnectorRestClient(key.serviceUrl, dispatcher, () => signedAuthorization(credentials as RequestSigner)));
+    clients.set(id, client);
+    client.catch(() => { if (clients.get(id) === client) clients.delete(id); });
+  }
+  return client;
+}
 
 type Answer = { id?: string } | undefined;
 
@@ -70,39 +101,26 @@ async function carryOut(request: ReplyRequest): Promise<Answer | Answer[]> {
   // The turn's durable writes first: nothing is sent before what it tells is on disk.
   if (request.sync) await syncFiles(request.sync);
   if (request.op === 'sync') return undefined;
-  const identity = claimsIdentity(request.key.claims);
-  const appId = appIdOf(identity);
-  let factory = factories.get(appId);
-  if (!factory) {
-    factory = auth.createConnectorFactory(identity);
-    factories.set(appId, factory);
-  }
-  const client = await factory.create(request.key.serviceUrl, request.key.audience);
-  const c = client.conversations;
+  const c = await clientFor(request.key);
   if (request.op === 'sendAll') {
     const answers: Answer[] = [];
     for (const { conversationId, replyToId, activity } of request.args[0] as OutgoingActivity[]) {
       const response = replyToId
-        ? await c.replyToActivity(conversationId, replyToId, activity as never)
-        : await c.sendToConversation(conversationId, activity as never);
-      answers.push(idOf(response));
+        ? await c.replyToActivity(conversationId, replyToId, activity)
+        : await c.sendToConversation(conversationId, activity);
+      answers.push(response);
     }
     return answers;
   }
   const [conversationId, second, third] = request.args as [string, unknown, unknown];
-  let response: { id?: string } | undefined;
+  let response: Answer;
   switch (request.op) {
-    case 'replyToActivity': response = await c.replyToActivity(conversationId, second as string, third as never); break;
-    case 'sendToConversation': response = await c.sendToConversation(conversationId, second as never); break;
-    case 'updateActivity': response = await c.updateActivity(conversationId, second as string, third as never); break;
+    case 'replyToActivity': response = await c.replyToActivity(conversationId, second as string, third); break;
+    case 'sendToConversation': response = await c.sendToConversation(conversationId, second); break;
+    case 'updateActivity': response = await c.updateActivity(conversationId, second as string, third); break;
     case 'deleteActivity': await c.deleteActivity(conversationId, second as string); return undefined;
   }
-  return idOf(response);
-}
-
-/** Only the resource id crosses back (the HTTP response object behind it does not clone). */
-function idOf(response: { id?: string } | undefined): Answer {
-  return response?.id === undefined ? undefined : { id: response.id };
+  return response;
 }
 
 /** The conversation a request sends to (none for a bare sync). */

@@ -72,10 +72,12 @@ export function createChannelServer(deps: {
   });
   // Outgoing activities are sent from a worker thread (reply-thread.ts); the event loop keeps the turns.
   const replies = new ReplyThread({
-    MicrosoftAppId: config.bot.appId,
-    MicrosoftAppPassword: config.bot.appPassword,
-    MicrosoftAppType: config.bot.appType,
-    MicrosoftAppTenantId: config.bot.tenantId,
+    credentials: {
+      MicrosoftAppId: config.bot.appId,
+      MicrosoftAppPassword: config.bot.appPassword,
+      MicrosoftAppType: config.bot.appType,
+      MicrosoftAppTenantId: config.bot.tenantId,
+    },
   }, (error) => logger.error('reply thread failed; it is started again for the next reply', { error }));
   replies.start();
   auth.sendRepliesThrough(replies);

@@ -40,7 +40,7 @@ afterEach(async () => {
 
 /** An adapter sending through a reply thread, and the operations the thread was asked for. */
 function setUp(): { adapter: ReplyBatchingAdapter; thread: ReplyThread; asked: ReplyOperation[] } {
-  const thread = new ReplyThread({});
+  const thread = new ReplyThread({ credentials: {} });
   const asked: ReplyOperation[] = [];
   const call = (thread as unknown as { call(op: ReplyOperation, ...rest: unknown[]): Promise<unknown> }).call.bind(thread);
   (thread as unknown as { call(op: ReplyOperation, ...rest: unknown[]): Promise<unknown> }).call = (op, ...rest) => {

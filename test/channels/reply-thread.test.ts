@@ -37,8 +37,8 @@ afterEach(async () => {
 });
 
 describe('ReplyThread', () => {
-  it('sends replies from the worker with botbuilder, in order, to the Bot Framework routes, and returns their ids', async () => {
-    const thread = new ReplyThread({});
+  it('sends replies from the worker, in order, to the Bot Framework routes, and returns their ids', async () => {
+    const thread = new ReplyThread({ credentials: {} });
     const conversations = thread.conversations({ claims: [], serviceUrl: url });
     const first = await conversations.replyToActivity('conv-1', 'act-1', { type: 'message', text: '您好', conversation: { id: 'conv-1' }, replyToId: 'act-1' });
     const second = await conversations.sendToConversation('conv-1', { type: 'message', text: '第二条', conversation: { id: 'conv-1' } });
@@ -49,8 +49,8 @@ describe('ReplyThread', () => {
     expect(received.map((r) => r.body.text)).toEqual(['您好', '第二条']);
   });
 
-  it('fails a send the channel cannot take with the error botbuilder gave', async () => {
-    const thread = new ReplyThread({});
+  it('fails a send the channel cannot take with an error shaped as botbuilder gives it', async () => {
+    const thread = new ReplyThread({ credentials: {}, retry: { maxRetries: 1, minTimeoutMs: 10 } });
     const unreachable = thread.conversations({ claims: [], serviceUrl: 'http://127.0.0.1:9' });
     const err = await unreachable.sendToConversation('conv-1', { type: 'message', text: 'x', conversation: { id: 'conv-1' } }).catch((e: unknown) => e);
     await thread.close();
@@ -60,7 +60,7 @@ describe('ReplyThread', () => {
 
   it('reports a worker that died and starts a new one for the next send', async () => {
     const errors: Error[] = [];
-    const thread = new ReplyThread({}, (err) => errors.push(err));
+    const thread = new ReplyThread({ credentials: {} }, (err) => errors.push(err));
     const conversations = thread.conversations({ claims: [], serviceUrl: url });
     await conversations.sendToConversation('conv-3', { type: 'message', text: '一', conversation: { id: 'conv-3' } });
     // The worker is gone (a crash, out of memory): the thread hears of it.
@@ -74,7 +74,7 @@ describe('ReplyThread', () => {
 
   it('lets the sends in flight finish before it closes, and refuses new ones after', async () => {
     delayMs = 200;
-    const thread = new ReplyThread({});
+    const thread = new ReplyThread({ credentials: {} });
     const conversations = thread.conversations({ claims: [], serviceUrl: url });
     const sending = conversations.sendToConversation('conv-2', { type: 'message', text: '稍后到', conversation: { id: 'conv-2' } });
     // Give the worker time to start and send before close() is asked.
@@ -85,7 +85,7 @@ describe('ReplyThread', () => {
   });
 
   it("syncs the files of a turn's durable writes before it sends the turn's reply, and sends nothing when that fails", async () => {
-    const thread = new ReplyThread({});
+    const thread = new ReplyThread({ credentials: {} });
     const conversations = thread.conversations({ claims: [], serviceUrl: url });
     const turn = new TurnSyncs();
     // A file of the turn, and one compaction removed meanwhile (nothing left to sync).
@@ -103,7 +103,7 @@ describe('ReplyThread', () => {
   });
 
   it("sends a conversation's replies in the order they were asked for, also when the first waits for its turn's syncs", async () => {
-    const thread = new ReplyThread({});
+    const thread = new ReplyThread({ credentials: {} });
     const conversations = thread.conversations({ claims: [], serviceUrl: url });
     slowText = '回执';
     const turn = new TurnSyncs();
