@@ -50,6 +50,12 @@ const schema = z.object({
   HANDOFF_AVG_MINUTES: z.coerce.number().positive().default(3),
   HANDOFF_EXPIRE_MINUTES: int(15, 1),
   HANDOFF_ROUTES: z.string().default('broadband:broadband,number:closure'),
+  HTTPS_PROXY: optionalString,
+  https_proxy: optionalString,
+  HTTP_PROXY: optionalString,
+  http_proxy: optionalString,
+  NO_PROXY: optionalString,
+  no_proxy: optionalString,
 });
 
 export type Env = z.input<typeof schema>;
@@ -61,6 +67,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Bot Framework credentials; all undefined locally (no auth, the Emulator path). */
   bot: { appId?: string; appPassword?: string; appType: string; tenantId?: string };
+  /** The proxy for the bot's replies to the channels (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, as curl reads them); none when unset. */
+  proxy?: { https?: string; http?: string; noProxy?: string };
   maxBodyBytes: number;
   maxMessageChars: number;
   /** Bearer token for /api/requests; the API is off when unset. */
@@ -135,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Env = process.env, options: 
     dataDir: isAbsolute(e.DATA_DIR) ? e.DATA_DIR : resolve(PROJECT_ROOT, e.DATA_DIR),
     logLevel: e.LOG_LEVEL,
     bot: { appId: e.MicrosoftAppId, appPassword: e.MicrosoftAppPassword, appType: e.MicrosoftAppType, tenantId: e.MicrosoftAppTenantId },
+    ...proxyOf(e),
     maxBodyBytes: e.MAX_BODY_BYTES,
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     opsToken: e.OPS_TOKEN,
@@ -182,4 +191,13 @@ function parseAgents(value: string | undefined, problems: string[]): Config['han
   });
   if (new Set(agents.map((a) => a.token)).size !== agents.length) problems.push('AGENTS: every agent needs a distinct token');
   return agents;
+}
+
+/** The proxy settings, the lower-case names first as curl reads them; nothing when no proxy is set. */
+function proxyOf(e: z.output<typeof schema>): { proxy?: Config['proxy'] } {
+  const https = e.https_proxy ?? e.HTTPS_PROXY;
+  const http = e.http_proxy ?? e.HTTP_PROXY;
+  const noProxy = e.no_proxy ?? e.NO_PROXY;
+  if (!https && !http) return {};
+  return { proxy: { ...(https ? { https } : {}), ...(http ? { http } : {}), ...(noProxy ? { noProxy } : {}) } };
 }

@@ -1,4 +1,4 @@
-import { Agent, RetryAgent, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Agent, EnvHttpProxyAgent, RetryAgent, errors as undiciErrors, type Dispatcher } from 'undici';
 
 /** How a send is retried: attempts after the first, and the first wait (doubled each time), in ms. */
 export interface SendRetryPolicy {
@@ -17,13 +17,27 @@ export class ConnectorRestError extends Error {
   }
 }
 
+/** A proxy for the sends: URLs for https and http channel URLs, and the hosts that bypass it (NO_PROXY syntax). */
+export interface ProxySettings {
+  https?: string;
+  http?: string;
+  noProxy?: string;
+}
+
 /**
  * The keep-alive connections to the channels, with retries: network errors, 408, 429 (after its
  * Retry-After) and 5xx, also for POST as botbuilder's connector client does. A retried send can
- * reach the channel twice when only its answer was lost; botbuilder takes the same risk.
+ * reach the channel twice when only its answer was lost; botbuilder takes the same risk. With
+ * `proxy`, channel URLs go through it (CONNECT for https) unless NO_PROXY names their host, as
+ * botbuilder's pipeline did from the same environment variables.
  */
-export function connectorDispatcher(retry: SendRetryPolicy = DEFAULT_SEND_RETRY): Dispatcher {
-  return new RetryAgent(new Agent({ keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000 }), {
+export function connectorDispatcher(retry: SendRetryPolicy = DEFAULT_SEND_RETRY, proxy?: ProxySettings): Dispatcher {
+  const timeouts = { keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000 };
+  const connections = proxy && (proxy.https || proxy.http)
+    // An explicit empty string stops undici from reading the environment itself (config.ts does that).
+    ? new EnvHttpProxyAgent({ ...timeouts, httpsProxy: proxy.https ?? '', httpProxy: proxy.http ?? '', noProxy: proxy.noProxy ?? '' })
+    : new Agent(timeouts);
+  return new RetryAgent(connections, {
     maxRetries: retry.maxRetries,
     minTimeout: retry.minTimeoutMs,
     maxTimeout: 8_000,

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { currentTurnSyncs } from '../store/append-file.js';
-import type { SendRetryPolicy } from './connector-rest.js';
+import type { ProxySettings, SendRetryPolicy } from './connector-rest.js';
 
 /** What the reply thread needs to send: the bot's Bot Framework credentials, and how sends are retried. */
 export interface ReplyThreadSettings {
@@ -13,6 +13,8 @@ export interface ReplyThreadSettings {
   };
   /** Default DEFAULT_SEND_RETRY (connector-rest.ts). */
   retry?: SendRetryPolicy;
+  /** The proxy to send through (config.proxy); none when absent. */
+  proxy?: ProxySettings;
 }
 
 /**

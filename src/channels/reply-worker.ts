@@ -12,7 +12,7 @@ import { connectorDispatcher, ConnectorRestClient, signedAuthorization, type Req
 
 const settings = workerData as ReplyThreadSettings;
 const auth = new CachingBotFrameworkAuthentication({ ...settings.credentials });
-const dispatcher = connectorDispatcher(settings.retry);
+const dispatcher = connectorDispatcher(settings.retry, settings.proxy);
 type ClaimsIdentity = Parameters<CachingBotFrameworkAuthentication['createConnectorFactory']>[0];
 
 /** The turn's claims as botbuilder reads them (only the app id is read from them to build a client). */

@@ -78,6 +78,7 @@ export function createChannelServer(deps: {
       MicrosoftAppType: config.bot.appType,
       MicrosoftAppTenantId: config.bot.tenantId,
     },
+    ...(config.proxy ? { proxy: config.proxy } : {}),
   }, (error) => logger.error('reply thread failed; it is started again for the next reply', { error }));
   replies.start();
   auth.sendRepliesThrough(replies);

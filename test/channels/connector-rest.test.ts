@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectorDispatcher, ConnectorRestClient, signedAuthorization, type RequestSigner } from '../../src/channels/connector-rest.js';
@@ -92,6 +92,41 @@ describe('ConnectorRestClient', () => {
     const err = await client.sendToConversation('c1', { type: 'message', text: 'x' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err).toMatchObject({ name: 'RestError', code: 'ECONNREFUSED' });
+  });
+});
+
+describe('connectorDispatcher with a proxy', () => {
+  it('sends through the proxy, except to the hosts NO_PROXY names', async () => {
+    const tunnels: string[] = [];
+    const sockets: { destroy(): void }[] = [];
+    const proxy = createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req, client, head) => {
+      tunnels.push(req.url ?? '');
+      sockets.push(client);
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        sockets.push(upstream);
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const proxied = new ConnectorRestClient(url, connectorDispatcher({ maxRetries: 0, minTimeoutMs: 5 }, { http: proxyUrl, https: proxyUrl }), noAuth);
+      await expect(proxied.sendToConversation('c1', { type: 'message', text: '经代理' })).resolves.toEqual({ id: 'id-1' });
+      const direct = new ConnectorRestClient(url, connectorDispatcher({ maxRetries: 0, minTimeoutMs: 5 }, { http: proxyUrl, noProxy: '127.0.0.1' }), noAuth);
+      await expect(direct.sendToConversation('c1', { type: 'message', text: '直连' })).resolves.toEqual({ id: 'id-2' });
+      expect(tunnels).toEqual([new URL(url).host]);
+      expect(received.map((r) => JSON.parse(r.body).text)).toEqual(['经代理', '直连']);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
   });
 });
 
