@@ -12,15 +12,19 @@ export interface Matches {
 }
 
 /**
- * Which of the user's subscriptions fit what they asked for: named services first, then the one a
- * generic word can mean (`family`: 流量包 → the only 流量包 they have), then the target type, then
- * everything they could cancel.
+ * Which of the user's subscriptions fit what they asked for: named services first (with those a
+ * generic word beside them can mean), then the one a generic word can mean (`family`: 流量包 → the
+ * only 流量包 they have), then the target type, then everything they could cancel.
  */
 export function matchSubscriptions(subs: DialogSubscription[], target: Target | null, wanted: string[], family: string[] = []): Matches {
   const pool = offerable(subs, target);
   // A named service the user does not have is never silently swapped for another: they are told, then choose.
   const namedMissing = wanted.length > 0 && !pool.some((s) => wanted.includes(s.serviceId));
-  if (wanted.length > 0 && !namedMissing) return { candidates: pool.filter((s) => wanted.includes(s.serviceId)), missed: false };
+  if (wanted.length > 0 && !namedMissing) {
+    // 视频彩铃和流量包都退了: what a generic word beside the names can mean comes along (to pick from when several).
+    const besides = pool.filter((s) => family.includes(s.serviceId) && !wanted.includes(s.serviceId));
+    return { candidates: [...pool.filter((s) => wanted.includes(s.serviceId)), ...besides], missed: false };
+  }
   // 退订流量包 with a 10GB流量包 and a 语音包: the one data pack, not every add-on. With several, the word
   // is not trusted to have found them all (流量加油包 has no 流量包 in its names): the whole kind is listed.
   const ofFamily = wanted.length === 0 ? pool.filter((s) => family.includes(s.serviceId)) : [];

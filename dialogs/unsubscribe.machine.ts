@@ -188,6 +188,8 @@ const interruptions = [
   { guard: 'asksToWait' as const, actions: [{ type: 'say' as const, params: resumeWith('wait.resume') }] },
   // 再见 in the middle of a dialog: it is kept for when the user comes back (until it expires).
   { guard: 'saysBye' as const, actions: [{ type: 'say' as const, params: { key: 'bye.pending' } }] },
+  // 广告短信也帮我退了: nothing subscribed to cancel; how such texts are stopped, then the open question again.
+  { guard: 'aboutMarketingSms' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('scope.marketingSms') }] },
   {
     // 我要退订 → 我不知道我开了什么: the same cancellation, shown as the review of everything paid for.
     guard: 'turnsIntoReview' as const,
@@ -529,7 +531,7 @@ export const unsubscribeMachine = setup({
       const u = utter(event)!;
       return {
         ...endDialog(context), purpose: 'unsubscribe' as const, target: u.target, wanted: u.serviceIds, except: exceptOf(u), fee: u.feeFen ?? null,
-        family: u.serviceIds.length === 0 ? u.family ?? [] : [], msisdn: numberFor(context, u),
+        family: u.family ?? [], msisdn: numberFor(context, u),
       };
     }),
   },
@@ -569,6 +571,8 @@ export const unsubscribeMachine = setup({
     isUndo: isIntent('undo'),
     isReview: isIntent('review'),
     isFeeQuestion: isIntent('fee_question'),
+    // Advertising texts, when the message names no service (an actual request beside them wins).
+    aboutMarketingSms: ({ event }) => { const u = utter(event); return u?.aboutMarketingSms === true && u.target === null && u.serviceIds.length === 0; },
     unsure: ({ event }) => (utter(event)?.confidence ?? 1) < CLARIFY_BELOW,
     asksDeletion: ({ event }) => utter(event)?.deleteData === true,
     purposeIsDeletion: ({ context }) => context.purpose === 'deleteData',
@@ -621,8 +625,12 @@ export const unsubscribeMachine = setup({
      * The user named the services to cancel and the number holds them: nothing is left to choose.
      * Named ones the number does not hold are said in the warning (namedPartlyHeld).
      */
-    namedHeld: ({ context }) => context.purpose !== 'review' && !context.missedTarget && context.wanted.length > 0 && context.candidates.length > 0
-      && context.candidates.every((s) => context.wanted.includes(s.serviceId)),
+    namedHeld: ({ context }) => {
+      if (context.purpose === 'review' || context.missedTarget || context.wanted.length === 0 || context.candidates.length === 0) return false;
+      // Beside the services named, at most the one a generic word can mean (视频彩铃和流量包: the only 流量包 held).
+      const besides = context.candidates.filter((s) => !context.wanted.includes(s.serviceId));
+      return besides.length === 0 || (besides.length === 1 && (context.family ?? []).includes(besides[0]!.serviceId));
+    },
     /** One subscription fits what the user asked for (a kind of service, or a charge to dispute). */
     singleObviousMatch: ({ context }) => context.candidates.length === 1 && !context.missedTarget
       && (context.target !== null || context.wanted.length > 0 || !!context.fee || context.purpose === 'unwantedCharge'),
@@ -665,6 +673,13 @@ export const unsubscribeMachine = setup({
               ? { key: 'fee.answer', lines: promptMessages(context), choices: context.promptChoices }
               : { key: 'fee.answer', lines: [{ key: 'fee.offer' }], choices: [{ key: 'choice.startUnsubscribe' }] },
           },
+        ],
+      },
+      {
+        guard: 'aboutMarketingSms',
+        actions: [
+          assign({ misses: 0 }),
+          { type: 'say', params: ({ context }) => ({ key: 'scope.marketingSms', lines: promptMessages(context), choices: context.promptChoices }) },
         ],
       },
       {
@@ -725,6 +740,8 @@ export const unsubscribeMachine = setup({
             guard: 'saysBye',
             actions: [assign({ misses: 0 }), { type: 'say', params: ({ context }) => ({ key: context.tickets.length > 0 ? 'idle.byeTracked' : 'idle.bye' }) }],
           },
+          // 别再给我发广告短信了: no subscription to find; say how such texts are stopped instead of asking for the number.
+          { guard: 'aboutMarketingSms', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'scope.marketingSms' } }] },
           {
             // 删除我的个人信息: verify the owner by SMS, say exactly what is deleted and what the law makes us keep, then confirm.
             guard: 'asksDeletion',

@@ -214,7 +214,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const ids = identifiers.extract(normalized, negated);
     const base = {
       text: raw, normalized, negated, msisdn: ids.msisdn, code: ids.code, idTail: ids.idTail, feeFen: ids.feeFen, choice: ids.choice, ticket: ids.ticket,
-      asksNewCode: rules.asksNewCode(normalized), strayDigits: ids.strayDigits, aboutBoundAccounts: rules.aboutBoundAccounts(normalized), ordersSomething: rules.ordersSomething(normalized), notThisOne: rules.notThisOne(normalized), noneOfThese: rules.noneOfThese(normalized),
+      asksNewCode: rules.asksNewCode(normalized), strayDigits: ids.strayDigits, aboutBoundAccounts: rules.aboutBoundAccounts(normalized), ordersSomething: rules.ordersSomething(normalized), aboutMarketingSms: rules.aboutMarketingSms(normalized), notThisOne: rules.notThisOne(normalized), noneOfThese: rules.noneOfThese(normalized),
     };
     if (normalized.length === 0) {
       return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };
@@ -268,7 +268,8 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
       if (only) serviceIds.push(only);
     }
     // 流量包, 会员: a generic word names no service, but narrows which of the user's it can mean.
-    const family = serviceIds.length === 0 && UNSUBSCRIBE_LIKE.has(intent) ? matcher.families(fixed) : [];
+    // 视频彩铃和流量包都退了: a generic word beside named services still stands for its own family.
+    const family = UNSUBSCRIBE_LIKE.has(intent) ? matcher.families(fixed, serviceIds).filter((id) => !serviceIds.includes(id)) : [];
     return { ...base, intent, confidence, target, serviceIds, ...(family.length > 0 ? { family } : {}) };
   }
 

@@ -72,6 +72,8 @@ export interface NluResult {
   aboutBoundAccounts?: boolean;
   /** The message orders something (开通流量包) and cancels nothing: out of the bot's scope. */
   ordersSomething?: boolean;
+  /** The message is about advertising texts (别再给我发广告短信了): nothing subscribed, so nothing to cancel here. */
+  aboutMarketingSms?: boolean;
   /** Catalogue ids a generic word in the message can mean (流量包 → every 流量包), when it names no service. */
   family?: string[];
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */

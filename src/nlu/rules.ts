@@ -40,6 +40,8 @@ export interface Rules {
   asksNewCode(text: string): boolean;
   /** The message orders something (开通流量包, 升级5G套餐) and cancels nothing. */
   ordersSomething(text: string): boolean;
+  /** The message is about advertising texts (别再给我发广告短信了): nothing subscribed, nothing to cancel. */
+  aboutMarketingSms(text: string): boolean;
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
   notThisOne(text: string): boolean;
   /** 都不是, 没有我要的: nothing in the list shown is what the user meant. */
@@ -268,6 +270,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutShopOrder(text, namesProduct) {
       return !namesProduct && shopWords.some((w) => text.includes(w));
+    },
+    aboutMarketingSms(text) {
+      return lexicon.marketingSms.words.some((w) => text.includes(w));
     },
     aboutBoundAccounts(text) {
       return lexicon.boundAccounts.words.some((w) => text.includes(w));

@@ -20,8 +20,11 @@ export interface ServiceMatcher {
   match(text: string, words: readonly string[], context: NluContext | undefined, categoryTargets: ReadonlySet<TargetType>): ServiceMatch[];
   /** Generic catalogue words (宽带, 号码 …) found in the text, with the target each names. */
   categories(text: string): TargetType[];
-  /** Catalogue ids whose names contain a generic word found in the text (流量包 → 10GB流量包, 夜间流量包…). */
-  families(text: string): string[];
+  /**
+   * Catalogue ids whose names contain a generic word found in the text (流量包 → 10GB流量包, 夜间流量包…),
+   * but for words that can mean one of the `named` services (会员 beside 视频会员); the named ones are not included.
+   */
+  families(text: string, named?: readonly string[]): string[];
 }
 
 interface Surface {
@@ -182,11 +185,14 @@ export function createServiceMatcher(
   }
 
   return {
-    families(text: string): string[] {
+    families(text: string, named: readonly string[] = []): string[] {
       const out = new Set<string>();
       for (const word of genericWords) {
         if (!text.includes(word)) continue;
-        for (const [serviceId, known] of byService) if (known.surfaces.some((n) => n.includes(word))) out.add(serviceId);
+        const family = [...byService].filter(([, known]) => known.surfaces.some((n) => n.includes(word))).map(([serviceId]) => serviceId);
+        // 视频会员，就是那个会员: a generic word that can mean a service named beside it means that one.
+        if (family.some((id) => named.includes(id))) continue;
+        for (const id of family) out.add(id);
       }
       return [...out];
     },

@@ -418,6 +418,7 @@ export class TurnRunner implements ConversationPort {
       strayDigits: parsed.strayDigits ?? null,
       aboutBoundAccounts: parsed.aboutBoundAccounts ?? false,
       ordersSomething: parsed.ordersSomething ?? false,
+      aboutMarketingSms: parsed.aboutMarketingSms ?? false,
       family: parsed.family ?? [],
       notThisOne: parsed.notThisOne ?? false,
       noneOfThese: parsed.noneOfThese ?? false,

@@ -954,6 +954,16 @@ describe('a generic word (流量包, 会员)', () => {
     const none = run(verifiedRequest({ target: 'addon', family: ['addon-night-data'] }, [...DEMO_SUBSCRIPTIONS, voice]));
     expect(none.snapshot.context.candidates.map((s) => s.serviceId)).toEqual(['addon-data-10g', 'addon-voice-100']);
   });
+
+  it('beside a named service, adds the one subscription the word can mean, or lists them all to pick from when several', () => {
+    const one = run(verifiedRequest({ target: 'vas', serviceIds: [RINGBACK], family: ['addon-data-10g', 'addon-night-data'] }, [...DEMO_SUBSCRIPTIONS, voice]));
+    expect(where(one.snapshot)).toBe('session.awaitingConfirmation');
+    expect(one.snapshot.context.selected.map((s) => s.serviceId)).toEqual([RINGBACK, 'addon-data-10g']);
+    const night = { ...booster, subscriptionId: 'sub-109', serviceId: 'addon-night-data', name: '夜间流量包' };
+    const several = run(verifiedRequest({ target: 'vas', serviceIds: [RINGBACK], family: ['addon-data-10g', 'addon-night-data'] }, [...DEMO_SUBSCRIPTIONS, night]));
+    expect(where(several.snapshot)).toBe('session.awaitingChoice');
+    expect(several.snapshot.context.candidates.map((s) => s.serviceId)).toEqual([RINGBACK, 'addon-data-10g', 'addon-night-data']);
+  });
 });
 
 describe('correcting what the confirmation proposes', () => {
@@ -1003,6 +1013,23 @@ describe('out of scope', () => {
     expect(where(asked.snapshot)).toBe('session.askingNumber');
     expect(ofType(asked.effects, 'requestHuman')).toEqual([]);
     expect(ofType(asked.last, 'say')[0]!.params).toMatchObject({ key: 'scope.order', lines: [{ key: 'identity.number.prompt' }] });
+  });
+});
+
+describe('advertising texts', () => {
+  it('says how promotional texts are stopped rather than starting a cancellation, and asks the open question again mid-dialog', () => {
+    const idle = run([say({ intent: 'receipt', aboutMarketingSms: true })]);
+    expect(where(idle.snapshot)).toBe('idle');
+    expect(sayKeys(idle.last)).toEqual(['scope.marketingSms']);
+    const asked = run([user.unsubscribe('vas'), say({ intent: 'unsubscribe', aboutMarketingSms: true })]);
+    expect(where(asked.snapshot)).toBe('session.askingNumber');
+    expect(ofType(asked.last, 'say')[0]!.params).toMatchObject({ key: 'scope.marketingSms', lines: [{ key: 'identity.number.prompt' }] });
+  });
+
+  it('leaves a message that also names a service to the request', () => {
+    const r = run([say({ intent: 'unsubscribe', target: 'vas', serviceIds: [RINGBACK], aboutMarketingSms: true })]);
+    expect(where(r.snapshot)).toBe('session.askingNumber');
+    expect(sayKeys(r.last)).not.toContain('scope.marketingSms');
   });
 });
 

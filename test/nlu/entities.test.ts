@@ -104,6 +104,13 @@ describe('catalogue services', () => {
     expect(nlu.parse('流量不够用').family).toBeUndefined();
   });
 
+  it('keeps the family of a generic word beside a named service of another family, not of one it can mean', () => {
+    const both = nlu.parse('视频彩铃和流量包都退了');
+    expect(both.serviceIds).toEqual(['vas-video-ringback']);
+    expect(both.family).toEqual(['addon-data-10g', 'addon-5g-boost', 'addon-night-data']);
+    expect(nlu.parse('视频会员，就是那个会员，退了').family).toBeUndefined();
+  });
+
   it('prefers a whole name to a head (音乐会员 and 游戏包 each named in full)', () => {
     expect(nlu.parse('音乐会员和游戏包都退了').serviceIds).toEqual(['vas-music-member', 'vas-game-pack']);
   });

@@ -81,6 +81,15 @@ describe('orders', () => {
     for (const text of ['我要开通流量包', '升级5G套餐', '帮我开个视频彩铃']) expect(nlu.parse(text).ordersSomething, text).toBe(true);
     for (const text of ['我要办理', '退订流量包', '已开通的彩铃帮我退了', '办理退订']) expect(nlu.parse(text).ordersSomething, text).toBe(false);
   });
+
+  it('flags messages about advertising texts, which are no subscription', () => {
+    for (const text of ['别再给我发广告短信了', '垃圾短信太多了怎么拒收', '天天收到营销短信烦死了']) expect(nlu.parse(text).aboutMarketingSms, text).toBe(true);
+    for (const text of ['退订短信提醒业务', '退订视频彩铃', '验证码短信没收到']) expect(nlu.parse(text).aboutMarketingSms, text).toBe(false);
+  });
+
+  it('reads a bare 退 or 退掉 as a request to cancel', () => {
+    for (const text of ['退', '退掉', '退吧', '帮我退掉']) expect(nlu.parse(text).intent, text).toBe('unsubscribe');
+  });
 });
 
 describe('hard negatives are never unsubscribe requests', () => {
