@@ -126,6 +126,14 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
         head = compact.slice(except);
         tail = compact.slice(0, except);
       }
+    } else if (c.onlyKeepWords.some((w) => compact.includes(w))) {
+      // 只留套餐: what follows the word is kept, and the rest goes whether or not a cancelling word says so.
+      const at = firstAt(compact, c.onlyKeepWords);
+      const rest = firstAt(compact, c.restWords, at);
+      if (c.negatedCancelWords.some((w) => compact.includes(w) && !c.keepWords.includes(w))) return null;
+      head = compact.slice(at, rest >= 0 ? rest : compact.length);
+      tail = rest >= 0 ? compact.slice(rest) : '';
+      return { left: picksIn(head), kept: head, rest: tail };
     } else {
       const keep = firstAt(compact, c.keepWords);
       const rest = firstAt(compact, c.restWords);
@@ -135,16 +143,21 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
     }
     if (c.negatedCancelWords.some((w) => tail.includes(w))) return null;
     if (!c.cancelWords.some((w) => tail.includes(w)) && !allWords.some((w) => tail.includes(w))) return null;
+    return { left: picksIn(head), kept: head, rest: tail };
+  }
+
+  /** The list numbers in `text` (第二个, 2). */
+  function picksIn(text: string): number[] {
     const left: number[] = [];
-    for (const m of head.matchAll(ordinal)) {
+    for (const m of text.matchAll(ordinal)) {
       const n = numeralValue(m[1]!);
       if (n >= 1 && n <= MAX_CHOICE && !left.includes(n)) left.push(n);
     }
-    for (const m of head.matchAll(/(?<!\d)\d{1,2}(?!\d)/g)) {
+    for (const m of text.matchAll(/(?<!\d)\d{1,2}(?!\d)/g)) {
       const n = Number(m[0]);
       if (n >= 1 && n <= MAX_CHOICE && !left.includes(n)) left.push(n);
     }
-    return { left, kept: head, rest: tail };
+    return left;
   }
 
   const amountRe = lexicon.amount.units.length > 0

@@ -67,6 +67,8 @@ const NOT_BURIED: ReadonlySet<Intent> = new Set(['confirm', 'deny', 'cancel']);
  */
 const REQUEST_WINS: ReadonlySet<Intent> = new Set(['unwanted_charge', 'review']);
 const BURIED_MIN_CONFIDENCE = 0.9;
+/** Below this the dialog asks what was meant (its CLARIFY_BELOW): a clause that asks outright is better evidence. */
+const UNSURE_BELOW = 0.6;
 /** A letter of any script or a digit. */
 const WORDLIKE = /[\p{L}\p{N}]/u;
 const LATIN_ONLY = /^[a-z0-9\s!-/:-@[-`{-~]+$/;
@@ -228,10 +230,12 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const features = answerOnly ? [] : featuresOfMasked(masked);
     const unknownEnglish = !answerOnly && onlyUnknownEnglish(fixed);
     let { intent, confidence } = decideIntent(normalized, fixed, masked, features, negated, strongTargets.length > 0, answerOnly, ids.ticket, unknownEnglish);
-    if (!answerOnly && !unknownEnglish && (BURYING.has(intent) || REQUEST_WINS.has(intent))) {
+    // An unsure reading of the whole (喂喂 客服 我要退订那个每天发天气预报的) also yields to one clause that asks outright.
+    const unsure = confidence < UNSURE_BELOW;
+    if (!answerOnly && !unknownEnglish && (BURYING.has(intent) || REQUEST_WINS.has(intent) || unsure)) {
       // A quoted 回复TD退订 is no request of the user's own.
       const own = rules.quotesSmsCommand(normalized) ? rules.fixTypos(rules.userWords(normalized)) : fixed;
-      const buried = buriedRequest(own, negated, strongTargets.length > 0, BURYING.has(intent) ? null : 'unsubscribe');
+      const buried = buriedRequest(own, negated, strongTargets.length > 0, BURYING.has(intent) && !unsure ? null : 'unsubscribe');
       if (buried) ({ intent, confidence } = buried);
     }
     // Words are only needed to match partial names against the user's own subscriptions.

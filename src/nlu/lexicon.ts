@@ -51,6 +51,13 @@ const lexiconSchema = z.object({
     alone: z.array(z.string()).default([]),
     /** 怎么退订: a how-word and one of these, with no product, asks how to cancel (unlike 怎么取消, which may be about the dialog). */
     howAlone: z.array(z.string()).default([]),
+    /**
+     * 我要退订那个每天发天气预报的: a cancelling verb (not 取消, which may be about the dialog), a pointing word and
+     * a description ending in one of describedEnd, with no question word in it: a service described instead of named.
+     */
+    describedVerbs: z.array(z.string()).default([]),
+    describers: z.array(z.string()).default([]),
+    describedEnd: z.array(z.string()).default([]),
   }),
   choice: z.object({
     all: z.array(z.string()),
@@ -76,6 +83,7 @@ const lexiconSchema = z.object({
     /** Everything but some (除了…都退, …留着其他都退): see the data file's comment. */
     exceptWords: z.array(z.string()).default([]),
     keepWords: z.array(z.string()).default([]),
+    onlyKeepWords: z.array(z.string()).default([]),
     restWords: z.array(z.string()).default([]),
     cancelWords: z.array(z.string()).default([]),
     negatedCancelWords: z.array(z.string()).default([]),

@@ -290,7 +290,8 @@ export function createRules(lexicon: Lexicon): Rules {
 
 /**
  * before + verbFirst + owner + products + after, before + owner + products + verbAfter + after,
- * before + 把 + owner + products + verbBa + after, or before + alone + after; or, asking how,
+ * before + 把 + owner + products + verbBa + after, before + alone + after, or before + describedVerb
+ * + describer + a short description + describedEnd + after; or, asking how,
  * before + owner + products + how + howVerb + askAfter and before + how + howAlone + askAfter: one
  * anchored pattern. Products are one or more placeholders, joined by 和/跟/及/与 or nothing.
  */
@@ -300,6 +301,10 @@ function bareCancelPattern(words: Lexicon['bareCancel']): RegExp {
   const products = `${alt(words.owners)}${one}(?:[\u548c\u8ddf\u53ca\u4e0e]?${one})*`;
   const forms = [`${alt(words.verbFirst)}${products}`, `${products}${alt(words.verbAfter)}`, `\u628a${products}${alt(words.verbBa)}`];
   if (words.alone.length > 0) forms.push(alt(words.alone));
+  if (words.describedVerbs.length > 0 && words.describers.length > 0 && words.describedEnd.length > 0) {
+    // The description: a few characters, none of them a question or a clause break.
+    forms.push(`${alt(words.describedVerbs)}${alt(words.describers)}[^\u5417\u4e48\u5462\u5565\u54ea\u8c01\uff1f?\uff0c,\s]{1,20}?${alt(words.describedEnd)}`);
+  }
   const commands = `^${alt(words.before)}(?:${forms.join('|')})${alt(words.after)}$`;
   if (words.how.length === 0 || words.howVerb.length === 0) return new RegExp(commands);
   const asks = [`${products}${alt(words.how)}${alt(words.howVerb)}`];

@@ -270,6 +270,10 @@ describe('choices', () => {
     ['保留宽带 其余的全部退订', [], [], ['broadband']],
     // The named service is cut out before kinds are read: 彩铃 inside 视频彩铃 keeps no kind.
     ['除了视频彩铃和宽带 其他都退了', [], ['vas-video-ringback'], ['broadband']],
+    // Keeping only some says the rest goes, with or without a cancelling word.
+    ['只留套餐', [], [], ['plan']],
+    ['只保留视频彩铃，别的都退订', [], ['vas-video-ringback'], []],
+    ['只留第一个', [1], [], []],
   ])('reads %s as all but some (positions %j, services %j, kinds %j): a cancellation that names what it keeps', (text, indexes, serviceIds, targets) => {
     const r = nlu.parse(text);
     expect(r.choice).toEqual({ kind: 'allExcept', indexes, serviceIds, targets });
@@ -285,7 +289,7 @@ describe('choices', () => {
     expect(r.target).toBe('vas');
   });
 
-  it.each(['除了视频彩铃其他都不退', '除了视频彩铃还有什么业务', '除了视频彩铃，音乐会员也退掉', '除了这个都退'])('finds no all-but-some pick in %s', (text) => {
+  it.each(['除了视频彩铃其他都不退', '除了视频彩铃还有什么业务', '除了视频彩铃，音乐会员也退掉', '除了这个都退', '只要视频彩铃', '只留套餐，其他先不动', '只留着吧'])('finds no all-but-some pick in %s', (text) => {
     expect(nlu.parse(text).choice?.kind).not.toBe('allExcept');
     // In particular never "everything": its 都退 is no pick of all.
     expect(nlu.parse(text).choice?.kind).not.toBe('all');

@@ -90,6 +90,20 @@ describe('orders', () => {
   it('reads a bare 退 or 退掉 as a request to cancel', () => {
     for (const text of ['退', '退掉', '退吧', '帮我退掉']) expect(nlu.parse(text).intent, text).toBe('unsubscribe');
   });
+
+  it('reads a service described instead of named (退订那个每天发天气预报的) as a request, also inside an unsure longer message', () => {
+    for (const text of ['我要退订那个每天发天气预报的', '帮我退掉那个每月扣10块的', '喂喂 客服 我要退订那个每天发天气预报的']) {
+      expect(nlu.parse(text).intent, text).toBe('unsubscribe');
+    }
+    // A question about it is not a request by this rule.
+    expect(nlu.parse('退订那个是什么的').intent).not.toBe('unsubscribe');
+    expect(nlu.parse('我要退订的那个办好了吗').intent).toBe('query_status');
+  });
+
+  it('reads English requests for a ringtone or a data plan', () => {
+    expect(nlu.parse('I want to unsubscribe the video ringtone')).toMatchObject({ intent: 'unsubscribe', serviceIds: ['vas-video-ringback'] });
+    expect(nlu.parse('cancel my data plan please')).toMatchObject({ intent: 'unsubscribe', target: 'addon' });
+  });
 });
 
 describe('hard negatives are never unsubscribe requests', () => {
