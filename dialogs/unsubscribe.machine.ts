@@ -190,6 +190,8 @@ const interruptions = [
   { guard: 'saysBye' as const, actions: [{ type: 'say' as const, params: { key: 'bye.pending' } }] },
   // 广告短信也帮我退了: nothing subscribed to cancel; how such texts are stopped, then the open question again.
   { guard: 'aboutMarketingSms' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('scope.marketingSms') }] },
+  // 你是机器人吗: said plainly, with the way to a person, then the open question again.
+  { guard: 'asksAboutBot' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('bot.identityResume') }] },
   {
     // 我要退订 → 我不知道我开了什么: the same cancellation, shown as the review of everything paid for.
     guard: 'turnsIntoReview' as const,
@@ -572,6 +574,7 @@ export const unsubscribeMachine = setup({
     isReview: isIntent('review'),
     isFeeQuestion: isIntent('fee_question'),
     // Advertising texts, when the message names no service (an actual request beside them wins).
+    asksAboutBot: ({ event }) => utter(event)?.aboutBot === true,
     aboutMarketingSms: ({ event }) => { const u = utter(event); return u?.aboutMarketingSms === true && u.target === null && u.serviceIds.length === 0; },
     unsure: ({ event }) => (utter(event)?.confidence ?? 1) < CLARIFY_BELOW,
     asksDeletion: ({ event }) => utter(event)?.deleteData === true,
@@ -676,6 +679,10 @@ export const unsubscribeMachine = setup({
         ],
       },
       {
+        guard: 'asksAboutBot',
+        actions: [assign({ misses: 0 }), { type: 'say', params: ({ context }) => ({ key: 'bot.identityResume', lines: promptMessages(context), choices: context.promptChoices }) }],
+      },
+      {
         guard: 'aboutMarketingSms',
         actions: [
           assign({ misses: 0 }),
@@ -742,6 +749,8 @@ export const unsubscribeMachine = setup({
           },
           // 别再给我发广告短信了: no subscription to find; say how such texts are stopped instead of asking for the number.
           { guard: 'aboutMarketingSms', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'scope.marketingSms' } }] },
+          // 你是机器人吗 / 是真人吗: an honest answer, what the bot can do, and a person one tap away.
+          { guard: 'asksAboutBot', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'bot.identity', lines: [{ key: 'help.idle' }], choices: [HUMAN_CHOICE] } }] },
           {
             // 删除我的个人信息: verify the owner by SMS, say exactly what is deleted and what the law makes us keep, then confirm.
             guard: 'asksDeletion',

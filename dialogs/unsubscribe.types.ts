@@ -47,6 +47,8 @@ export interface Utterance {
   ordersSomething?: boolean;
   /** The message is about advertising texts (别再给我发广告短信了): nothing subscribed, so nothing to cancel here. */
   aboutMarketingSms?: boolean;
+  /** The whole message asks whether the bot is a machine or a person (你是机器人吗, 是真人吗). */
+  aboutBot?: boolean;
   /** Catalogue ids a generic word in the message can mean (流量包 → every 流量包), when it names no service. */
   family?: string[];
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */

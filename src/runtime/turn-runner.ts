@@ -419,6 +419,7 @@ export class TurnRunner implements ConversationPort {
       aboutBoundAccounts: parsed.aboutBoundAccounts ?? false,
       ordersSomething: parsed.ordersSomething ?? false,
       aboutMarketingSms: parsed.aboutMarketingSms ?? false,
+      aboutBot: parsed.aboutBot ?? false,
       family: parsed.family ?? [],
       notThisOne: parsed.notThisOne ?? false,
       noneOfThese: parsed.noneOfThese ?? false,

@@ -1016,6 +1016,18 @@ describe('out of scope', () => {
   });
 });
 
+describe('asked whether it is a machine', () => {
+  it('says so plainly with what it can do and a person one tap away, and mid-dialog asks the open question again', () => {
+    const idle = run([say({ intent: 'other', aboutBot: true })]);
+    expect(idle.last).toEqual([{ type: 'say', params: { key: 'bot.identity', lines: [{ key: 'help.idle' }], choices: [{ key: 'choice.human' }] } }]);
+    expect(idle.snapshot.context.misses).toBe(0);
+    const asked = run([user.unsubscribe('vas'), say({ intent: 'other', aboutBot: true })]);
+    expect(where(asked.snapshot)).toBe('session.askingNumber');
+    expect(ofType(asked.last, 'say')[0]!.params).toMatchObject({ key: 'bot.identityResume', lines: [{ key: 'identity.number.prompt' }] });
+    expect(ofType(asked.effects, 'requestHuman')).toEqual([]);
+  });
+});
+
 describe('advertising texts', () => {
   it('says how promotional texts are stopped rather than starting a cancellation, and asks the open question again mid-dialog', () => {
     const idle = run([say({ intent: 'receipt', aboutMarketingSms: true })]);

@@ -198,6 +198,11 @@ describe('pinyin slips, dialect and the bot itself', () => {
   it('reads a question whether the bot is a machine as no request for a person', () => {
     expect(nlu.parse('你是不是机器人啊').intent).toBe('other');
     expect(nlu.parse('你是机器人吧，给我接真人').intent).toBe('human_agent');
+    for (const text of ['你是不是机器人啊', '你们是机器人吗', '是真人吗？', '是机器人在回复吗']) {
+      expect(nlu.parse(text), text).toMatchObject({ aboutBot: true });
+      expect(nlu.parse(text).intent, text).not.toBe('human_agent');
+    }
+    for (const text of ['我要真人', '你是机器人吧，给我接真人', '机器人太笨了']) expect(nlu.parse(text).aboutBot, text).toBe(false);
   });
 
   it('reads a pasted operator SMS alone as the request to cancel it', () => {
