@@ -39,7 +39,7 @@ import { DATA_ASSETS_DIR, PROJECT_ROOT } from '../src/paths.js';
 import { LowdbBotStore } from '../src/store/lowdb-bot-store.js';
 import type { ConversationRecord } from '../src/store/stores.js';
 import { BenchChannel } from './lib/channel.js';
-import { cpuMs, freePort, machineCpuMs, rssBytes, sampleRss, startChild, stopChild, waitQuiet, type Started } from './lib/child.js';
+import { cpuMs, freePort, machineCpuMs, mainThreadCpuMs, rssBytes, sampleRss, startChild, stopChild, waitQuiet, type Started } from './lib/child.js';
 import { runFlows, STEPS } from './lib/driver.js';
 import { destroyAgents, request } from './lib/http.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
@@ -186,6 +186,8 @@ interface Measured {
   readyMs: number;
   /** CPU the target process used per turn during the measured run (all its threads), ms. */
   cpuMsPerTurn: number;
+  /** Of that, its main thread's (the event loop, where the HTTP requests and the turns run), ms. */
+  loopCpuMsPerTurn: number;
   /** CPU this process (load generator and channel) used per turn, ms. */
   driverCpuMsPerTurn: number;
   /** Share of the machine's CPU used by processes other than the target and this one, %. */
@@ -236,6 +238,7 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
   await Promise.all(Array.from({ length: o.conversations }, () => request(`${target.url}/healthz`, { method: 'GET' })));
   const rss = sampleRss(pid);
   const cpu0 = cpuMs(pid);
+  const loop0 = mainThreadCpuMs(pid);
   const self0 = process.cpuUsage();
   const machine0 = machineCpuMs();
   onRun?.('start');
@@ -245,6 +248,7 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
   });
   onRun?.('end');
   const cpu = cpuMs(pid) - cpu0;
+  const loop = mainThreadCpuMs(pid) - loop0;
   const self = process.cpuUsage(self0);
   const machine1 = machineCpuMs();
   const rssLoad = rss.stop();
@@ -264,6 +268,7 @@ async function measure(target: Started, channel: BenchChannel, o: Options, load:
     rssLoadMb: round(rssLoad / MB, 1),
     readyMs: round(target.readyMs, 0),
     cpuMsPerTurn: round(cpu / Math.max(1, r.turns), 3),
+    loopCpuMsPerTurn: round(loop / Math.max(1, r.turns), 3),
     driverCpuMsPerTurn: round((self.user + self.system) / 1000 / Math.max(1, r.turns), 3),
     backgroundCpuPct: round(Math.max(0, (machineBusy - ours) / machineTotal) * 100, 1),
   };
@@ -316,6 +321,7 @@ function combine(all: Measured[]) {
     rssRestMb: all[0]?.rssRestMb ?? 0,
     rssLoadMb: Math.max(...all.map((m) => m.rssLoadMb)),
     cpuMsPerTurn: pick((m) => m.cpuMsPerTurn),
+    loopCpuMsPerTurn: pick((m) => m.loopCpuMsPerTurn),
     driverCpuMsPerTurn: pick((m) => m.driverCpuMsPerTurn),
     /** Of the runs the figures come from. */
     backgroundCpuPct: Math.max(...runs.map((m) => m.backgroundCpuPct)),
@@ -324,7 +330,7 @@ function combine(all: Measured[]) {
     failures: all.flatMap((m) => m.failures),
     repliesPerStep: all[0]?.repliesPerStep ?? [],
     stepLatency: (all[0]?.stepLatency ?? []).map((_, i) => ({ p50Ms: round(median(runs.map((m) => m.stepLatency[i]!.p50Ms)), 2), p99Ms: round(median(runs.map((m) => m.stepLatency[i]!.p99Ms)), 2) })),
-    runs: all.map((m) => ({ turnsPerSec: m.turnsPerSec, p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms, readyMs: m.readyMs, cpuMsPerTurn: m.cpuMsPerTurn, backgroundCpuPct: m.backgroundCpuPct })),
+    runs: all.map((m) => ({ turnsPerSec: m.turnsPerSec, p50Ms: m.latency.p50Ms, p99Ms: m.latency.p99Ms, readyMs: m.readyMs, cpuMsPerTurn: m.cpuMsPerTurn, loopCpuMsPerTurn: m.loopCpuMsPerTurn, backgroundCpuPct: m.backgroundCpuPct })),
   };
 }
 
@@ -468,7 +474,7 @@ async function main(): Promise<void> {
       }
       botRuns.push(run);
       conversationsStored = o.conversations * (o.warmupRounds + o.rounds) + 1;
-      log(`tuiding #${rep + 1}: ${run.turnsPerSec} turns/s, p50 ${run.latency.p50Ms} ms, p99 ${run.latency.p99Ms} ms, ${run.cpuMsPerTurn} ms CPU/turn, ready in ${run.readyMs} ms, ${run.failures.length} failed flows, background CPU ${run.backgroundCpuPct} %`);
+      log(`tuiding #${rep + 1}: ${run.turnsPerSec} turns/s, p50 ${run.latency.p50Ms} ms, p99 ${run.latency.p99Ms} ms, ${run.cpuMsPerTurn} ms CPU/turn (event loop ${run.loopCpuMsPerTurn}), ready in ${run.readyMs} ms, ${run.failures.length} failed flows, background CPU ${run.backgroundCpuPct} %`);
       if (run.failures.length > 0) log(run.failures.slice(0, 5).join('\n'));
 
       // A fresh echo process each time, warmed up as much as Tuiding was: a process kept from one
@@ -483,7 +489,7 @@ async function main(): Promise<void> {
       echo = undefined;
       if (profiling) echoProfile = summariseProfile(echoProfileDir, echoWindow.from, echoWindow.to);
       echoRuns.push(e);
-      log(`echo    #${rep + 1}: ${e.turnsPerSec} turns/s, p50 ${e.latency.p50Ms} ms, p99 ${e.latency.p99Ms} ms, ${e.cpuMsPerTurn} ms CPU/turn, background CPU ${e.backgroundCpuPct} %`);
+      log(`echo    #${rep + 1}: ${e.turnsPerSec} turns/s, p50 ${e.latency.p50Ms} ms, p99 ${e.latency.p99Ms} ms, ${e.cpuMsPerTurn} ms CPU/turn (event loop ${e.loopCpuMsPerTurn}), background CPU ${e.backgroundCpuPct} %`);
       if (rep < o.repeat - 1 && !o.keep) rmSync(mainDir, { recursive: true, force: true });
     }
     const mainBytes = dirBytes(mainDir);
@@ -562,12 +568,12 @@ async function main(): Promise<void> {
     mkdirSync(dirname(o.out), { recursive: true });
     writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
 
-    const row = (name: string, m: { turnsPerSec: number; latency: LatencySummary; cpuMsPerTurn: number }) =>
-      `${name.padEnd(26)} ${String(m.turnsPerSec).padStart(8)} ${String(m.latency.p50Ms).padStart(8)} ${String(m.latency.p95Ms).padStart(8)} ${String(m.latency.p99Ms).padStart(8)} ${String(m.cpuMsPerTurn).padStart(10)}`;
+    const row = (name: string, m: { turnsPerSec: number; latency: LatencySummary; cpuMsPerTurn: number; loopCpuMsPerTurn: number }) =>
+      `${name.padEnd(26)} ${String(m.turnsPerSec).padStart(8)} ${String(m.latency.p50Ms).padStart(8)} ${String(m.latency.p95Ms).padStart(8)} ${String(m.latency.p99Ms).padStart(8)} ${String(m.cpuMsPerTurn).padStart(11)} ${String(m.loopCpuMsPerTurn).padStart(12)}`;
     const lines = [
       '',
       `${o.conversations} concurrent conversations × ${o.rounds} flows × ${STEPS.length} turns, ${o.repeat} run(s) each (stored: ${o.storedRepeat} × ${o.storedRounds} flows); medians of the runs other processes did not disturb (tuiding ${botRun.cleanRuns}/${botRuns.length}, echo ${echoRun.cleanRuns}/${echoRuns.length})`,
-      `${'run'.padEnd(26)} ${'turns/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/turn'.padStart(10)}`,
+      `${'run'.padEnd(26)} ${'turns/s'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU ms/turn'.padStart(11)} ${'loop ms/turn'.padStart(12)}`,
       row('echo bot', echoRun),
       row('tuiding', botRun),
       ...(small ? [row(`tuiding, ${small.conversations} stored`, small)] : []),
@@ -610,6 +616,8 @@ async function main(): Promise<void> {
       echoRssLoadMb: echoRun.rssLoadMb,
       cpuMsPerTurn: botRun.cpuMsPerTurn,
       echoCpuMsPerTurn: echoRun.cpuMsPerTurn,
+      loopCpuMsPerTurn: botRun.loopCpuMsPerTurn,
+      echoLoopCpuMsPerTurn: echoRun.loopCpuMsPerTurn,
       bytesPerConversation: large?.bytesPerConversation ?? report.bot.botStoreBytesPerConversation,
       nluUtterancesPerSec: nlu.utterancesPerSec,
       backgroundCpuPct: background,

@@ -84,8 +84,20 @@ export function sampleRss(pid: number, intervalMs = 50): { stop(): number } {
 
 /** CPU time (user + system, all threads) a process has used so far, in ms (Linux /proc; 0 if unreadable). */
 export function cpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time the process's main thread (its event loop; the thread id is the process id) has used so
+ * far, in ms (Linux /proc; 0 if unreadable).
+ */
+export function mainThreadCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(file: string): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     // Fields after the command name (which may hold spaces) start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
