@@ -27,29 +27,30 @@ function claimsIdentity(claims: { type: string; value: string }[]): ClaimsIdenti
 /** One connector factory per app id (the clients behind it are kept by `auth`), not one per activity. */
 const factories = new Map<string, ReturnType<CachingBotFrameworkAuthentication['createConnectorFactory']>>();
 
-/** One REST client per app id, service URL and audience, as botbuilder's clients are kept. */
-const clients = new Map<string, Promise<ConnectorRestClient>>();
+type BotClient = Awaited<ReturnType<ReturnType<CachingBotFrameworkAuthentication['createConnectorFactory']>['create']>>;
+
+/** The REST client beside each of botbuilder's clients, dropped with it (`auth` keeps a bounded number). */
+const clients = new WeakMap<BotClient, ConnectorRestClient>();
 
 /**
  * The client for `key`. botbuilder builds its connector client for the key (and so the
- * credentials, their token cache and refresh) once; every call asks those credentials for the
- * Authorization header, which they answer from their cache.
+ * credentials, their token cache and refresh) once and keeps it (connector-cache.ts); every call
+ * asks those credentials for the Authorization header, which they answer from their cache.
  */
-function clientFor(key: ReplyRequest['key']): Promise<ConnectorRestClient> {
+async function clientFor(key: ReplyRequest['key']): Promise<ConnectorRestClient> {
   const identity = claimsIdentity(key.claims);
   const appId = appIdOf(identity);
-  const id = `${appId}\n${key.serviceUrl}\n${key.audience ?? ''}`;
-  let client = clients.get(id);
+  let factory = factories.get(appId);
+  if (!factory) {
+    factory = auth.createConnectorFactory(identity);
+    factories.set(appId, factory);
+  }
+  const botClient = await factory.create(key.serviceUrl, key.audience);
+  let client = clients.get(botClient);
   if (!client) {
-    let factory = factories.get(appId);
-    if (!factory) {
-      factory = auth.createConnectorFactory(identity);
-      factories.set(appId, factory);
-    }
-    client = factory.create(key.serviceUrl, key.audience).then(({ credentials }) =>
-      new ConnectorRestClient(key.serviceUrl, dispatcher, () => signedAuthorization(credentials as RequestSigner)));
-    clients.set(id, client);
-    client.catch(() => { if (clients.get(id) === client) clients.delete(id); });
+    const credentials = botClient.credentials as unknown as RequestSigner;
+    client = new ConnectorRestClient(key.serviceUrl, dispatcher, () => signedAuthorization(credentials));
+    clients.set(botClient, client);
   }
   return client;
 }

@@ -58,6 +58,15 @@ describe('ReplyThread', () => {
     expect(err).toMatchObject({ name: 'RestError', code: 'ECONNREFUSED' });
   });
 
+  it('fails a send to a service URL that is no URL, and goes on sending to the good ones', async () => {
+    const thread = new ReplyThread({ credentials: {} });
+    const bad = await thread.conversations({ claims: [], serviceUrl: 'not a url' }).sendToConversation('conv-7', { type: 'message', text: 'x' }).catch((e: unknown) => e);
+    const good = await thread.conversations({ claims: [], serviceUrl: url }).sendToConversation('conv-7', { type: 'message', text: '好的', conversation: { id: 'conv-7' } });
+    await thread.close();
+    expect(bad).toBeInstanceOf(Error);
+    expect(good).toEqual({ id: 'sent-1' });
+  });
+
   it('reports a worker that died and starts a new one for the next send', async () => {
     const errors: Error[] = [];
     const thread = new ReplyThread({ credentials: {} }, (err) => errors.push(err));
