@@ -690,6 +690,14 @@ export const unsubscribeMachine = setup({
         ],
       },
       {
+        // 话费余额还有多少, 怎么充值: not this bot's business either; where it is done.
+        guard: ({ event }) => utter(event)?.intent === 'other' && utter(event)?.aboutAccount === true,
+        actions: [
+          assign({ misses: 0 }),
+          { type: 'say', params: ({ context }) => ({ key: 'scope.account', lines: promptMessages(context), choices: context.promptChoices }) },
+        ],
+      },
+      {
         // 开通流量包, 升级套餐: not this bot's business; say where it is done rather than that nothing was understood.
         guard: ({ event }) => utter(event)?.intent === 'other' && utter(event)?.ordersSomething === true,
         actions: [

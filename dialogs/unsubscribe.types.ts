@@ -49,6 +49,8 @@ export interface Utterance {
   aboutMarketingSms?: boolean;
   /** The whole message asks whether the bot is a machine or a person (你是机器人吗, 是真人吗). */
   aboutBot?: boolean;
+  /** The message names the account's everyday business (余额, 充值, 账单, 积分), done elsewhere when it asks for nothing else. */
+  aboutAccount?: boolean;
   /** Catalogue ids a generic word in the message can mean (流量包 → every 流量包), when it names no service. */
   family?: string[];
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */

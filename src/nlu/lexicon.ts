@@ -112,6 +112,7 @@ const lexiconSchema = z.object({
   /** Payment and bank accounts that may be tied to the number (支付宝, 银行卡, 绑定): see Rules.aboutBoundAccounts. */
   boundAccounts: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   marketingSms: z.object({ words: z.array(z.string()) }).default({ words: [] }),
+  accountQueries: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   vetoes: z.object({
     orderVerbs: z.array(z.string()),
     cancelWords: z.array(z.string()),

@@ -42,6 +42,8 @@ export interface Rules {
   ordersSomething(text: string): boolean;
   /** The message is about advertising texts (别再给我发广告短信了): nothing subscribed, nothing to cancel. */
   aboutMarketingSms(text: string): boolean;
+  /** The message names the account's everyday business (余额, 充值, 账单, 积分). */
+  aboutAccount(text: string): boolean;
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
   notThisOne(text: string): boolean;
   /** 都不是, 没有我要的: nothing in the list shown is what the user meant. */
@@ -270,6 +272,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutShopOrder(text, namesProduct) {
       return !namesProduct && shopWords.some((w) => text.includes(w));
+    },
+    aboutAccount(text) {
+      return lexicon.accountQueries.words.some((w) => text.includes(w));
     },
     aboutMarketingSms(text) {
       return lexicon.marketingSms.words.some((w) => text.includes(w));

@@ -420,6 +420,7 @@ export class TurnRunner implements ConversationPort {
       ordersSomething: parsed.ordersSomething ?? false,
       aboutMarketingSms: parsed.aboutMarketingSms ?? false,
       aboutBot: parsed.aboutBot ?? false,
+      aboutAccount: parsed.aboutAccount ?? false,
       family: parsed.family ?? [],
       notThisOne: parsed.notThisOne ?? false,
       noneOfThese: parsed.noneOfThese ?? false,

@@ -1028,6 +1028,21 @@ describe('asked whether it is a machine', () => {
   });
 });
 
+describe('the account\'s everyday business', () => {
+  it('says where balance, top-ups and bills are handled, without counting a miss, and asks the open question again', () => {
+    const idle = run([say({ intent: 'other', aboutAccount: true }), say({ intent: 'other', aboutAccount: true })]);
+    expect(sayKeys(idle.last)).toEqual(['scope.account']);
+    expect(ofType(idle.effects, 'requestHuman')).toEqual([]);
+    const asked = run([user.unsubscribe('vas'), say({ intent: 'other', aboutAccount: true })]);
+    expect(ofType(asked.last, 'say')[0]!.params).toMatchObject({ key: 'scope.account', lines: [{ key: 'identity.number.prompt' }] });
+  });
+
+  it('leaves a question the model reads as something else (a fee question about the balance) to that reading', () => {
+    const r = run([say({ intent: 'fee_question', aboutAccount: true })]);
+    expect(sayKeys(r.last)).not.toContain('scope.account');
+  });
+});
+
 describe('advertising texts', () => {
   it('says how promotional texts are stopped rather than starting a cancellation, and asks the open question again mid-dialog', () => {
     const idle = run([say({ intent: 'receipt', aboutMarketingSms: true })]);

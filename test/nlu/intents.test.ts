@@ -82,6 +82,11 @@ describe('orders', () => {
     for (const text of ['我要办理', '退订流量包', '已开通的彩铃帮我退了', '办理退订']) expect(nlu.parse(text).ordersSomething, text).toBe(false);
   });
 
+  it('flags messages about the account\'s everyday business', () => {
+    for (const text of ['我的话费余额还有多少', '怎么充值', '积分怎么兑换']) expect(nlu.parse(text), text).toMatchObject({ intent: 'other', aboutAccount: true });
+    for (const text of ['退订视频彩铃', '话费为什么这么多']) expect(nlu.parse(text).aboutAccount, text).toBe(false);
+  });
+
   it('flags messages about advertising texts, which are no subscription', () => {
     for (const text of ['别再给我发广告短信了', '垃圾短信太多了怎么拒收', '天天收到营销短信烦死了']) expect(nlu.parse(text).aboutMarketingSms, text).toBe(true);
     for (const text of ['退订短信提醒业务', '退订视频彩铃', '验证码短信没收到']) expect(nlu.parse(text).aboutMarketingSms, text).toBe(false);
