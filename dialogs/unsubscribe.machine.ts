@@ -787,6 +787,12 @@ export const unsubscribeMachine = setup({
               return { ...endDialog(context), target: u.target, wanted: u.serviceIds, except: exceptOf(u), fee: u.feeFen ?? null, msisdn: numberFor(context, u) };
             }),
           },
+          {
+            // 我要退宽带，顺便把号也销了: this request first; closing the number is a dialog of its own, said now.
+            guard: and(['wantsUnsubscribe', ({ event }) => utter(event)?.alsoClosesNumber === true]),
+            target: 'session',
+            actions: ['startRequest', { type: 'say', params: { key: 'request.numberLater' } }],
+          },
           { guard: 'wantsUnsubscribe', target: 'session', actions: 'startRequest' },
           {
             // 没订过怎么扣费了: verify, show the subscription record, cancel it and file a refund claim in one confirmation.

@@ -51,6 +51,8 @@ export interface Utterance {
   aboutBot?: boolean;
   /** The message names the account's everyday business (余额, 充值, 账单, 积分), done elsewhere when it asks for nothing else. */
   aboutAccount?: boolean;
+  /** 我要退宽带，顺便把号也销了: another clause also asks to close the number, besides the request read. */
+  alsoClosesNumber?: boolean;
   /** Catalogue ids a generic word in the message can mean (流量包 → every 流量包), when it names no service. */
   family?: string[];
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */

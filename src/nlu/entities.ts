@@ -20,6 +20,8 @@ export interface Identifiers {
   rest: string;
   /** Nothing but identifiers and punctuation was typed. */
   onlyIdentifiers: boolean;
+  /** With an identifier in the message, what is left without it, its label (我的号码是) and punctuation; else null. */
+  besideIdentifiers: string | null;
   /** Nothing but a list pick was typed ("2", "第一个和第三个", "1、3"). */
   onlyChoice: boolean;
   /** How many digits a message of nothing but digits holds when they make no number, code or ticket (1380013800: 10), else null. */
@@ -271,7 +273,9 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
       const except = exception ? { kept: exception.kept, rest: exception.rest } : null;
       const digitsOnly = msisdn || code || idTail || ticket ? null : /^\+?(\d{4,15})$/.exec(unlabelled.replace(/-/g, ''));
       return {
-        msisdn, code, idTail, ticket, feeFen: feeOf(blanked), choice, except, rest: blanked, onlyIdentifiers, onlyChoice: onlyChoice || (run !== null && onlyRun(compact)),
+        msisdn, code, idTail, ticket, feeFen: feeOf(blanked), choice, except, rest: blanked, onlyIdentifiers,
+        besideIdentifiers: [ticket, msisdn, code, idTail].some((v) => v !== null) ? unlabelled.replace(/\s+/g, '') : null,
+        onlyChoice: onlyChoice || (run !== null && onlyRun(compact)),
         strayDigits: digitsOnly ? digitsOnly[1]!.length : null,
       };
     },

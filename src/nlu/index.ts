@@ -209,6 +209,20 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     return best;
   }
 
+  /**
+   * Whether a clause of `fixed` other than the request read is a request of its own to close the
+   * number (顺便把号也销了), read as a message by itself: a number given (我的手机号是…) or kept (号码不变) is not.
+   */
+  function closesNumberBeside(fixed: string, target: TargetType): boolean {
+    const clauses = rules.clauses(fixed);
+    if (clauses.length < 2) return false;
+    return clauses.some((clause) => {
+      if (!rules.targets(clause, true).includes('number') || rules.targets(clause, true).includes(target)) return false;
+      const p = parse(clause);
+      return p.intent === 'unsubscribe' && p.target === 'number' && !p.negated && p.msisdn === null;
+    });
+  }
+
   function parse(text: string, context?: NluContext): NluResult {
     const raw = typeof text === 'string' ? text : String(text ?? '');
     const normalized = normalize(raw);
@@ -230,6 +244,10 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const features = answerOnly ? [] : featuresOfMasked(masked);
     const unknownEnglish = !answerOnly && onlyUnknownEnglish(fixed);
     let { intent, confidence } = decideIntent(normalized, fixed, masked, features, negated, strongTargets.length > 0, answerOnly, ids.ticket, unknownEnglish);
+    // 退订宽带，我的号码是138…: with the number (and its label) set aside, a bare request by rule.
+    if (!answerOnly && !negated && intent !== 'unsubscribe' && ids.besideIdentifiers && rules.bareCancel(maskedOf(rules.fixTypos(ids.besideIdentifiers)))) {
+      ({ intent, confidence } = { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.bareCancel });
+    }
     // An unsure reading of the whole (喂喂 客服 我要退订那个每天发天气预报的) also yields to one clause that asks outright.
     const unsure = confidence < UNSURE_BELOW;
     if (!answerOnly && !unknownEnglish && (BURYING.has(intent) || REQUEST_WINS.has(intent) || unsure)) {
@@ -274,7 +292,9 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     // 流量包, 会员: a generic word names no service, but narrows which of the user's it can mean.
     // 视频彩铃和流量包都退了: a generic word beside named services still stands for its own family.
     const family = UNSUBSCRIBE_LIKE.has(intent) ? matcher.families(fixed, serviceIds).filter((id) => !serviceIds.includes(id)) : [];
-    return { ...base, intent, confidence, target, serviceIds, ...(family.length > 0 ? { family } : {}) };
+    // 我要退宽带，顺便把号也销了: a clause of its own closes the number too, which is a dialog of its own.
+    const alsoClosesNumber = intent === 'unsubscribe' && target !== null && target !== 'number' && !negated && closesNumberBeside(fixed, target);
+    return { ...base, intent, confidence, target, serviceIds, ...(family.length > 0 ? { family } : {}), ...(alsoClosesNumber ? { alsoClosesNumber } : {}) };
   }
 
   return {

@@ -421,6 +421,7 @@ export class TurnRunner implements ConversationPort {
       aboutMarketingSms: parsed.aboutMarketingSms ?? false,
       aboutBot: parsed.aboutBot ?? false,
       aboutAccount: parsed.aboutAccount ?? false,
+      alsoClosesNumber: parsed.alsoClosesNumber ?? false,
       family: parsed.family ?? [],
       notThisOne: parsed.notThisOne ?? false,
       noneOfThese: parsed.noneOfThese ?? false,

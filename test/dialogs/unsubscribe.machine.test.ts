@@ -1043,6 +1043,15 @@ describe('the account\'s everyday business', () => {
   });
 });
 
+describe('closing the number asked beside another request', () => {
+  it('says the closure is a dialog of its own, to be asked for after this one, and starts this one', () => {
+    const r = run([user.unsubscribe('broadband', { alsoClosesNumber: true })]);
+    expect(where(r.snapshot)).toBe('session.askingNumber');
+    expect(sayKeys(r.last)).toEqual(['request.numberLater', 'identity.number.prompt']);
+    expect(r.snapshot.context.target).toBe('broadband');
+  });
+});
+
 describe('advertising texts', () => {
   it('says how promotional texts are stopped rather than starting a cancellation, and asks the open question again mid-dialog', () => {
     const idle = run([say({ intent: 'receipt', aboutMarketingSms: true })]);

@@ -105,6 +105,23 @@ describe('orders', () => {
     expect(nlu.parse('我要退订的那个办好了吗').intent).toBe('query_status');
   });
 
+  it('reads a bare request with the number given beside it as a request (退订宽带，我的号码是…)', () => {
+    for (const text of ['退订宽带，我的号码是13800138000', '退订视频彩铃，号码13800138000', '退订宽带 号码是13800138000']) {
+      expect(nlu.parse(text), text).toMatchObject({ intent: 'unsubscribe', msisdn: '13800138000' });
+    }
+    expect(nlu.parse('我的号码是13800138000').intent).not.toBe('unsubscribe');
+  });
+
+  it('notes a clause of its own that closes the number beside another request, but not a number given or kept', () => {
+    for (const text of ['我要退宽带，顺便把号也销了', '视频彩铃退了，号码也注销', '宽带退了，手机号也不要了']) {
+      expect(nlu.parse(text), text).toMatchObject({ intent: 'unsubscribe', alsoClosesNumber: true });
+      expect(nlu.parse(text).target, text).not.toBe('number');
+    }
+    for (const text of ['退订视频彩铃，我的手机号是13800138000', '宽带退了，号码不变', '宽带怎么销户', '我要销号，宽带也退了', '退订宽带']) {
+      expect(nlu.parse(text).alsoClosesNumber, text).toBeUndefined();
+    }
+  });
+
   it('reads English requests for a ringtone or a data plan', () => {
     expect(nlu.parse('I want to unsubscribe the video ringtone')).toMatchObject({ intent: 'unsubscribe', serviceIds: ['vas-video-ringback'] });
     expect(nlu.parse('cancel my data plan please')).toMatchObject({ intent: 'unsubscribe', target: 'addon' });
