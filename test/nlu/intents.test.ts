@@ -106,7 +106,7 @@ describe('orders', () => {
   });
 
   it('reads a bare request with the number given beside it as a request (退订宽带，我的号码是…)', () => {
-    for (const text of ['退订宽带，我的号码是13800138000', '退订视频彩铃，号码13800138000', '退订宽带 号码是13800138000']) {
+    for (const text of ['退订宽带，我的号码是13800138000', '退订视频彩铃，号码13800138000', '退订宽带 号码是13800138000', '手机号13800138000 退流量包']) {
       expect(nlu.parse(text), text).toMatchObject({ intent: 'unsubscribe', msisdn: '13800138000' });
     }
     expect(nlu.parse('我的号码是13800138000').intent).not.toBe('unsubscribe');
