@@ -569,6 +569,14 @@ export const unsubscribeMachine = setup({
       const u = utter(event);
       return u !== null && u.intent === 'confirm' && !u.negated && u.msisdn === null && u.code === null && u.idTail === null;
     },
+    // 不要退视频彩铃 / 撤销 while a cancellation is only proposed: taking back what is proposed, not a filed one
+    // (the proposed services named, or nothing filed in this conversation to undo).
+    takesBackProposal: ({ context, event }) => {
+      const u = utter(event);
+      if (u?.intent !== 'undo') return false;
+      if (u.serviceIds.length > 0) return u.serviceIds.every((id) => context.selected.some((s) => s.serviceId === id));
+      return context.lastTickets.length === 0;
+    },
     isHuman: isIntent('human_agent'),
     isUndo: isIntent('undo'),
     isReview: isIntent('review'),
@@ -1202,6 +1210,7 @@ export const unsubscribeMachine = setup({
                 target: 'awaitingChoice',
                 actions: assign(({ context }) => ({ wanted: [], target: null, candidates: everythingOffered(context.subscriptions), selected: [], missedTarget: false, misses: 0 })),
               },
+              { guard: 'takesBackProposal', target: '#tuiding.idle', actions: ['endDialog', { type: 'say', params: { key: 'confirm.declined' } }] },
               ...interruptions,
               { guard: 'closurePhraseGiven', target: 'filing', actions: 'nextFiling' },
               { guard: ({ context, event }) => isIntent('confirm')({ event }) && utter(event)?.negated !== true && closesNumber(context), actions: { type: 'say', params: { key: 'confirm.number.needPhrase', choices: [{ key: 'choice.closeNumber' }, { key: 'choice.decline' }] } } },

@@ -166,6 +166,8 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (rules.wantsHuman(fixed)) {
       return { intent: 'human_agent', confidence: intent === 'human_agent' ? Math.max(prediction.confidence, RULE_CONFIDENCE.human) : RULE_CONFIDENCE.human };
     }
+    // 不要退了: taken back in so many words; the model can read the negated verb as undoing a filing.
+    if (negated && rules.declinesAlone(fixed)) return { intent: 'cancel', confidence: RULE_CONFIDENCE.bareCancel };
     if (negated && (intent === 'unsubscribe' || intent === 'confirm')) {
       // A taken-back request: the best remaining reading, where "something else" means abandoning the dialog.
       const next = bestExcluding(prediction.probabilities, NEGATED_EXCLUDED, (l) => NEGATED_FALLBACKS.has(l));

@@ -56,6 +56,8 @@ const lexiconSchema = z.object({
      * a description ending in one of describedEnd, with no question word in it: a service described instead of named.
      */
     describedVerbs: z.array(z.string()).default([]),
+    /** 不要退了: a pattern (matched without punctuation) for a whole message that takes the request back. */
+    declineAlone: z.string().optional(),
     describers: z.array(z.string()).default([]),
     describedEnd: z.array(z.string()).default([]),
   }),

@@ -28,6 +28,8 @@ export interface Rules {
    * 把套餐退了), in `masked` text (products replaced by the mask's placeholders).
    */
   bareCancel(masked: string): boolean;
+  /** The whole message takes the request back in so many words (不要退了, 别退了). */
+  declinesAlone(text: string): boolean;
   /** What the user wrote around a pasted SMS: the text without the instruction, 【sender】 tags and the operator's own clauses. */
   userWords(text: string): string;
   /** The user asks for a person (转人工, 人工客服). */
@@ -145,6 +147,7 @@ export function createRules(lexicon: Lexicon): Rules {
     return orderVerbs.filter((w) => ordering.includes(w));
   }
   const bareCancel = bareCancelPattern(lexicon.bareCancel);
+  const declineAlone = lexicon.bareCancel.declineAlone ? new RegExp(lexicon.bareCancel.declineAlone) : null;
   const strong = keywordList(lexicon.targets.strong);
   const weak = keywordList(lexicon.targets.weak);
 
@@ -239,6 +242,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     pastesSms(text) {
       return operatorOpeners.some((w) => text.includes(w));
+    },
+    declinesAlone(text) {
+      return declineAlone !== null && declineAlone.test(text.replace(PUNCTUATION, ''));
     },
     bareCancel(masked) {
       return bareCancel.test(masked.replace(PUNCTUATION, ''));

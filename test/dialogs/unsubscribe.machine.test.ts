@@ -1043,6 +1043,22 @@ describe('the account\'s everyday business', () => {
   });
 });
 
+describe('taking back what the confirmation proposes', () => {
+  it('ends the dialog, filing nothing, on an undo that names the proposed service or when nothing was filed', () => {
+    for (const words of [say({ intent: 'undo', negated: true, target: 'vas', serviceIds: [RINGBACK] }), say({ intent: 'undo' })]) {
+      const r = run([...ringbackAtConfirmation(), words]);
+      expect(where(r.snapshot), JSON.stringify(words)).toBe('idle');
+      expect(sayKeys(r.last)).toEqual(['confirm.declined']);
+      expect(ofType(r.effects, 'fileRequests')).toEqual([]);
+    }
+  });
+
+  it('leaves an undo that names another service to the undo handling', () => {
+    const r = run([...ringbackAtConfirmation(), say({ intent: 'undo', serviceIds: [SUBS.musicMember.serviceId] })]);
+    expect(sayKeys(r.last)).not.toContain('confirm.declined');
+  });
+});
+
 describe('closing the number asked beside another request', () => {
   it('says the closure is a dialog of its own, to be asked for after this one, and starts this one', () => {
     const r = run([user.unsubscribe('broadband', { alsoClosesNumber: true })]);

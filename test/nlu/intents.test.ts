@@ -92,6 +92,11 @@ describe('orders', () => {
     for (const text of ['退订短信提醒业务', '退订视频彩铃', '验证码短信没收到']) expect(nlu.parse(text).aboutMarketingSms, text).toBe(false);
   });
 
+  it('reads 不要退了 and the like as stopping, not as undoing a filed request', () => {
+    for (const text of ['不要退了', '不要退', '别退了', '先不退了', '算了不办了']) expect(nlu.parse(text).intent, text).toBe('cancel');
+    expect(nlu.parse('我要撤销刚才的退订').intent).toBe('undo');
+  });
+
   it('reads a bare 退 or 退掉 as a request to cancel', () => {
     for (const text of ['退', '退掉', '退吧', '帮我退掉']) expect(nlu.parse(text).intent, text).toBe('unsubscribe');
   });
