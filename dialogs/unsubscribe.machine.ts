@@ -180,6 +180,13 @@ function failsToHuman(key: string) {
 /** Digits alone from this many on are read as a mistyped mobile number (11 digits), fewer as a mistyped 6-digit code. */
 const MISTYPED_NUMBER_DIGITS = 9;
 
+/**
+ * Readings of a message that keeps the number (停机保号) that are handled as themselves: a lost phone,
+ * a progress question, a person asked for, charges. Any other reading (a closure, or 不用 / 不是 read
+ * as stopping or undoing) yields to keeping the number.
+ */
+const OVER_KEEPING_NUMBER: readonly string[] = ['lost_phone', 'query_status', 'human_agent', 'review', 'unwanted_charge', 'still_charged'];
+
 const interruptions = [
   askHuman,
   complain,
@@ -190,6 +197,8 @@ const interruptions = [
   { guard: 'saysBye' as const, actions: [{ type: 'say' as const, params: { key: 'bye.pending' } }] },
   // 广告短信也帮我退了: nothing subscribed to cancel; how such texts are stopped, then the open question again.
   { guard: 'aboutMarketingSms' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('scope.marketingSms') }] },
+  // 停机保号: keeping the number is not closing it, and not done here; said so, then the open question again.
+  { guard: 'keepsNumber' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('scope.keepNumber') }] },
   // 你是机器人吗: said plainly, with the way to a person, then the open question again.
   { guard: 'asksAboutBot' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('bot.identityResume') }] },
   {
@@ -583,6 +592,11 @@ export const unsubscribeMachine = setup({
     isFeeQuestion: isIntent('fee_question'),
     // Advertising texts, when the message names no service (an actual request beside them wins).
     asksAboutBot: ({ event }) => utter(event)?.aboutBot === true,
+    // 停机保号 / 手机号要停一段时间: the model reads it as closing the number, which it is not.
+    keepsNumber: ({ event }) => {
+      const u = utter(event);
+      return u?.keepsNumber === true && !OVER_KEEPING_NUMBER.includes(u.intent);
+    },
     aboutMarketingSms: ({ event }) => { const u = utter(event); return u?.aboutMarketingSms === true && u.target === null && u.serviceIds.length === 0; },
     unsure: ({ event }) => (utter(event)?.confidence ?? 1) < CLARIFY_BELOW,
     asksDeletion: ({ event }) => utter(event)?.deleteData === true,
@@ -765,6 +779,11 @@ export const unsubscribeMachine = setup({
           },
           // 别再给我发广告短信了: no subscription to find; say how such texts are stopped instead of asking for the number.
           { guard: 'aboutMarketingSms', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'scope.marketingSms' } }] },
+          // 停机保号: not a closure; what it is, where it is done, and the two things the bot can do instead.
+          {
+            guard: 'keepsNumber',
+            actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'scope.keepNumber', lines: [{ key: 'scope.keepNumber.close' }], choices: [{ key: 'choice.reviewServices' }, { key: 'choice.closeInstead' }] } }],
+          },
           // 你是机器人吗 / 是真人吗: an honest answer, what the bot can do, and a person one tap away.
           { guard: 'asksAboutBot', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'bot.identity', lines: [{ key: 'help.idle' }], choices: [HUMAN_CHOICE] } }] },
           {

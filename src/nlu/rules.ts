@@ -44,6 +44,11 @@ export interface Rules {
   ordersSomething(text: string): boolean;
   /** The message is about advertising texts (别再给我发广告短信了): nothing subscribed, nothing to cancel. */
   aboutMarketingSms(text: string): boolean;
+  /**
+   * The number, the one thing named, is to be kept while unused (停机保号, 手机号要停一段时间): a
+   * suspension rather than a closure, unless the keeping is turned down (不要保号，直接销号).
+   */
+  keepsNumber(text: string): boolean;
   /** The message names the account's everyday business (余额, 充值, 账单, 积分). */
   aboutAccount(text: string): boolean;
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
@@ -147,6 +152,7 @@ export function createRules(lexicon: Lexicon): Rules {
     return orderVerbs.filter((w) => ordering.includes(w));
   }
   const bareCancel = bareCancelPattern(lexicon.bareCancel);
+  const keepNumber = lexicon.keepNumber ? { keep: new RegExp(lexicon.keepNumber.keep), not: new RegExp(lexicon.keepNumber.not) } : null;
   const declineAlone = lexicon.bareCancel.declineAlone ? new RegExp(lexicon.bareCancel.declineAlone) : null;
   const strong = keywordList(lexicon.targets.strong);
   const weak = keywordList(lexicon.targets.weak);
@@ -284,6 +290,12 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutMarketingSms(text) {
       return lexicon.marketingSms.words.some((w) => text.includes(w));
+    },
+    keepsNumber(text) {
+      if (!keepNumber || !keepNumber.keep.test(text) || keepNumber.not.test(text)) return false;
+      const strong = findTargets(text, strongIndex);
+      const named = strong.length > 0 ? strong : findTargets(text, weakIndex);
+      return named.length === 1 && named[0] === 'number';
     },
     aboutBoundAccounts(text) {
       return lexicon.boundAccounts.words.some((w) => text.includes(w));

@@ -418,6 +418,7 @@ export class TurnRunner implements ConversationPort {
       strayDigits: parsed.strayDigits ?? null,
       aboutBoundAccounts: parsed.aboutBoundAccounts ?? false,
       ordersSomething: parsed.ordersSomething ?? false,
+      keepsNumber: parsed.keepsNumber ?? false,
       aboutMarketingSms: parsed.aboutMarketingSms ?? false,
       aboutBot: parsed.aboutBot ?? false,
       aboutAccount: parsed.aboutAccount ?? false,

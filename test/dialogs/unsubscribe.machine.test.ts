@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { promptMessages, unsubscribeMachine } from '../../dialogs/unsubscribe.machine.js';
-import type { DialogEvent, Target } from '../../dialogs/unsubscribe.types.js';
+import type { DialogEvent, Target, Utterance } from '../../dialogs/unsubscribe.types.js';
 import {
   CODE, DEMO_SUBSCRIPTIONS, ID_TAIL, MSISDN, OTHER_MSISDN, PROFILE, RICH_PROFILE, SUBS,
   filedRequest, initial, lineKeys, ofType, result, run, say, sayKeys, user, verifiedRequest, where,
@@ -1082,6 +1082,32 @@ describe('advertising texts', () => {
     const r = run([say({ intent: 'unsubscribe', target: 'vas', serviceIds: [RINGBACK], aboutMarketingSms: true })]);
     expect(where(r.snapshot)).toBe('session.askingNumber');
     expect(sayKeys(r.last)).not.toContain('scope.marketingSms');
+  });
+});
+
+describe('keeping the number (停机保号)', () => {
+  const keep = (intent: Utterance['intent'] = 'unsubscribe') => say({ intent, target: 'number', serviceIds: ['number-line'], keepsNumber: true });
+
+  it('says how keeping the number differs from closing it and where it is done, instead of starting a closure', () => {
+    for (const intent of ['unsubscribe', 'cancel', 'undo'] as const) {
+      const r = run([keep(intent)]);
+      expect(where(r.snapshot), intent).toBe('idle');
+      expect(ofType(r.last, 'say')[0]!.params, intent).toMatchObject({
+        key: 'scope.keepNumber', lines: [{ key: 'scope.keepNumber.close' }], choices: [{ key: 'choice.reviewServices' }, { key: 'choice.closeInstead' }],
+      });
+      expect(ofType(r.effects, 'sendCode')).toEqual([]);
+    }
+  });
+
+  it('asks the open question again when said in the middle of a dialog', () => {
+    const r = run([user.unsubscribe('number'), keep()]);
+    expect(where(r.snapshot)).toBe('session.askingNumber');
+    expect(ofType(r.last, 'say')[0]!.params).toMatchObject({ key: 'scope.keepNumber', lines: [{ key: 'identity.number.prompt' }] });
+  });
+
+  it('leaves a lost phone or a progress question to their own handling', () => {
+    expect(sayKeys(run([keep('lost_phone')]).last)).not.toContain('scope.keepNumber');
+    expect(sayKeys(run([keep('query_status')]).last)).not.toContain('scope.keepNumber');
   });
 });
 

@@ -92,6 +92,15 @@ describe('orders', () => {
     for (const text of ['退订短信提醒业务', '退订视频彩铃', '验证码短信没收到']) expect(nlu.parse(text).aboutMarketingSms, text).toBe(false);
   });
 
+  it('marks keeping the number unused (停机保号) apart from closing it, and only when the number is all that is named', () => {
+    for (const text of ['我在国外，手机号要停一段时间', '办理停机保号', '号码想先保留，暂时不用', '我想停机保号，不是销号', '这个号先停用一下', 'suspend my number']) {
+      expect(nlu.parse(text).keepsNumber, text).toBe(true);
+    }
+    for (const text of ['我要销号', '不要停机保号，直接销号', '把视频彩铃退了，号码先保留', '视频彩铃暂时不用了', '号码不用了']) {
+      expect(nlu.parse(text).keepsNumber, text).toBe(false);
+    }
+  });
+
   it('reads 不要退了 and the like as stopping, not as undoing a filed request', () => {
     for (const text of ['不要退了', '不要退', '别退了', '先不退了', '算了不办了']) expect(nlu.parse(text).intent, text).toBe('cancel');
     expect(nlu.parse('我要撤销刚才的退订').intent).toBe('undo');
