@@ -219,7 +219,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const clauses = rules.clauses(fixed);
     if (clauses.length < 2) return false;
     return clauses.some((clause) => {
-      if (!rules.targets(clause, true).includes('number') || rules.targets(clause, true).includes(target)) return false;
+      if (!rules.targets(clause, true).includes('number') || rules.targets(clause, true).includes(target) || rules.keepsNumber(clause)) return false;
       const p = parse(clause);
       return p.intent === 'unsubscribe' && p.target === 'number' && !p.negated && p.msisdn === null;
     });

@@ -190,6 +190,30 @@ export function createRules(lexicon: Lexicon): Rules {
     return out;
   }
 
+  function clausesOf(text: string): string[] {
+    let s = text;
+    for (const w of connectives) if (s.includes(w)) s = s.split(w).join('，');
+    return s.split(CLAUSE_BREAK).filter((c) => c.length >= 2);
+  }
+
+  /** The targets `text` names: by its strong words, else by its weak ones. */
+  function namedTargets(text: string): TargetType[] {
+    const strong = findTargets(text, strongIndex);
+    return strong.length > 0 ? strong : findTargets(text, weakIndex);
+  }
+
+  /** A negation anywhere in `text`, not inside an exception (退不退, 不能退). */
+  function negatedWhole(text: string): boolean {
+    for (const re of negations) {
+      re.lastIndex = 0;
+      for (const m of text.matchAll(re)) {
+        const around = text.slice(Math.max(0, m.index - 3), m.index + m[0].length + 3);
+        if (!exceptions.some((e) => around.includes(e))) return true;
+      }
+    }
+    return false;
+  }
+
   return {
     fixTypos(text) {
       let s = '';
@@ -221,19 +245,18 @@ export function createRules(lexicon: Lexicon): Rules {
       return s.replace(PUNCTUATION, '').length === 0;
     },
     clauses(text) {
-      let s = text;
-      for (const w of connectives) if (s.includes(w)) s = s.split(w).join('，');
-      return s.split(CLAUSE_BREAK).filter((c) => c.length >= 2);
+      return clausesOf(text);
     },
     negated(text) {
-      for (const re of negations) {
-        re.lastIndex = 0;
-        for (const m of text.matchAll(re)) {
-          const around = text.slice(Math.max(0, m.index - 3), m.index + m[0].length + 3);
-          if (!exceptions.some((e) => around.includes(e))) return true;
-        }
-      }
-      return false;
+      if (!negatedWhole(text)) return false;
+      // 把视频彩铃退了，号码先保留: the negated clause is about something other than what another
+      // clause, not negated, names; that one is the request, so the message is not taken back.
+      const parts = clausesOf(text);
+      if (parts.length < 2) return true;
+      const named = parts.map((clause) => ({ negated: negatedWhole(clause), targets: namedTargets(clause) }));
+      const asked = named.filter((c) => !c.negated && c.targets.length > 0);
+      if (asked.length === 0) return true;
+      return named.some((c) => c.negated && (c.targets.length === 0 || c.targets.some((t) => asked.some((a) => a.targets.includes(t)))));
     },
     smsCommand(text) {
       const compact = text.replace(PUNCTUATION, '');
@@ -293,8 +316,7 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     keepsNumber(text) {
       if (!keepNumber || !keepNumber.keep.test(text) || keepNumber.not.test(text)) return false;
-      const strong = findTargets(text, strongIndex);
-      const named = strong.length > 0 ? strong : findTargets(text, weakIndex);
+      const named = namedTargets(text);
       return named.length === 1 && named[0] === 'number';
     },
     aboutBoundAccounts(text) {
@@ -304,9 +326,7 @@ export function createRules(lexicon: Lexicon): Rules {
       return lexicon.codeTrouble.subjects.some((w) => text.includes(w)) && lexicon.codeTrouble.words.some((w) => text.includes(w));
     },
     targets(text, includeWeak) {
-      const found = findTargets(text, strongIndex);
-      if (found.length > 0 || !includeWeak) return found;
-      return findTargets(text, weakIndex);
+      return includeWeak ? namedTargets(text) : findTargets(text, strongIndex);
     },
   };
 }

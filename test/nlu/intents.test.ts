@@ -101,6 +101,13 @@ describe('orders', () => {
     }
   });
 
+  it('reads a request beside keeping the number (把视频彩铃退了，号码先保留) as the request, not as taken back', () => {
+    for (const text of ['把视频彩铃退了，号码先保留', '彩铃退了吧，号码还要用']) {
+      expect(nlu.parse(text), text).toMatchObject({ intent: 'unsubscribe', negated: false, target: 'vas', keepsNumber: false });
+    }
+    for (const text of ['视频彩铃先不退了', '彩铃先留着，不退了']) expect(nlu.parse(text).negated, text).toBe(true);
+  });
+
   it('reads 不要退了 and the like as stopping, not as undoing a filed request', () => {
     for (const text of ['不要退了', '不要退', '别退了', '先不退了', '算了不办了']) expect(nlu.parse(text).intent, text).toBe('cancel');
     expect(nlu.parse('我要撤销刚才的退订').intent).toBe('undo');
