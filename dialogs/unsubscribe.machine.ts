@@ -187,6 +187,9 @@ const MISTYPED_NUMBER_DIGITS = 9;
  */
 const OVER_KEEPING_NUMBER: readonly string[] = ['lost_phone', 'query_status', 'human_agent', 'review', 'unwanted_charge', 'still_charged'];
 
+/** Readings of a message naming proposed services that take them back (音乐会员留着 reads as cancel without a negation). */
+const TAKING_BACK: readonly string[] = ['cancel', 'deny', 'undo'];
+
 const interruptions = [
   askHuman,
   complain,
@@ -580,6 +583,14 @@ export const unsubscribeMachine = setup({
     },
     // 不要退视频彩铃 / 撤销 while a cancellation is only proposed: taking back what is proposed, not a filed one
     // (the proposed services named, or nothing filed in this conversation to undo).
+    // 音乐会员先不退 while two or more are proposed: that one is dropped, the rest still proposed.
+    dropsSomeProposed: ({ context, event }) => {
+      const u = utter(event);
+      if (!u || u.serviceIds.length === 0 || closesNumber(context)) return false;
+      if (!u.negated && !TAKING_BACK.includes(u.intent)) return false;
+      if (!u.serviceIds.every((id) => context.selected.some((s) => s.serviceId === id))) return false;
+      return context.selected.some((s) => !u.serviceIds.includes(s.serviceId));
+    },
     takesBackProposal: ({ context, event }) => {
       const u = utter(event);
       if (u?.intent !== 'undo') return false;
@@ -1228,6 +1239,18 @@ export const unsubscribeMachine = setup({
                 guard: ({ context, event }) => context.purpose === 'unsubscribe' && !closesNumber(context) && utter(event)?.notThisOne === true,
                 target: 'awaitingChoice',
                 actions: assign(({ context }) => ({ wanted: [], target: null, candidates: everythingOffered(context.subscriptions), selected: [], missedTarget: false, misses: 0 })),
+              },
+              {
+                guard: 'dropsSomeProposed',
+                target: 'awaitingConfirmation',
+                reenter: true,
+                actions: [
+                  { type: 'say', params: ({ context, event }) => ({ key: 'confirm.dropped', params: { names: serviceNames(context.selected.filter((s) => utter(event)!.serviceIds.includes(s.serviceId))) } }) },
+                  assign(({ context, event }) => {
+                    const dropped = utter(event)!.serviceIds;
+                    return { selected: context.selected.filter((s) => !dropped.includes(s.serviceId)), wanted: context.wanted.filter((id) => !dropped.includes(id)), misses: 0 };
+                  }),
+                ],
               },
               { guard: 'takesBackProposal', target: '#tuiding.idle', actions: ['endDialog', { type: 'say', params: { key: 'confirm.declined' } }] },
               ...interruptions,

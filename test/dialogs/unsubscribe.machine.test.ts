@@ -1053,6 +1053,26 @@ describe('taking back what the confirmation proposes', () => {
     }
   });
 
+  it('drops only the services taken back when others stay proposed, warns about the rest and asks again', () => {
+    const two = verifiedRequest({ target: 'vas', serviceIds: [RINGBACK, SUBS.musicMember.serviceId] });
+    expect(where(run(two).snapshot)).toBe('session.awaitingConfirmation');
+    for (const words of [say({ intent: 'cancel', negated: true, serviceIds: [SUBS.musicMember.serviceId] }), say({ intent: 'cancel', serviceIds: [SUBS.musicMember.serviceId] })]) {
+      const r = run([...two, words]);
+      expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+      expect(r.snapshot.context.selected.map((s) => s.serviceId)).toEqual([RINGBACK]);
+      expect(ofType(r.last, 'say')[0]!.params).toMatchObject({ key: 'confirm.dropped', params: { names: [{ id: SUBS.musicMember.serviceId, name: SUBS.musicMember.name }] } });
+      expect(sayKeys(r.last)).toEqual(['confirm.dropped', 'warn.header', 'confirm.prompt']);
+      const filed = run([user.confirm()], r.snapshot);
+      expect(ofType(filed.effects, 'fileRequests').map((e) => (e.params as { subscriptionIds: string[] }).subscriptionIds)).toEqual([[SUBS.videoRingback.subscriptionId]]);
+    }
+  });
+
+  it('ends the dialog when every proposed service is taken back', () => {
+    const r = run([...ringbackAtConfirmation(), say({ intent: 'cancel', negated: true, serviceIds: [RINGBACK] })]);
+    expect(where(r.snapshot)).toBe('idle');
+    expect(sayKeys(r.last)).toEqual(['confirm.declined']);
+  });
+
   it('leaves an undo that names another service to the undo handling', () => {
     const r = run([...ringbackAtConfirmation(), say({ intent: 'undo', serviceIds: [SUBS.musicMember.serviceId] })]);
     expect(sayKeys(r.last)).not.toContain('confirm.declined');
