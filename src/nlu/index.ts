@@ -46,7 +46,9 @@ export interface TrainedNlu extends Nlu {
 }
 
 /** Fixed confidences for rule decisions: high, but below 1 so the dialog can still rank them. */
-const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, bareCancel: 0.95, exception: 0.95, empty: 1, noEvidence: 0.5 } as const;
+const RULE_CONFIDENCE = { sms: 0.99, human: 0.97, identifiers: 0.95, bareCancel: 0.95, exception: 0.95, empty: 1, noEvidence: 0.5, bareName: 0.55 } as const;
+/** Readings a message of nothing but product names (视频彩铃) yields from: it says nothing else. */
+const BARE_NAME_FROM: ReadonlySet<Intent> = new Set(['other', 'help', 'greeting']);
 /** Intents a negated unsubscribe request may fall back to; anything else becomes 'cancel'. */
 const NEGATED_FALLBACKS: ReadonlySet<string> = new Set([
   'cancel', 'undo', 'query_status', 'still_charged', 'unwanted_charge', 'fee_question', 'receipt', 'lost_phone', 'review', 'help', 'human_agent', 'deny', 'other',
@@ -257,6 +259,11 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
       const own = rules.quotesSmsCommand(normalized) ? rules.fixTypos(rules.userWords(normalized)) : fixed;
       const buried = buriedRequest(own, negated, strongTargets.length > 0, BURYING.has(intent) && !unsure ? null : 'unsubscribe');
       if (buried) ({ intent, confidence } = buried);
+    }
+    // 视频彩铃 / 那个流量包 alone: a product and nothing said of it is most likely what is to be
+    // cancelled, but not surely, so the dialog asks before it starts.
+    if (!answerOnly && !negated && BARE_NAME_FROM.has(intent) && rules.onlyNames(masked)) {
+      ({ intent, confidence } = { intent: 'unsubscribe', confidence: RULE_CONFIDENCE.bareName });
     }
     // Words are only needed to match partial names against the user's own subscriptions.
     const matchWords = context?.subscriptions?.length ? segmenter.cut(fixed) : [];

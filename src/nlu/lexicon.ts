@@ -114,6 +114,8 @@ const lexiconSchema = z.object({
   /** Payment and bank accounts that may be tied to the number (支付宝, 银行卡, 绑定): see Rules.aboutBoundAccounts. */
   boundAccounts: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   marketingSms: z.object({ words: z.array(z.string()) }).default({ words: [] }),
+  /** 视频彩铃 / 那个流量包 alone: words that may stand around product names without saying anything. See Rules.onlyNames. */
+  bareName: z.object({ filler: z.array(z.string()) }).default({ filler: [] }),
   /** 停机保号 / 号码先保留: patterns (matched on the normalised text) of keeping the number unused, and of turning that down. See Rules.keepsNumber. */
   keepNumber: z.object({ keep: z.string(), not: z.string() }).optional(),
   accountQueries: z.object({ words: z.array(z.string()) }).default({ words: [] }),

@@ -49,6 +49,8 @@ export interface Rules {
    * suspension rather than a closure, unless the keeping is turned down (不要保号，直接销号).
    */
   keepsNumber(text: string): boolean;
+  /** `masked` (product names replaced by the mask's placeholders) is one or more names and nothing else but filler (那个流量包, 手机报呢). */
+  onlyNames(masked: string): boolean;
   /** The message names the account's everyday business (余额, 充值, 账单, 积分). */
   aboutAccount(text: string): boolean;
   /** 不是这个, 选错了: what was picked or proposed is not what the user meant. */
@@ -70,6 +72,9 @@ export interface Rules {
 /** The ordering verb that also just means "to do" (我要办理): not enough to call a message an order. */
 const GENERIC_ORDER_VERB = '办理';
 const TARGET_ORDER: readonly TargetType[] = ['number', 'broadband', 'plan', 'addon', 'vas'];
+/** The mask's product placeholders (mask.ts). */
+const PLACEHOLDERS = new RegExp(`[${Object.values(PRODUCT_PLACEHOLDER).join('')}]`);
+const PLACEHOLDERS_ALL = new RegExp(PLACEHOLDERS.source, 'g');
 const PUNCTUATION = /[\s!-/:-@[-`{-~，。！？、；：“”‘’（）《》【】…—·～]+/g;
 const CLAUSE_BREAK = /[，,。.！!？?；;~～…\s]+/;
 
@@ -152,6 +157,7 @@ export function createRules(lexicon: Lexicon): Rules {
     return orderVerbs.filter((w) => ordering.includes(w));
   }
   const bareCancel = bareCancelPattern(lexicon.bareCancel);
+  const nameFiller = [...lexicon.bareName.filler].sort((a, b) => b.length - a.length);
   const keepNumber = lexicon.keepNumber ? { keep: new RegExp(lexicon.keepNumber.keep), not: new RegExp(lexicon.keepNumber.not) } : null;
   const declineAlone = lexicon.bareCancel.declineAlone ? new RegExp(lexicon.bareCancel.declineAlone) : null;
   const strong = keywordList(lexicon.targets.strong);
@@ -313,6 +319,12 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutMarketingSms(text) {
       return lexicon.marketingSms.words.some((w) => text.includes(w));
+    },
+    onlyNames(masked) {
+      if (!PLACEHOLDERS.test(masked)) return false;
+      let rest = masked.replace(PLACEHOLDERS_ALL, '').replace(PUNCTUATION, '');
+      for (const w of nameFiller) rest = rest.split(w).join('');
+      return rest.length === 0;
     },
     keepsNumber(text) {
       if (!keepNumber || !keepNumber.keep.test(text) || keepNumber.not.test(text)) return false;

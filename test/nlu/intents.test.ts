@@ -108,6 +108,15 @@ describe('orders', () => {
     for (const text of ['视频彩铃先不退了', '彩铃先留着，不退了']) expect(nlu.parse(text).negated, text).toBe(true);
   });
 
+  it('reads a product named alone (视频彩铃, 那个流量包) as an unsure request, so that the bot asks, but not an order or a question about it', () => {
+    for (const text of ['视频彩铃', '那个流量包', '手机报呢', '音乐会员']) {
+      const r = nlu.parse(text);
+      expect(r.intent, text).toBe('unsubscribe');
+      expect(r.confidence, text).toBeLessThan(0.6);
+    }
+    for (const text of ['开通流量包', '流量包多少钱']) expect(nlu.parse(text).intent, text).not.toBe('unsubscribe');
+  });
+
   it('reads 不要退了 and the like as stopping, not as undoing a filed request', () => {
     for (const text of ['不要退了', '不要退', '别退了', '先不退了', '算了不办了']) expect(nlu.parse(text).intent, text).toBe('cancel');
     expect(nlu.parse('我要撤销刚才的退订').intent).toBe('undo');
