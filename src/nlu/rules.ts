@@ -72,6 +72,8 @@ export interface Rules {
 /** The ordering verb that also just means "to do" (我要办理): not enough to call a message an order. */
 const GENERIC_ORDER_VERB = '办理';
 const TARGET_ORDER: readonly TargetType[] = ['number', 'broadband', 'plan', 'addon', 'vas'];
+/** Spaces between digits. */
+const DIGIT_GROUPS = /(\d)\s+(?=\d)/g;
 /** The mask's product placeholders (mask.ts). */
 const PLACEHOLDERS = new RegExp(`[${Object.values(PRODUCT_PLACEHOLDER).join('')}]`);
 const PLACEHOLDERS_ALL = new RegExp(PLACEHOLDERS.source, 'g');
@@ -197,7 +199,8 @@ export function createRules(lexicon: Lexicon): Rules {
   }
 
   function clausesOf(text: string): string[] {
-    let s = text;
+    // A number or code typed in groups (138 0013 8000) is one thing said, not clauses.
+    let s = text.replace(DIGIT_GROUPS, '$1');
     for (const w of connectives) if (s.includes(w)) s = s.split(w).join('，');
     return s.split(CLAUSE_BREAK).filter((c) => c.length >= 2);
   }

@@ -147,7 +147,7 @@ describe('orders', () => {
       expect(nlu.parse(text), text).toMatchObject({ intent: 'unsubscribe', alsoClosesNumber: true });
       expect(nlu.parse(text).target, text).not.toBe('number');
     }
-    for (const text of ['退订视频彩铃，我的手机号是13800138000', '宽带退了，号码不变', '宽带怎么销户', '我要销号，宽带也退了', '退订宽带']) {
+    for (const text of ['退订视频彩铃，我的手机号是13800138000', '帮我把号码138 0013 8000上的彩铃退掉', '宽带退了，号码不变', '宽带怎么销户', '我要销号，宽带也退了', '退订宽带']) {
       expect(nlu.parse(text).alsoClosesNumber, text).toBeUndefined();
     }
   });
