@@ -236,7 +236,8 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
         rest = blank(rest, m.index, m[0].length);
       }
       let code: string | null = null;
-      const spaced = rest.replace(/[\s-]/g, '');
+      // 验证码是 4 8 2 9 1 3: digits spaced out, behind a label at most, are the code.
+      const spaced = (identifierLabels ? rest.replace(identifierLabels, '') : rest).replace(/[\s\-:：，,。.]/g, '');
       if (/^\d{6}$/.test(spaced)) {
         code = spaced;
         rest = ' '.repeat(rest.length);

@@ -110,7 +110,7 @@ const lexiconSchema = z.object({
     notUnits: z.array(z.string()).default([]),
   }).default({ units: [], periods: [], notUnits: [] }),
   /** 验证码没收到 / 重新发验证码: a subject word and a trouble word both in the message. */
-  codeTrouble: z.object({ subjects: z.array(z.string()), words: z.array(z.string()) }).default({ subjects: [], words: [] }),
+  codeTrouble: z.object({ subjects: z.array(z.string()), words: z.array(z.string()), alone: z.array(z.string()).default([]) }).default({ subjects: [], words: [], alone: [] }),
   /** Payment and bank accounts that may be tied to the number (支付宝, 银行卡, 绑定): see Rules.aboutBoundAccounts. */
   boundAccounts: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   marketingSms: z.object({ words: z.array(z.string()) }).default({ words: [] }),

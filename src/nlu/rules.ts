@@ -160,6 +160,8 @@ export function createRules(lexicon: Lexicon): Rules {
   }
   const bareCancel = bareCancelPattern(lexicon.bareCancel);
   const nameFiller = [...lexicon.bareName.filler].sort((a, b) => b.length - a.length);
+  /** The trouble words, then what may stand around them alone (还没收到): longest first. */
+  const troubleAlone = [...lexicon.codeTrouble.words, ...[...lexicon.codeTrouble.alone].sort((a, b) => b.length - a.length)];
   const keepNumber = lexicon.keepNumber ? { keep: new RegExp(lexicon.keepNumber.keep), not: new RegExp(lexicon.keepNumber.not) } : null;
   const declineAlone = lexicon.bareCancel.declineAlone ? new RegExp(lexicon.bareCancel.declineAlone) : null;
   const strong = keywordList(lexicon.targets.strong);
@@ -338,7 +340,13 @@ export function createRules(lexicon: Lexicon): Rules {
       return lexicon.boundAccounts.words.some((w) => text.includes(w));
     },
     asksNewCode(text) {
-      return lexicon.codeTrouble.subjects.some((w) => text.includes(w)) && lexicon.codeTrouble.words.some((w) => text.includes(w));
+      const trouble = lexicon.codeTrouble.words.some((w) => text.includes(w));
+      if (!trouble) return false;
+      if (lexicon.codeTrouble.subjects.some((w) => text.includes(w))) return true;
+      // 还没收到: the trouble alone, nothing else said.
+      let rest = text.replace(PUNCTUATION, '');
+      for (const w of troubleAlone) rest = rest.split(w).join('');
+      return rest.length === 0;
     },
     targets(text, includeWeak) {
       return includeWeak ? namedTargets(text) : findTargets(text, strongIndex);

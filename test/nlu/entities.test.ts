@@ -174,6 +174,7 @@ describe('codes and ID tails', () => {
     ['123 456', '123456'],
     ['一二三四五六', '123456'],
     ['验证码是 123 456', '123456'],
+    ['验证码是 4 8 2 9 1 3', '482913'],
     ['12-34-56', '123456'],
     ['１２３４５６', '123456'],
   ])('reads the code in %s', (text, code) => {
@@ -297,11 +298,11 @@ describe('choices', () => {
 });
 
 describe('asking for another code', () => {
-  it.each(['验证码没收到', '没收到验证码', '重新发一个验证码', '短信验证码一直收不到', '驗證碼過期了'])('hears %s as wanting another code', (text) => {
+  it.each(['验证码没收到', '没收到验证码', '重新发一个验证码', '短信验证码一直收不到', '驗證碼過期了', '没收到', '还没收到啊', '短信一直没来'])('hears %s as wanting another code', (text) => {
     expect(nlu.parse(text).asksNewCode).toBe(true);
   });
 
-  it.each(['123456', '退订视频彩铃', '手机丢了', '没收到退订成功的短信通知吗'])('does not hear it in %s', (text) => {
+  it.each(['123456', '退订视频彩铃', '手机丢了', '没收到退订成功的短信通知吗', '没收到回执', '宽带师傅还没来'])('does not hear it in %s', (text) => {
     expect(nlu.parse(text).asksNewCode).toBe(false);
   });
 });
