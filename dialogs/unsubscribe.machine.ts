@@ -1175,6 +1175,8 @@ export const unsubscribeMachine = setup({
           entry: assign(({ context }) => ({ prompt: secretPrompt(context), promptChoices: [] })),
           on: {
             'user.message': [
+              // 忘了服务密码: the other proof, and where to go when neither is at hand; the step waits on.
+              { guard: ({ event }) => utter(event)?.forgotSecret === true && utter(event)?.idTail === null, actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'identity.secret.forgot', choices: [HUMAN_CHOICE] } }] },
               ...interruptions,
               { guard: 'hasSecret', target: 'checkingSecret', actions: assign({ misses: 0 }) },
               // 12345: too short for either; said without counting a wrong attempt.

@@ -74,6 +74,8 @@ export interface NluResult {
   ordersSomething?: boolean;
   /** The message is about advertising texts (别再给我发广告短信了): nothing subscribed, so nothing to cancel here. */
   aboutMarketingSms?: boolean;
+  /** The service password or the ID number is not at hand (忘了服务密码, 身份证不在身边). */
+  forgotSecret?: boolean;
   /** The number, the only thing named, is to be kept while unused (停机保号, 手机号要停一段时间): a suspension, not a closure. */
   keepsNumber?: boolean;
   /** The whole message asks whether the bot is a machine or a person (你是机器人吗, 是真人吗). */

@@ -49,6 +49,8 @@ export interface Rules {
    * suspension rather than a closure, unless the keeping is turned down (不要保号，直接销号).
    */
   keepsNumber(text: string): boolean;
+  /** The service password or the ID number is not at hand (忘了服务密码, 身份证不在身边). */
+  forgotSecret(text: string): boolean;
   /** `masked` (product names replaced by the mask's placeholders) is one or more names and nothing else but filler (那个流量包, 手机报呢). */
   onlyNames(masked: string): boolean;
   /** The message names the account's everyday business (余额, 充值, 账单, 积分). */
@@ -324,6 +326,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutMarketingSms(text) {
       return lexicon.marketingSms.words.some((w) => text.includes(w));
+    },
+    forgotSecret(text) {
+      return lexicon.forgotSecret.forget.some((w) => text.includes(w)) && lexicon.forgotSecret.secrets.some((w) => text.includes(w));
     },
     onlyNames(masked) {
       if (!PLACEHOLDERS.test(masked)) return false;

@@ -419,6 +419,7 @@ export class TurnRunner implements ConversationPort {
       aboutBoundAccounts: parsed.aboutBoundAccounts ?? false,
       ordersSomething: parsed.ordersSomething ?? false,
       keepsNumber: parsed.keepsNumber ?? false,
+      forgotSecret: parsed.forgotSecret ?? false,
       aboutMarketingSms: parsed.aboutMarketingSms ?? false,
       aboutBot: parsed.aboutBot ?? false,
       aboutAccount: parsed.aboutAccount ?? false,

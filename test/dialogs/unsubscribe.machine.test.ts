@@ -65,6 +65,16 @@ describe('identity', () => {
     expect(ofType(r.last, 'checkSecret')).toEqual([]);
   });
 
+  it('says what else proves who the user is when the password or ID is not at hand, and keeps waiting at the second check', () => {
+    const at = run(verifiedRequest({ target: 'plan' }));
+    const r = run([say({ intent: 'help', forgotSecret: true })], at.snapshot);
+    expect(where(r.snapshot)).toBe('session.awaitingSecret');
+    expect(ofType(r.last, 'say')[0]!.params).toMatchObject({ key: 'identity.secret.forgot', choices: [{ key: 'choice.human' }] });
+    expect(ofType(r.last, 'checkSecret')).toEqual([]);
+    // With the ID digits in the same message, they are checked.
+    expect(where(run([say({ forgotSecret: true, idTail: '12345X' })], at.snapshot).snapshot)).toBe('session.checkingSecret');
+  });
+
   it('sends a new code when the user gives another number while a code is awaited', () => {
     const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), user.number(OTHER_MSISDN)]);
     expect(where(r.snapshot)).toBe('session.sendingCode');

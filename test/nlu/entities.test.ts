@@ -307,6 +307,16 @@ describe('asking for another code', () => {
   });
 });
 
+describe('a secret not at hand', () => {
+  it.each(['我忘了服务密码', '服务密码不记得了', '身份证不在身边', '没设置过密码'])('hears it in %s', (text) => {
+    expect(nlu.parse(text).forgotSecret).toBe(true);
+  });
+
+  it.each(['246810', '我要改服务密码', '忘了退订', '身份证后六位12345X'])('does not hear it in %s', (text) => {
+    expect(nlu.parse(text).forgotSecret).toBe(false);
+  });
+});
+
 describe('monthly fees a service is described by', () => {
   it.each([
     ['帮我退订一下那个每个月扣我10块钱的东西', 1000],
