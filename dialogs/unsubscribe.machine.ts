@@ -187,6 +187,11 @@ const MISTYPED_NUMBER_DIGITS = 9;
  */
 const OVER_KEEPING_NUMBER: readonly string[] = ['lost_phone', 'query_status', 'human_agent', 'review', 'unwanted_charge', 'still_charged'];
 
+/** Every one of `serviceIds` is among the services proposed for cancellation. */
+function namesOnlyProposed(context: Pick<DialogContext, 'selected'>, serviceIds: string[]): boolean {
+  return serviceIds.every((id) => context.selected.some((s) => s.serviceId === id));
+}
+
 /** Readings of a message naming proposed services that take them back (音乐会员留着 reads as cancel without a negation). */
 const TAKING_BACK: readonly string[] = ['cancel', 'deny', 'undo'];
 
@@ -581,20 +586,19 @@ export const unsubscribeMachine = setup({
       const u = utter(event);
       return u !== null && u.intent === 'confirm' && !u.negated && u.msisdn === null && u.code === null && u.idTail === null;
     },
-    // 不要退视频彩铃 / 撤销 while a cancellation is only proposed: taking back what is proposed, not a filed one
-    // (the proposed services named, or nothing filed in this conversation to undo).
     // 音乐会员先不退 while two or more are proposed: that one is dropped, the rest still proposed.
     dropsSomeProposed: ({ context, event }) => {
       const u = utter(event);
       if (!u || u.serviceIds.length === 0 || closesNumber(context)) return false;
       if (!u.negated && !TAKING_BACK.includes(u.intent)) return false;
-      if (!u.serviceIds.every((id) => context.selected.some((s) => s.serviceId === id))) return false;
-      return context.selected.some((s) => !u.serviceIds.includes(s.serviceId));
+      return namesOnlyProposed(context, u.serviceIds) && context.selected.some((s) => !u.serviceIds.includes(s.serviceId));
     },
+    // 不要退视频彩铃 / 撤销 while a cancellation is only proposed: taking back what is proposed, not a filed one
+    // (the proposed services named, or nothing filed in this conversation to undo).
     takesBackProposal: ({ context, event }) => {
       const u = utter(event);
       if (u?.intent !== 'undo') return false;
-      if (u.serviceIds.length > 0) return u.serviceIds.every((id) => context.selected.some((s) => s.serviceId === id));
+      if (u.serviceIds.length > 0) return namesOnlyProposed(context, u.serviceIds);
       return context.lastTickets.length === 0;
     },
     isHuman: isIntent('human_agent'),

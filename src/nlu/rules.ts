@@ -161,9 +161,10 @@ export function createRules(lexicon: Lexicon): Rules {
     return orderVerbs.filter((w) => ordering.includes(w));
   }
   const bareCancel = bareCancelPattern(lexicon.bareCancel);
-  const nameFiller = [...lexicon.bareName.filler].sort((a, b) => b.length - a.length);
-  /** The trouble words, then what may stand around them alone (还没收到): longest first. */
-  const troubleAlone = [...lexicon.codeTrouble.words, ...[...lexicon.codeTrouble.alone].sort((a, b) => b.length - a.length)];
+  const longestFirst = (words: readonly string[]): string[] => [...words].sort((a, b) => b.length - a.length);
+  const nameFiller = longestFirst(lexicon.bareName.filler);
+  /** The trouble words and what may stand around them alone (还没收到). */
+  const troubleAlone = longestFirst([...lexicon.codeTrouble.words, ...lexicon.codeTrouble.alone]);
   const keepNumber = lexicon.keepNumber ? { keep: new RegExp(lexicon.keepNumber.keep), not: new RegExp(lexicon.keepNumber.not) } : null;
   const declineAlone = lexicon.bareCancel.declineAlone ? new RegExp(lexicon.bareCancel.declineAlone) : null;
   const strong = keywordList(lexicon.targets.strong);
@@ -213,6 +214,13 @@ export function createRules(lexicon: Lexicon): Rules {
   function namedTargets(text: string): TargetType[] {
     const strong = findTargets(text, strongIndex);
     return strong.length > 0 ? strong : findTargets(text, weakIndex);
+  }
+
+  /** Whether `text` holds nothing but `words` (longest first) and punctuation. */
+  function nothingBut(text: string, words: readonly string[]): boolean {
+    let rest = text.replace(PUNCTUATION, '');
+    for (const w of words) rest = rest.split(w).join('');
+    return rest.length === 0;
   }
 
   /** A negation anywhere in `text`, not inside an exception (退不退, 不能退). */
@@ -331,10 +339,7 @@ export function createRules(lexicon: Lexicon): Rules {
       return lexicon.forgotSecret.forget.some((w) => text.includes(w)) && lexicon.forgotSecret.secrets.some((w) => text.includes(w));
     },
     onlyNames(masked) {
-      if (!PLACEHOLDERS.test(masked)) return false;
-      let rest = masked.replace(PLACEHOLDERS_ALL, '').replace(PUNCTUATION, '');
-      for (const w of nameFiller) rest = rest.split(w).join('');
-      return rest.length === 0;
+      return PLACEHOLDERS.test(masked) && nothingBut(masked.replace(PLACEHOLDERS_ALL, ''), nameFiller);
     },
     keepsNumber(text) {
       if (!keepNumber || !keepNumber.keep.test(text) || keepNumber.not.test(text)) return false;
@@ -345,13 +350,9 @@ export function createRules(lexicon: Lexicon): Rules {
       return lexicon.boundAccounts.words.some((w) => text.includes(w));
     },
     asksNewCode(text) {
-      const trouble = lexicon.codeTrouble.words.some((w) => text.includes(w));
-      if (!trouble) return false;
-      if (lexicon.codeTrouble.subjects.some((w) => text.includes(w))) return true;
-      // 还没收到: the trouble alone, nothing else said.
-      let rest = text.replace(PUNCTUATION, '');
-      for (const w of troubleAlone) rest = rest.split(w).join('');
-      return rest.length === 0;
+      if (!lexicon.codeTrouble.words.some((w) => text.includes(w))) return false;
+      // 还没收到: the trouble alone, nothing else said, is about the code too.
+      return lexicon.codeTrouble.subjects.some((w) => text.includes(w)) || nothingBut(text, troubleAlone);
     },
     targets(text, includeWeak) {
       return includeWeak ? namedTargets(text) : findTargets(text, strongIndex);
