@@ -198,6 +198,13 @@ const TAKING_BACK: readonly string[] = ['cancel', 'deny', 'undo'];
 const interruptions = [
   askHuman,
   complain,
+  {
+    // 换个号码 / 用我另一个号码: not a no. Before a number is verified the next one given is used; after, which number the dialog is about.
+    guard: 'asksOtherNumber' as const,
+    actions: ['resetMisses' as const, { type: 'say' as const, params: ({ context }: { context: DialogContext }) => (context.verified
+      ? { key: 'identity.number.other', params: { msisdn: context.msisdn ?? '' }, lines: promptMessages(context), choices: context.promptChoices }
+      : { key: 'identity.number.another' }) }],
+  },
   // Whole-message courtesies, whatever the classifier makes of them (谢谢 alone can read as a request).
   { guard: 'isThanks' as const, actions: [{ type: 'say' as const, params: resumeWith('thanks.resume') }] },
   { guard: 'asksToWait' as const, actions: [{ type: 'say' as const, params: resumeWith('wait.resume') }] },
@@ -608,6 +615,7 @@ export const unsubscribeMachine = setup({
     // Advertising texts, when the message names no service (an actual request beside them wins).
     asksAboutBot: ({ event }) => utter(event)?.aboutBot === true,
     // 停机保号 / 手机号要停一段时间: the model reads it as closing the number, which it is not.
+    asksOtherNumber: ({ event }) => utter(event)?.asksOtherNumber === true && utter(event)?.msisdn === null,
     keepsNumber: ({ event }) => {
       const u = utter(event);
       return u?.keepsNumber === true && !OVER_KEEPING_NUMBER.includes(u.intent);
@@ -1225,7 +1233,7 @@ export const unsubscribeMachine = setup({
               },
               {
                 // 违约金多少 / 会扣钱吗 with the services chosen: their own figures, not the general answer.
-                guard: 'isFeeQuestion',
+                guard: and(['isFeeQuestion', not('asksOtherNumber')]),
                 actions: [
                   assign({ misses: 0 }),
                   { type: 'say', params: ({ context }) => ({ key: 'fee.selected', lines: [...warningLines(context), ...promptMessages(context)], choices: context.promptChoices }) },

@@ -49,6 +49,8 @@ export interface Rules {
    * suspension rather than a closure, unless the keeping is turned down (不要保号，直接销号).
    */
   keepsNumber(text: string): boolean;
+  /** Another number is to be used than the one asked for or given (换个号码, 用我另一个号码). */
+  asksOtherNumber(text: string): boolean;
   /** The service password or the ID number is not at hand (忘了服务密码, 身份证不在身边). */
   forgotSecret(text: string): boolean;
   /** `masked` (product names replaced by the mask's placeholders) is one or more names and nothing else but filler (那个流量包, 手机报呢). */
@@ -165,6 +167,7 @@ export function createRules(lexicon: Lexicon): Rules {
   const nameFiller = longestFirst(lexicon.bareName.filler);
   /** The trouble words and what may stand around them alone (还没收到). */
   const troubleAlone = longestFirst([...lexicon.codeTrouble.words, ...lexicon.codeTrouble.alone]);
+  const otherNumber = lexicon.otherNumber ? new RegExp(lexicon.otherNumber.pattern) : null;
   const keepNumber = lexicon.keepNumber ? { keep: new RegExp(lexicon.keepNumber.keep), not: new RegExp(lexicon.keepNumber.not) } : null;
   const declineAlone = lexicon.bareCancel.declineAlone ? new RegExp(lexicon.bareCancel.declineAlone) : null;
   const strong = keywordList(lexicon.targets.strong);
@@ -334,6 +337,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutMarketingSms(text) {
       return lexicon.marketingSms.words.some((w) => text.includes(w));
+    },
+    asksOtherNumber(text) {
+      return otherNumber !== null && otherNumber.test(text);
     },
     forgotSecret(text) {
       return lexicon.forgotSecret.forget.some((w) => text.includes(w)) && lexicon.forgotSecret.secrets.some((w) => text.includes(w));

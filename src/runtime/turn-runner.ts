@@ -420,6 +420,7 @@ export class TurnRunner implements ConversationPort {
       ordersSomething: parsed.ordersSomething ?? false,
       keepsNumber: parsed.keepsNumber ?? false,
       forgotSecret: parsed.forgotSecret ?? false,
+      asksOtherNumber: parsed.asksOtherNumber ?? false,
       aboutMarketingSms: parsed.aboutMarketingSms ?? false,
       aboutBot: parsed.aboutBot ?? false,
       aboutAccount: parsed.aboutAccount ?? false,

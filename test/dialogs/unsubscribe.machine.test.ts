@@ -75,6 +75,20 @@ describe('identity', () => {
     expect(where(run([say({ forgotSecret: true, idTail: '12345X' })], at.snapshot).snapshot)).toBe('session.checkingSecret');
   });
 
+  it('takes 换个号码 as asking how to use another number, never as a no', () => {
+    const other = say({ intent: 'deny', asksOtherNumber: true });
+    const asking = run([user.unsubscribe('vas'), other]);
+    expect(where(asking.snapshot)).toBe('session.askingNumber');
+    expect(sayKeys(asking.last)).toEqual(['identity.number.another']);
+    const coded = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), other]);
+    expect(where(coded.snapshot)).toBe('session.awaitingCode');
+    expect(sayKeys(coded.last)).toEqual(['identity.number.another']);
+    // Verified already, and read as a fee question: which number the dialog is about.
+    const confirming = run([...ringbackAtConfirmation(), say({ intent: 'fee_question', target: 'number', asksOtherNumber: true })]);
+    expect(where(confirming.snapshot)).toBe('session.awaitingConfirmation');
+    expect(ofType(confirming.last, 'say')[0]!.params).toMatchObject({ key: 'identity.number.other', params: { msisdn: MSISDN } });
+  });
+
   it('sends a new code when the user gives another number while a code is awaited', () => {
     const r = run([user.unsubscribe('vas', { msisdn: MSISDN }), result.codeSent(), user.number(OTHER_MSISDN)]);
     expect(where(r.snapshot)).toBe('session.sendingCode');

@@ -307,6 +307,16 @@ describe('asking for another code', () => {
   });
 });
 
+describe('another number', () => {
+  it.each(['用我另一个号码', '换个号码', '换一个手机号', '不是这个号码', '用别的号码'])('hears it in %s', (text) => {
+    expect(nlu.parse(text).asksOtherNumber).toBe(true);
+  });
+
+  it.each(['携号转网', '号码不用了', '13800138000', '退订视频彩铃'])('does not hear it in %s', (text) => {
+    expect(nlu.parse(text).asksOtherNumber).toBe(false);
+  });
+});
+
 describe('a secret not at hand', () => {
   it.each(['我忘了服务密码', '服务密码不记得了', '身份证不在身边', '没设置过密码'])('hears it in %s', (text) => {
     expect(nlu.parse(text).forgotSecret).toBe(true);
