@@ -131,6 +131,20 @@ describe('stopping a dialog', () => {
 });
 
 describe('courtesies mid-dialog', () => {
+  it('keeps the dialog open for 我再想想 / 我问问家里人, asking the pending question again, where it used to drop it', async () => {
+    const app = await open();
+    await say(app, '退订音乐会员');
+    const asked = await say(app, '13800138000');
+    const prompt = asked.replies.at(-1)!.text;
+    for (const text of ['我再想想', '我问问家里人', '考虑一下']) {
+      const out = await say(app, text);
+      expect(out.state, text).toBe('session.awaitingCode');
+      expect(out.replies.map((r) => r.text).join('\n')).toBe(`${app.i18n.t('wait.resume')}\n${prompt}`);
+    }
+    // Said together with a no, it is a no.
+    expect((await say(app, '我再想想，先不办了')).state).toBe('idle');
+  });
+
   it('answers thanks and 稍等 with the pending question, however often, without counting them as misses', async () => {
     const app = await open();
     await say(app, '退订音乐会员');
