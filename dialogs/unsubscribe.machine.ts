@@ -187,6 +187,11 @@ const MISTYPED_NUMBER_DIGITS = 9;
  */
 const OVER_KEEPING_NUMBER: readonly string[] = ['lost_phone', 'query_status', 'human_agent', 'review', 'unwanted_charge', 'still_charged'];
 
+/** 没订过, naming nothing, said of the services proposed for cancellation: a claim about those. */
+function disputesProposal(context: Pick<DialogContext, 'purpose' | 'selected'>, u: Utterance): boolean {
+  return context.purpose === 'unsubscribe' && u.intent === 'unwanted_charge' && u.serviceIds.length === 0 && u.target === null && context.selected.length > 0;
+}
+
 /** Every one of `serviceIds` is among the services proposed for cancellation. */
 function namesOnlyProposed(context: Pick<DialogContext, 'selected'>, serviceIds: string[]): boolean {
   return serviceIds.every((id) => context.selected.some((s) => s.serviceId === id));
@@ -225,9 +230,15 @@ const interruptions = [
     guard: 'switchesTopic' as const,
     target: '#tuiding.idle',
     actions: [
-      { type: 'say' as const, params: ({ context }: { context: DialogContext }) => ({ key: `switch.from.${isRequestView(context.purpose) ? 'status' : context.purpose}` }) },
-      'abandonDialog' as const,
+      {
+        type: 'say' as const,
+        params: ({ context, event }: { context: DialogContext; event: DialogEvent }) => {
+          const u = utter(event);
+          return { key: u && disputesProposal(context, u) ? 'switch.toDispute' : `switch.from.${isRequestView(context.purpose) ? 'status' : context.purpose}` };
+        },
+      },
       'handleAsNew' as const,
+      'abandonDialog' as const,
     ],
   },
   { guard: 'repeatsTopic' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('dialog.resume') }] },
@@ -330,6 +341,19 @@ function recordLines(subs: DialogSubscription[]): Message[] {
     { key: 'dispute.record', params: { n: i + 1, name: serviceName(s), feeFen: s.monthlyFeeFen, since: s.since ?? '', channel: channelName(s.channel) } },
     ...(s.orderConfirmation ? [{ key: `dispute.confirmedOrder.${s.orderConfirmation}` }] : []),
   ]);
+}
+
+/**
+ * 这个是什么时候开通的, asked about services listed or proposed: when and how each was ordered (those
+ * named, else all of `subs`), what to say if it was never ordered, then the open question again.
+ */
+function orderRecordAnswer(context: DialogContext, subs: DialogSubscription[], serviceIds: string[]): Message & { lines: Message[]; choices: Message[] } {
+  const named = subs.filter((s) => serviceIds.includes(s.serviceId));
+  const lines = (named.length > 0 ? named : subs).flatMap((s): Message[] => [
+    { key: 'order.record.item', params: { name: serviceName(s), since: s.since ?? '', channel: channelName(s.channel) } },
+    ...(s.orderConfirmation ? [{ key: `order.record.confirmed.${s.orderConfirmation}` }] : []),
+  ]);
+  return { key: 'order.record', lines: [...lines, { key: 'order.record.notMine' }, ...promptMessages(context)], choices: context.promptChoices };
 }
 
 function warningLines(context: DialogContext): Message[] {
@@ -549,7 +573,15 @@ export const unsubscribeMachine = setup({
     /** The dialog ends without filing anything; what was verified and filed stays, and so does a number typed but not yet verified. */
     abandonDialog: assign(({ context }) => ({ ...endDialog(context), msisdn: context.msisdn })),
     /** The message is handled again, from the state the transition went to (idle: as a new request). */
-    handleAsNew: raise(({ event }) => event),
+    /**
+     * The message is handled afresh, as if said with nothing going on. 没订过 said of what was proposed
+     * (and naming nothing else) is about those services. Raised before abandonDialog clears them; the
+     * raised event is handled once this transition is done.
+     */
+    handleAsNew: raise(({ context, event }) => {
+      const u = utter(event);
+      return u && disputesProposal(context, u) ? { type: 'user.message' as const, utterance: { ...u, serviceIds: context.selected.map((s) => s.serviceId) } } : event;
+    }),
     /** Each confirmation gets its own number (part of the idempotency key); a retry keeps it. */
     nextFiling: assign(({ context }) => ({ filingSeq: context.filingSeq + 1 })),
     /** A new request from idle: keep what was verified, take the target and services named. */
@@ -615,6 +647,8 @@ export const unsubscribeMachine = setup({
     // Advertising texts, when the message names no service (an actual request beside them wins).
     asksAboutBot: ({ event }) => utter(event)?.aboutBot === true,
     // 停机保号 / 手机号要停一段时间: the model reads it as closing the number, which it is not.
+    // 什么时候开通的, and not 谁给我开的 beside it (a claim it was never ordered) nor a negated request.
+    asksOrderRecord: ({ event }) => utter(event)?.asksOrderRecord === true && utter(event)?.negated !== true,
     asksOtherNumber: ({ event }) => utter(event)?.asksOtherNumber === true && utter(event)?.msisdn === null,
     keepsNumber: ({ event }) => {
       const u = utter(event);
@@ -1137,6 +1171,11 @@ export const unsubscribeMachine = setup({
                 guard: ({ context, event }) => context.purpose === 'unsubscribe' && utter(event)?.noneOfThese === true,
                 actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'choose.noneOfThese', choices: [HUMAN_CHOICE] } }],
               },
+              {
+                // 这个是什么时候开通的: from the order record, not a claim that it was never ordered.
+                guard: 'asksOrderRecord',
+                actions: [assign({ misses: 0 }), { type: 'say', params: ({ context, event }) => orderRecordAnswer(context, context.candidates, utter(event)!.serviceIds) }],
+              },
               ...interruptions,
               {
                 guard: 'validPick',
@@ -1230,6 +1269,11 @@ export const unsubscribeMachine = setup({
                   assign({ misses: 0 }),
                   { type: 'say', params: ({ context }) => ({ ...boundAnswer(context), lines: promptMessages(context), choices: context.promptChoices }) },
                 ],
+              },
+              {
+                // 这个是什么时候开通的: from the order record, not a claim that it was never ordered.
+                guard: 'asksOrderRecord',
+                actions: [assign({ misses: 0 }), { type: 'say', params: ({ context, event }) => orderRecordAnswer(context, context.selected, utter(event)!.serviceIds) }],
               },
               {
                 // 违约金多少 / 会扣钱吗 with the services chosen: their own figures, not the general answer.

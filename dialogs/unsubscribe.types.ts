@@ -51,6 +51,8 @@ export interface Utterance {
   forgotSecret?: boolean;
   /** Another number is to be used than the one asked for or given (换个号码, 用我另一个号码). */
   asksOtherNumber?: boolean;
+  /** When or how a service was ordered (什么时候开通的, 开通记录); not who ordered it. */
+  asksOrderRecord?: boolean;
   /** The number, the only thing named, is to be kept while unused (停机保号): a suspension, not a closure, and not done here. */
   keepsNumber?: boolean;
   /** The whole message asks whether the bot is a machine or a person (你是机器人吗, 是真人吗). */

@@ -118,6 +118,8 @@ const lexiconSchema = z.object({
   bareName: z.object({ filler: z.array(z.string()) }).default({ filler: [] }),
   /** 忘了服务密码 / 身份证不在身边: a forgetting word and a secret word both in the message. */
   forgotSecret: z.object({ forget: z.array(z.string()), secrets: z.array(z.string()) }).default({ forget: [], secrets: [] }),
+  /** 什么时候开通的 / 开通记录: a pattern (on the normalised text) of asking when or how a service was ordered. */
+  orderRecord: z.object({ pattern: z.string() }).optional(),
   /** 换个号码 / 用我另一个号码: a pattern (on the normalised text) of using another number. */
   otherNumber: z.object({ pattern: z.string() }).optional(),
   /** 停机保号 / 号码先保留: patterns (matched on the normalised text) of keeping the number unused, and of turning that down. See Rules.keepsNumber. */

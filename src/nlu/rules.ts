@@ -51,6 +51,8 @@ export interface Rules {
   keepsNumber(text: string): boolean;
   /** Another number is to be used than the one asked for or given (换个号码, 用我另一个号码). */
   asksOtherNumber(text: string): boolean;
+  /** When or how a service was ordered (什么时候开通的, 开通记录); not who ordered it. */
+  asksOrderRecord(text: string): boolean;
   /** The service password or the ID number is not at hand (忘了服务密码, 身份证不在身边). */
   forgotSecret(text: string): boolean;
   /** `masked` (product names replaced by the mask's placeholders) is one or more names and nothing else but filler (那个流量包, 手机报呢). */
@@ -167,6 +169,7 @@ export function createRules(lexicon: Lexicon): Rules {
   const nameFiller = longestFirst(lexicon.bareName.filler);
   /** The trouble words and what may stand around them alone (还没收到). */
   const troubleAlone = longestFirst([...lexicon.codeTrouble.words, ...lexicon.codeTrouble.alone]);
+  const orderRecord = lexicon.orderRecord ? new RegExp(lexicon.orderRecord.pattern) : null;
   const otherNumber = lexicon.otherNumber ? new RegExp(lexicon.otherNumber.pattern) : null;
   const keepNumber = lexicon.keepNumber ? { keep: new RegExp(lexicon.keepNumber.keep), not: new RegExp(lexicon.keepNumber.not) } : null;
   const declineAlone = lexicon.bareCancel.declineAlone ? new RegExp(lexicon.bareCancel.declineAlone) : null;
@@ -337,6 +340,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutMarketingSms(text) {
       return lexicon.marketingSms.words.some((w) => text.includes(w));
+    },
+    asksOrderRecord(text) {
+      return orderRecord !== null && orderRecord.test(text);
     },
     asksOtherNumber(text) {
       return otherNumber !== null && otherNumber.test(text);

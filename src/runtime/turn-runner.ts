@@ -421,6 +421,7 @@ export class TurnRunner implements ConversationPort {
       keepsNumber: parsed.keepsNumber ?? false,
       forgotSecret: parsed.forgotSecret ?? false,
       asksOtherNumber: parsed.asksOtherNumber ?? false,
+      asksOrderRecord: parsed.asksOrderRecord ?? false,
       aboutMarketingSms: parsed.aboutMarketingSms ?? false,
       aboutBot: parsed.aboutBot ?? false,
       aboutAccount: parsed.aboutAccount ?? false,

@@ -1067,6 +1067,46 @@ describe('the account\'s everyday business', () => {
   });
 });
 
+describe('the order record asked about', () => {
+  const subs = [{ ...SUBS.videoRingback, since: '2024-03-15', channel: '短信', orderConfirmation: 'sms' as const }, { ...SUBS.musicMember, since: '2025-01-08', channel: 'APP' }];
+
+  it('answers 这个是什么时候开通的 at the confirmation from the record of what is proposed, and asks again', () => {
+    const at = run(verifiedRequest({ target: 'vas', serviceIds: [RINGBACK] }, subs));
+    expect(where(at.snapshot)).toBe('session.awaitingConfirmation');
+    const r = run([say({ intent: 'unwanted_charge', asksOrderRecord: true })], at.snapshot);
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+    expect(ofType(r.last, 'say')[0]!.params).toMatchObject({
+      key: 'order.record',
+      lines: [
+        { key: 'order.record.item', params: { since: '2024-03-15' } },
+        { key: 'order.record.confirmed.sms' },
+        { key: 'order.record.notMine' },
+        { key: 'confirm.prompt' },
+      ],
+    });
+    expect(ofType(r.last, 'fileRequests')).toEqual([]);
+  });
+
+  it('answers for the service named at the list, or for all listed', () => {
+    const at = run(verifiedRequest({ target: 'vas' }, subs));
+    expect(where(at.snapshot)).toBe('session.awaitingChoice');
+    const named = run([say({ intent: 'unwanted_charge', asksOrderRecord: true, serviceIds: [SUBS.musicMember.serviceId] })], at.snapshot);
+    expect((ofType(named.last, 'say')[0]!.params as { lines: { key: string }[] }).lines.filter((l) => l.key === 'order.record.item')).toHaveLength(1);
+    const all = run([say({ intent: 'unwanted_charge', asksOrderRecord: true })], at.snapshot);
+    expect((ofType(all.last, 'say')[0]!.params as { lines: { key: string }[] }).lines.filter((l) => l.key === 'order.record.item')).toHaveLength(2);
+    expect(where(all.snapshot)).toBe('session.awaitingChoice');
+  });
+
+  it('turns 没订过 said of what is proposed into a claim about those services', () => {
+    const switched = run([...verifiedRequest({ target: 'vas', serviceIds: [RINGBACK] }, subs), say({ intent: 'unwanted_charge' })]);
+    expect(sayKeys(switched.last)).toEqual(['switch.toDispute']);
+    expect(switched.snapshot.context.purpose).toBe('unwantedCharge');
+    const r = run([result.loaded(subs)], switched.snapshot);
+    expect(r.snapshot.context.selected.map((s) => s.serviceId)).toEqual([RINGBACK]);
+    expect(where(r.snapshot)).toBe('session.awaitingConfirmation');
+  });
+});
+
 describe('taking back what the confirmation proposes', () => {
   it('ends the dialog, filing nothing, on an undo that names the proposed service or when nothing was filed', () => {
     for (const words of [say({ intent: 'undo', negated: true, target: 'vas', serviceIds: [RINGBACK] }), say({ intent: 'undo' })]) {

@@ -317,6 +317,16 @@ describe('another number', () => {
   });
 });
 
+describe('the order record', () => {
+  it.each(['这个彩铃是什么时候开通的', '什么时候开的', '从哪开通的', '查一下开通记录'])('hears a question about it in %s', (text) => {
+    expect(nlu.parse(text).asksOrderRecord).toBe(true);
+  });
+
+  it.each(['是谁给我开的', '我没开通过', '退订视频彩铃', '帮我开通流量包'])('does not hear one in %s', (text) => {
+    expect(nlu.parse(text).asksOrderRecord).toBe(false);
+  });
+});
+
 describe('a secret not at hand', () => {
   it.each(['我忘了服务密码', '服务密码不记得了', '身份证不在身边', '没设置过密码'])('hears it in %s', (text) => {
     expect(nlu.parse(text).forgotSecret).toBe(true);
