@@ -47,6 +47,14 @@ describe('English answers', () => {
     expect(['cancel', 'deny']).toContain(nlu.parse(text).intent);
   });
 
+  it('reads the dialog\'s side questions as the Chinese ones: another number, a forgotten password, when it was ordered, a moment to think', () => {
+    expect(nlu.parse('can I use another number').asksOtherNumber).toBe(true);
+    expect(nlu.parse('I forgot my password').forgotSecret).toBe(true);
+    expect(nlu.parse('when did I order this').asksOrderRecord).toBe(true);
+    expect(nlu.parse('I want to suspend my number for a few months').keepsNumber).toBe(true);
+    for (const text of ['wait a sec', 'hold on', 'let me think about it']) expect(nlu.parse(text).normalized, text).toMatch(/^(稍等|等一下|我再想想)$/);
+  });
+
   it('reads a question about the accounts linked to the number as a question about the consequences, and a lost phone as one', () => {
     for (const text of ['what about my alipay', 'what happens to my WeChat Pay', 'my bank card is linked to this number, what about it']) {
       expect(nlu.parse(text).intent, text).toBe('fee_question');
