@@ -217,6 +217,8 @@ const interruptions = [
   { guard: 'saysBye' as const, actions: [{ type: 'say' as const, params: { key: 'bye.pending' } }] },
   // 广告短信也帮我退了: nothing subscribed to cancel; how such texts are stopped, then the open question again.
   { guard: 'aboutMarketingSms' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('scope.marketingSms') }] },
+  // 客服电话多少: the hotlines, and a person one message away here; then the open question again.
+  { guard: 'asksHotline' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('scope.hotline') }] },
   // 停机保号: keeping the number is not closing it, and not done here; said so, then the open question again.
   { guard: 'keepsNumber' as const, actions: ['resetMisses' as const, { type: 'say' as const, params: resumeWith('scope.keepNumber') }] },
   // 你是机器人吗: said plainly, with the way to a person, then the open question again.
@@ -649,6 +651,7 @@ export const unsubscribeMachine = setup({
     // 停机保号 / 手机号要停一段时间: the model reads it as closing the number, which it is not.
     // 什么时候开通的, and not 谁给我开的 beside it (a claim it was never ordered) nor a negated request.
     asksOrderRecord: ({ event }) => utter(event)?.asksOrderRecord === true && utter(event)?.negated !== true,
+    asksHotline: ({ event }) => utter(event)?.asksHotline === true,
     asksOtherNumber: ({ event }) => utter(event)?.asksOtherNumber === true && utter(event)?.msisdn === null,
     keepsNumber: ({ event }) => {
       const u = utter(event);
@@ -836,6 +839,7 @@ export const unsubscribeMachine = setup({
           },
           // 别再给我发广告短信了: no subscription to find; say how such texts are stopped instead of asking for the number.
           { guard: 'aboutMarketingSms', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'scope.marketingSms' } }] },
+          { guard: 'asksHotline', actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'scope.hotline', choices: [HUMAN_CHOICE] } }] },
           // 停机保号: not a closure; what it is, where it is done, and the two things the bot can do instead.
           {
             guard: 'keepsNumber',

@@ -53,6 +53,8 @@ export interface Utterance {
   asksOtherNumber?: boolean;
   /** When or how a service was ordered (什么时候开通的, 开通记录); not who ordered it. */
   asksOrderRecord?: boolean;
+  /** The customer-service phone number is asked for (你们客服电话多少). */
+  asksHotline?: boolean;
   /** The number, the only thing named, is to be kept while unused (停机保号): a suspension, not a closure, and not done here. */
   keepsNumber?: boolean;
   /** The whole message asks whether the bot is a machine or a person (你是机器人吗, 是真人吗). */

@@ -234,7 +234,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     const ids = identifiers.extract(normalized, negated);
     const base = {
       text: raw, normalized, negated, msisdn: ids.msisdn, code: ids.code, idTail: ids.idTail, feeFen: ids.feeFen, choice: ids.choice, ticket: ids.ticket,
-      asksNewCode: rules.asksNewCode(normalized), strayDigits: ids.strayDigits, aboutBoundAccounts: rules.aboutBoundAccounts(normalized), ordersSomething: rules.ordersSomething(normalized), aboutMarketingSms: rules.aboutMarketingSms(normalized), keepsNumber: rules.keepsNumber(normalized), forgotSecret: rules.forgotSecret(normalized), asksOtherNumber: rules.asksOtherNumber(normalized), asksOrderRecord: rules.asksOrderRecord(normalized), aboutAccount: rules.aboutAccount(normalized), aboutBot: rules.asksIfBot(rules.fixTypos(normalized)), notThisOne: rules.notThisOne(normalized), noneOfThese: rules.noneOfThese(normalized),
+      asksNewCode: rules.asksNewCode(normalized), strayDigits: ids.strayDigits, aboutBoundAccounts: rules.aboutBoundAccounts(normalized), ordersSomething: rules.ordersSomething(normalized), aboutMarketingSms: rules.aboutMarketingSms(normalized), keepsNumber: rules.keepsNumber(normalized), forgotSecret: rules.forgotSecret(normalized), asksOtherNumber: rules.asksOtherNumber(normalized), asksOrderRecord: rules.asksOrderRecord(normalized), asksHotline: rules.asksHotline(normalized), aboutAccount: rules.aboutAccount(normalized), aboutBot: rules.asksIfBot(rules.fixTypos(normalized)), notThisOne: rules.notThisOne(normalized), noneOfThese: rules.noneOfThese(normalized),
     };
     if (normalized.length === 0) {
       return { ...base, intent: 'other', confidence: RULE_CONFIDENCE.empty, target: null, serviceIds: [] };

@@ -53,6 +53,8 @@ export interface Rules {
   asksOtherNumber(text: string): boolean;
   /** When or how a service was ordered (什么时候开通的, 开通记录); not who ordered it. */
   asksOrderRecord(text: string): boolean;
+  /** The customer-service phone number is asked for (你们客服电话多少). */
+  asksHotline(text: string): boolean;
   /** The service password or the ID number is not at hand (忘了服务密码, 身份证不在身边). */
   forgotSecret(text: string): boolean;
   /** `masked` (product names replaced by the mask's placeholders) is one or more names and nothing else but filler (那个流量包, 手机报呢). */
@@ -340,6 +342,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutMarketingSms(text) {
       return lexicon.marketingSms.words.some((w) => text.includes(w));
+    },
+    asksHotline(text) {
+      return lexicon.hotline.words.some((w) => text.includes(w));
     },
     asksOrderRecord(text) {
       return orderRecord !== null && orderRecord.test(text);

@@ -422,6 +422,7 @@ export class TurnRunner implements ConversationPort {
       forgotSecret: parsed.forgotSecret ?? false,
       asksOtherNumber: parsed.asksOtherNumber ?? false,
       asksOrderRecord: parsed.asksOrderRecord ?? false,
+      asksHotline: parsed.asksHotline ?? false,
       aboutMarketingSms: parsed.aboutMarketingSms ?? false,
       aboutBot: parsed.aboutBot ?? false,
       aboutAccount: parsed.aboutAccount ?? false,

@@ -1169,6 +1169,18 @@ describe('advertising texts', () => {
   });
 });
 
+describe('the hotline asked for', () => {
+  it('gives the hotlines with a person one tap away, and in a dialog asks the open question again', () => {
+    const idle = run([say({ intent: 'other', asksHotline: true })]);
+    expect(where(idle.snapshot)).toBe('idle');
+    expect(ofType(idle.last, 'say')[0]!.params).toMatchObject({ key: 'scope.hotline', choices: [{ key: 'choice.human' }] });
+    const asked = run([user.unsubscribe('vas'), say({ intent: 'other', asksHotline: true })]);
+    expect(where(asked.snapshot)).toBe('session.askingNumber');
+    expect(ofType(asked.last, 'say')[0]!.params).toMatchObject({ key: 'scope.hotline', lines: [{ key: 'identity.number.prompt' }] });
+    expect(asked.snapshot.context.misses).toBe(0);
+  });
+});
+
 describe('keeping the number (停机保号)', () => {
   const keep = (intent: Utterance['intent'] = 'unsubscribe') => say({ intent, target: 'number', serviceIds: ['number-line'], keepsNumber: true });
 

@@ -317,6 +317,16 @@ describe('another number', () => {
   });
 });
 
+describe('the hotline', () => {
+  it.each(['你们客服电话多少', '客服热线是多少', '打什么电话能找到人工'])('hears it asked for in %s', (text) => {
+    expect(nlu.parse(text).asksHotline).toBe(true);
+  });
+
+  it.each(['能不能给我打电话', '退订视频彩铃', '13800138000'])('does not hear it in %s', (text) => {
+    expect(nlu.parse(text).asksHotline).toBe(false);
+  });
+});
+
 describe('the order record', () => {
   it.each(['这个彩铃是什么时候开通的', '什么时候开的', '从哪开通的', '查一下开通记录'])('hears a question about it in %s', (text) => {
     expect(nlu.parse(text).asksOrderRecord).toBe(true);
