@@ -1,4 +1,4 @@
-import { and, assign, not, raise, setup } from 'xstate';
+import { and, assign, not, or, raise, setup } from 'xstate';
 import { accountNames, channelName, requestName, serviceName, serviceNames } from './names.js';
 import { isWeakPassword } from './password.js';
 import { allBut, byFee, everythingOffered, heldNamed, matchSubscriptions, pick } from './selection.js';
@@ -1013,7 +1013,8 @@ export const unsubscribeMachine = setup({
           on: {
             'user.message': [
               { guard: 'hasMsisdn', target: 'routing', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn, misses: 0 })) },
-              { guard: 'mistypedNumber', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
+              // Digits that make no mobile number, however few, answer this question badly: say what it wants.
+              { guard: ({ event }) => (utter(event)?.strayDigits ?? 0) > 0, actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
               { guard: and(['asksNewCode', not('switchesTopic')]), actions: [assign({ misses: 0 }), { type: 'say', params: resumeWith('identity.code.notYet') }] },
               ...interruptions,
               { guard: 'hasCode', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
@@ -1186,7 +1187,11 @@ export const unsubscribeMachine = setup({
                 target: 'checkingRisk',
                 actions: assign(({ context, event }) => { const u = utter(event)!; return { selected: pick(context.candidates, u.choice, u.serviceIds, u.feeFen ?? null)!, misses: 0 }; }),
               },
-              { guard: 'choiceOutOfRange', actions: { type: 'say', params: ({ context }) => ({ key: 'choose.invalid', params: { max: context.candidates.length }, choices: context.promptChoices }) } },
+              {
+                // 7 of 4 listed, or 0 / 99 (digits that make no pick at all): the range, not 'not understood'.
+                guard: or(['choiceOutOfRange', ({ event }) => { const n = utter(event)?.strayDigits ?? 0; return n > 0 && n <= 2; }]),
+                actions: { type: 'say', params: ({ context }) => ({ key: 'choose.invalid', params: { max: context.candidates.length }, choices: context.promptChoices }) },
+              },
               {
                 // A service the number holds but the list (narrowed to what was asked) does not show: that one, then.
                 guard: ({ context, event }) => {

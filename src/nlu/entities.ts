@@ -272,7 +272,8 @@ export function createIdentifierExtractor(lexicon: Lexicon): IdentifierExtractor
       const unlabelled = identifierLabels ? bare.replace(identifierLabels, '') : bare;
       const onlyIdentifiers = [ticket, msisdn, code, idTail].some((v) => v !== null) && unlabelled.length === 0;
       const except = exception ? { kept: exception.kept, rest: exception.rest } : null;
-      const digitsOnly = msisdn || code || idTail || ticket ? null : /^\+?(\d{4,15})$/.exec(unlabelled.replace(/-/g, ''));
+      // A few digits are a pick from a list unless no list has that number (0, 99).
+      const digitsOnly = msisdn || code || idTail || ticket || choice ? null : /^\+?(\d{1,15})$/.exec(unlabelled.replace(/-/g, ''));
       return {
         msisdn, code, idTail, ticket, feeFen: feeOf(blanked), choice, except, rest: blanked, onlyIdentifiers,
         besideIdentifiers: [ticket, msisdn, code, idTail].some((v) => v !== null) ? unlabelled.replace(/\s+/g, '') : null,

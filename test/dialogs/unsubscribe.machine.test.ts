@@ -1169,6 +1169,19 @@ describe('advertising texts', () => {
   });
 });
 
+describe('digits that fit no question', () => {
+  it('says the range at the list for 0 or 99, and what a mobile number looks like when asked for one', () => {
+    const listed = run(verifiedRequest({ target: 'vas' }));
+    expect(where(listed.snapshot)).toBe('session.awaitingChoice');
+    const pick = run([say({ strayDigits: 2 })], listed.snapshot);
+    expect(where(pick.snapshot)).toBe('session.awaitingChoice');
+    expect(sayKeys(pick.last)).toEqual(['choose.invalid']);
+    const asked = run([user.unsubscribe('vas'), say({ strayDigits: 3 })]);
+    expect(where(asked.snapshot)).toBe('session.askingNumber');
+    expect(sayKeys(asked.last)).toEqual(['identity.number.invalid']);
+  });
+});
+
 describe('the hotline asked for', () => {
   it('gives the hotlines with a person one tap away, and in a dialog asks the open question again', () => {
     const idle = run([say({ intent: 'other', asksHotline: true })]);

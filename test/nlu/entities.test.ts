@@ -123,7 +123,7 @@ describe('catalogue services', () => {
 describe('digits that make no number or code', () => {
   it.each<[string, number | null]>([
     ['1380013800', 10], ['138 0013 800', 10], ['12345', 5], ['1234567', 7], ['我的号码是138001380', 9],
-    ['13800138000', null], ['123456', null], ['2', null], ['退订12345', null],
+    ['13800138000', null], ['123456', null], ['2', null], ['退订12345', null], ['0', 1], ['99', 2], ['123', 3],
   ])('"%s" has %s stray digits', (text, n) => {
     expect(nlu.parse(text).strayDigits).toBe(n);
   });
