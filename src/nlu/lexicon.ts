@@ -114,6 +114,8 @@ const lexiconSchema = z.object({
   /** Payment and bank accounts that may be tied to the number (支付宝, 银行卡, 绑定): see Rules.aboutBoundAccounts. */
   boundAccounts: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   marketingSms: z.object({ words: z.array(z.string()) }).default({ words: [] }),
+  /** 确定吗 / 确认不了: patterns of a yes that is a question, and of a yes refused. See Rules.yesAsked, Rules.yesRefused. */
+  yesVetoes: z.object({ question: z.string(), refused: z.string() }).optional(),
   /** 客服电话多少: words of asking for the customer-service phone number. See Rules.asksHotline. */
   hotline: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   /** 视频彩铃 / 那个流量包 alone: words that may stand around product names without saying anything. See Rules.onlyNames. */

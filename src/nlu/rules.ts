@@ -55,6 +55,10 @@ export interface Rules {
   asksOrderRecord(text: string): boolean;
   /** The customer-service phone number is asked for (你们客服电话多少). */
   asksHotline(text: string): boolean;
+  /** A yes put as a question (确定吗, 确认？): it asks rather than answers. */
+  yesAsked(text: string): boolean;
+  /** A yes refused (确认不了, 确认个屁, 没法确认): a no. */
+  yesRefused(text: string): boolean;
   /** The service password or the ID number is not at hand (忘了服务密码, 身份证不在身边). */
   forgotSecret(text: string): boolean;
   /** `masked` (product names replaced by the mask's placeholders) is one or more names and nothing else but filler (那个流量包, 手机报呢). */
@@ -171,6 +175,7 @@ export function createRules(lexicon: Lexicon): Rules {
   const nameFiller = longestFirst(lexicon.bareName.filler);
   /** The trouble words and what may stand around them alone (还没收到). */
   const troubleAlone = longestFirst([...lexicon.codeTrouble.words, ...lexicon.codeTrouble.alone]);
+  const yesVetoes = lexicon.yesVetoes ? { question: new RegExp(lexicon.yesVetoes.question), refused: new RegExp(lexicon.yesVetoes.refused) } : null;
   const orderRecord = lexicon.orderRecord ? new RegExp(lexicon.orderRecord.pattern) : null;
   const otherNumber = lexicon.otherNumber ? new RegExp(lexicon.otherNumber.pattern) : null;
   const keepNumber = lexicon.keepNumber ? { keep: new RegExp(lexicon.keepNumber.keep), not: new RegExp(lexicon.keepNumber.not) } : null;
@@ -342,6 +347,12 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     aboutMarketingSms(text) {
       return lexicon.marketingSms.words.some((w) => text.includes(w));
+    },
+    yesAsked(text) {
+      return yesVetoes !== null && yesVetoes.question.test(text);
+    },
+    yesRefused(text) {
+      return yesVetoes !== null && yesVetoes.refused.test(text);
     },
     asksHotline(text) {
       return lexicon.hotline.words.some((w) => text.includes(w));

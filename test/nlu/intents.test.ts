@@ -117,6 +117,12 @@ describe('orders', () => {
     for (const text of ['开通流量包', '流量包多少钱']) expect(nlu.parse(text).intent, text).not.toBe('unsubscribe');
   });
 
+  it('never reads a yes put as a question, or a yes refused, as a yes (a yes files the request)', () => {
+    for (const text of ['确定吗', '确认？', '确认吗']) expect(nlu.parse(text).intent, text).not.toBe('confirm');
+    for (const text of ['确认不了', '确认个屁', '没法确认']) expect(nlu.parse(text).intent, text).toBe('deny');
+    for (const text of ['确认', '好的', '是的', '确认退订', '可以的']) expect(nlu.parse(text).intent, text).toBe('confirm');
+  });
+
   it('reads 不要退了 and the like as stopping, not as undoing a filed request', () => {
     for (const text of ['不要退了', '不要退', '别退了', '先不退了', '算了不办了']) expect(nlu.parse(text).intent, text).toBe('cancel');
     expect(nlu.parse('我要撤销刚才的退订').intent).toBe('undo');

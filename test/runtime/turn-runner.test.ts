@@ -130,6 +130,16 @@ describe('stopping a dialog', () => {
   });
 });
 
+describe('the confirmation', () => {
+  it('files nothing on a yes put as a question or refused: 确定吗 asks again, 确认不了 drops the request', async () => {
+    const app = await open();
+    expect((await verifiedTurn(app, '退订视频彩铃')).state).toBe('session.awaitingConfirmation');
+    for (const text of ['确定吗', '确认？']) expect((await say(app, text)).state, text).toBe('session.awaitingConfirmation');
+    expect((await say(app, '确认不了')).state).toBe('idle');
+    expect(await app.backend.listRequests({ msisdn: '13800138000' })).toEqual([]);
+  });
+});
+
 describe('courtesies mid-dialog', () => {
   it('keeps the dialog open for 我再想想 / 我问问家里人, asking the pending question again, where it used to drop it', async () => {
     const app = await open();
