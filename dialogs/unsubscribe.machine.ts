@@ -189,7 +189,8 @@ const OVER_KEEPING_NUMBER: readonly string[] = ['lost_phone', 'query_status', 'h
 
 /** 没订过, naming nothing, said of the services proposed for cancellation: a claim about those. */
 function disputesProposal(context: Pick<DialogContext, 'purpose' | 'selected'>, u: Utterance): boolean {
-  return context.purpose === 'unsubscribe' && u.intent === 'unwanted_charge' && u.serviceIds.length === 0 && u.target === null && context.selected.length > 0;
+  return context.purpose === 'unsubscribe' && u.intent === 'unwanted_charge' && u.claimsNeverOrdered === true
+    && u.serviceIds.length === 0 && u.target === null && context.selected.length > 0;
 }
 
 /** Every one of `serviceIds` is among the services proposed for cancellation. */

@@ -116,6 +116,8 @@ const lexiconSchema = z.object({
   marketingSms: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   /** 确定吗 / 确认不了: patterns of a yes that is a question, and of a yes refused. See Rules.yesAsked, Rules.yesRefused. */
   yesVetoes: z.object({ question: z.string(), refused: z.string() }).optional(),
+  /** 没订过 / 不是我开的: words that say a service was never ordered. See Rules.claimsNeverOrdered. */
+  neverOrdered: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   /** 客服电话多少: words of asking for the customer-service phone number. See Rules.asksHotline. */
   hotline: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   /** 视频彩铃 / 那个流量包 alone: words that may stand around product names without saying anything. See Rules.onlyNames. */

@@ -55,6 +55,8 @@ export interface Rules {
   asksOrderRecord(text: string): boolean;
   /** The customer-service phone number is asked for (你们客服电话多少). */
   asksHotline(text: string): boolean;
+  /** The service is said outright never to have been ordered (没订过, 不是我开的). */
+  claimsNeverOrdered(text: string): boolean;
   /** A yes put as a question (确定吗, 确认？): it asks rather than answers. */
   yesAsked(text: string): boolean;
   /** A yes refused (确认不了, 确认个屁, 没法确认): a no. */
@@ -353,6 +355,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     yesRefused(text) {
       return yesVetoes !== null && yesVetoes.refused.test(text);
+    },
+    claimsNeverOrdered(text) {
+      return lexicon.neverOrdered.words.some((w) => text.includes(w));
     },
     asksHotline(text) {
       return lexicon.hotline.words.some((w) => text.includes(w));

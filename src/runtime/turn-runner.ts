@@ -423,6 +423,7 @@ export class TurnRunner implements ConversationPort {
       asksOtherNumber: parsed.asksOtherNumber ?? false,
       asksOrderRecord: parsed.asksOrderRecord ?? false,
       asksHotline: parsed.asksHotline ?? false,
+      claimsNeverOrdered: parsed.claimsNeverOrdered ?? false,
       aboutMarketingSms: parsed.aboutMarketingSms ?? false,
       aboutBot: parsed.aboutBot ?? false,
       aboutAccount: parsed.aboutAccount ?? false,

@@ -1098,7 +1098,10 @@ describe('the order record asked about', () => {
   });
 
   it('turns 没订过 said of what is proposed into a claim about those services', () => {
-    const switched = run([...verifiedRequest({ target: 'vas', serviceIds: [RINGBACK] }, subs), say({ intent: 'unwanted_charge' })]);
+    // 我不知道, read as a charge not understood, claims nothing about them.
+    const unsure = run([...verifiedRequest({ target: 'vas', serviceIds: [RINGBACK] }, subs), say({ intent: 'unwanted_charge' })]);
+    expect(sayKeys(unsure.last)).not.toContain('switch.toDispute');
+    const switched = run([...verifiedRequest({ target: 'vas', serviceIds: [RINGBACK] }, subs), say({ intent: 'unwanted_charge', claimsNeverOrdered: true })]);
     expect(sayKeys(switched.last)).toEqual(['switch.toDispute']);
     expect(switched.snapshot.context.purpose).toBe('unwantedCharge');
     const r = run([result.loaded(subs)], switched.snapshot);

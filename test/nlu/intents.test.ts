@@ -117,8 +117,13 @@ describe('orders', () => {
     for (const text of ['开通流量包', '流量包多少钱']) expect(nlu.parse(text).intent, text).not.toBe('unsubscribe');
   });
 
+  it('marks a service said outright never to have been ordered, but not a bare 我不知道', () => {
+    for (const text of ['没订过', '我没开过这个', '不是我开的', 'I never ordered it']) expect(nlu.parse(text).claimsNeverOrdered, text).toBe(true);
+    for (const text of ['我不知道', '退订视频彩铃', '这是什么费用']) expect(nlu.parse(text).claimsNeverOrdered, text).toBe(false);
+  });
+
   it('never reads a yes put as a question, or a yes refused, as a yes (a yes files the request)', () => {
-    for (const text of ['确定吗', '确认？', '确认吗']) expect(nlu.parse(text).intent, text).not.toBe('confirm');
+    for (const text of ['确定吗', '确认？', '确认吗', '好不好', '可以不']) expect(nlu.parse(text).intent, text).not.toBe('confirm');
     for (const text of ['确认不了', '确认个屁', '没法确认']) expect(nlu.parse(text).intent, text).toBe('deny');
     for (const text of ['确认', '好的', '是的', '确认退订', '可以的']) expect(nlu.parse(text).intent, text).toBe('confirm');
   });
