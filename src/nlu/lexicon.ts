@@ -114,8 +114,8 @@ const lexiconSchema = z.object({
   /** Payment and bank accounts that may be tied to the number (支付宝, 银行卡, 绑定): see Rules.aboutBoundAccounts. */
   boundAccounts: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   marketingSms: z.object({ words: z.array(z.string()) }).default({ words: [] }),
-  /** 确定吗 / 确认不了: patterns of a yes that is a question, and of a yes refused. See Rules.yesAsked, Rules.yesRefused. */
-  yesVetoes: z.object({ question: z.string(), refused: z.string() }).optional(),
+  /** 确定吗 / 确认不了 / 提交吧: patterns of a yes that is a question, of a yes refused, and of 提交 alone as a yes. See Rules.yesAsked, yesRefused, submitsAlone. */
+  yesVetoes: z.object({ question: z.string(), refused: z.string(), submitAlone: z.string().optional() }).optional(),
   /** 没订过 / 不是我开的: words that say a service was never ordered. See Rules.claimsNeverOrdered. */
   neverOrdered: z.object({ words: z.array(z.string()) }).default({ words: [] }),
   /** 客服电话多少: words of asking for the customer-service phone number. See Rules.asksHotline. */

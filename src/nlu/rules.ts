@@ -61,6 +61,8 @@ export interface Rules {
   yesAsked(text: string): boolean;
   /** A yes refused (确认不了, 确认个屁, 没法确认): a no. */
   yesRefused(text: string): boolean;
+  /** 提交 / 帮我提交 alone (matched without punctuation): a yes to the confirmation, which asks for one to 提交. */
+  submitsAlone(text: string): boolean;
   /** The service password or the ID number is not at hand (忘了服务密码, 身份证不在身边). */
   forgotSecret(text: string): boolean;
   /** `masked` (product names replaced by the mask's placeholders) is one or more names and nothing else but filler (那个流量包, 手机报呢). */
@@ -177,6 +179,7 @@ export function createRules(lexicon: Lexicon): Rules {
   const nameFiller = longestFirst(lexicon.bareName.filler);
   /** The trouble words and what may stand around them alone (还没收到). */
   const troubleAlone = longestFirst([...lexicon.codeTrouble.words, ...lexicon.codeTrouble.alone]);
+  const submitAlone = lexicon.yesVetoes?.submitAlone ? new RegExp(lexicon.yesVetoes.submitAlone) : null;
   const yesVetoes = lexicon.yesVetoes ? { question: new RegExp(lexicon.yesVetoes.question), refused: new RegExp(lexicon.yesVetoes.refused) } : null;
   const orderRecord = lexicon.orderRecord ? new RegExp(lexicon.orderRecord.pattern) : null;
   const otherNumber = lexicon.otherNumber ? new RegExp(lexicon.otherNumber.pattern) : null;
@@ -355,6 +358,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     yesRefused(text) {
       return yesVetoes !== null && yesVetoes.refused.test(text);
+    },
+    submitsAlone(text) {
+      return submitAlone !== null && submitAlone.test(text.replace(PUNCTUATION, ''));
     },
     claimsNeverOrdered(text) {
       return lexicon.neverOrdered.words.some((w) => text.includes(w));

@@ -125,7 +125,8 @@ describe('orders', () => {
   it('never reads a yes put as a question, or a yes refused, as a yes (a yes files the request)', () => {
     for (const text of ['确定吗', '确认？', '确认吗', '好不好', '可以不']) expect(nlu.parse(text).intent, text).not.toBe('confirm');
     for (const text of ['确认不了', '确认个屁', '没法确认']) expect(nlu.parse(text).intent, text).toBe('deny');
-    for (const text of ['确认', '好的', '是的', '确认退订', '可以的']) expect(nlu.parse(text).intent, text).toBe('confirm');
+    for (const text of ['确认', '好的', '是的', '确认退订', '可以的', '提交', '帮我提交吧']) expect(nlu.parse(text).intent, text).toBe('confirm');
+    expect(nlu.parse('提交了吗').intent).toBe('query_status');
   });
 
   it('reads 不要退了 and the like as stopping, not as undoing a filed request', () => {
