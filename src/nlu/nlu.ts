@@ -84,6 +84,8 @@ export interface NluResult {
   asksHotline?: boolean;
   /** The service is said outright never to have been ordered (没订过, 不是我开的). */
   claimsNeverOrdered?: boolean;
+  /** Whatever yes words it has, the message is no yes: put as a question (确认销号吗) or refused (确认销号不了). */
+  notAYes?: boolean;
   /** The number, the only thing named, is to be kept while unused (停机保号, 手机号要停一段时间): a suspension, not a closure. */
   keepsNumber?: boolean;
   /** The whole message asks whether the bot is a machine or a person (你是机器人吗, 是真人吗). */

@@ -435,7 +435,7 @@ export class TurnRunner implements ConversationPort {
       deleteData: this.deps.phrases.asksDeletion(parsed.normalized),
       changePassword: this.deps.phrases.asksPasswordChange(parsed.normalized),
       courtesy: this.deps.phrases.courtesy(parsed.normalized),
-      confirmsNumberClosure: !parsed.negated && (compact(parsed.normalized).includes(compact(phrase)) || compact(text).includes(compact(phrase))),
+      confirmsNumberClosure: !parsed.negated && parsed.notAYes !== true && (compact(parsed.normalized).includes(compact(phrase)) || compact(text).includes(compact(phrase))),
     };
   }
 

@@ -138,6 +138,15 @@ describe('the confirmation', () => {
     expect((await say(app, '确认不了')).state).toBe('idle');
     expect(await app.backend.listRequests({ msisdn: '13800138000' })).toEqual([]);
   });
+
+  it('closes no number on the closure phrase put as a question or refused', async () => {
+    const app = await open();
+    await verifiedTurn(app, '我要销号');
+    expect((await say(app, '246810')).state).toBe('session.awaitingConfirmation');
+    for (const text of ['确认销号吗', '确认销号？']) expect((await say(app, text)).state, text).toBe('session.awaitingConfirmation');
+    expect((await say(app, '确认销号不了')).state).toBe('idle');
+    expect(await app.backend.listRequests({ msisdn: '13800138000' })).toEqual([]);
+  });
 });
 
 describe('courtesies mid-dialog', () => {
