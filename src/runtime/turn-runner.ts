@@ -182,7 +182,7 @@ export class TurnRunner implements ConversationPort {
     const text = input.text.trim();
     // Understood once per turn; everything below reads this one parse.
     const parsed = text.length > 0 && text.length <= this.deps.maxMessageChars
-      ? this.deps.nlu.parse(text, { subscriptions: snapshot.context.subscriptions })
+      ? this.deps.nlu.parse(this.buttonValue(text, snapshot, i18n.resolve(record?.pinnedLocale ?? input.locale)), { subscriptions: snapshot.context.subscriptions })
       : null;
     if (parsed) this.metrics.understood(parsed.intent);
     const asked = parsed ? this.deps.localeRequest(parsed.normalized) : null;
@@ -796,19 +796,40 @@ export class TurnRunner implements ConversationPort {
     };
   }
 
+  /**
+   * A button of the open question typed out instead of tapped (立即停机, on a channel that shows
+   * buttons as text, or retyped): what the button sends (确认), which the NLU reads as the dialog
+   * expects. Anything else is left as it is.
+   */
+  private buttonValue(text: string, snapshot: Snapshot, locale: string): string {
+    const choices = snapshot.value === 'idle' ? [] : snapshot.context.promptChoices ?? [];
+    if (choices.length === 0) return text;
+    const typed = compactText(text);
+    for (const choice of this.renderChoices(choices, locale)) {
+      if (compactText(choice.title) === typed) return choice.value;
+    }
+    return text;
+  }
+
   render(message: Message, locale: string, lines: Message[] = [], choices: Message[] = []): Reply {
-    const { t, has } = this.i18nFns();
+    const { t } = this.i18nFns();
     const rendered = [message, ...lines].map((m) => t(m.key, m.params, locale)).filter((s) => s.length > 0);
     const text = rendered.join('\n');
     const kind = CARD_KINDS[message.key];
     return {
       text,
       ...(kind && rendered.length > 1 ? { card: { kind, title: rendered[0]!, lines: rendered.slice(1) } } : {}),
-      choices: choices.map((c) => {
-        const title = t(c.key, c.params, locale);
-        return { title, value: has(`${c.key}.value`, locale) ? t(`${c.key}.value`, c.params, locale) : title };
-      }),
+      choices: this.renderChoices(choices, locale),
     };
+  }
+
+  /** Buttons: what each shows, and what it sends back (its `.value` text, else the title). */
+  private renderChoices(choices: Message[], locale: string): Reply['choices'] {
+    const { t, has } = this.i18nFns();
+    return choices.map((c) => {
+      const title = t(c.key, c.params, locale);
+      return { title, value: has(`${c.key}.value`, locale) ? t(`${c.key}.value`, c.params, locale) : title };
+    });
   }
 
   private i18nFns() {
@@ -818,6 +839,11 @@ export class TurnRunner implements ConversationPort {
 }
 
 
+
+/** Text as a button's title is compared: no spaces or punctuation but question marks (确认销号？ asks), lower case. */
+function compactText(text: string): string {
+  return text.toLowerCase().replace(/[^\P{P}?？]|\s/gu, '');
+}
 
 function codeOf(err: unknown): string {
   return isAppError(err) ? err.code : 'unexpected';

@@ -130,6 +130,22 @@ describe('stopping a dialog', () => {
   });
 });
 
+describe('buttons typed out', () => {
+  it('reads a button\'s title typed as text as what the button sends: 立即停机 suspends, 暂不停机 does not', async () => {
+    const app = await open();
+    await say(app, '手机丢了');
+    await say(app, '13800138000');
+    const asked = await say(app, '246810');
+    expect(asked.state).toBe('session.awaitingSuspension');
+    expect(asked.replies.at(-1)!.choices.map((c) => c.title)).toEqual(['立即停机', '暂不停机']);
+    expect((await say(app, ' 立即停机！')).state).toBe('session.offeringPasswordChange');
+    await say(app, '手机丢了', 'conv-2');
+    await say(app, '13800138000', 'conv-2');
+    await say(app, '246810', 'conv-2');
+    expect((await say(app, '暂不停机', 'conv-2')).state).toBe('idle');
+  });
+});
+
 describe('the confirmation', () => {
   it('files nothing on a yes put as a question or refused: 确定吗 asks again, 确认不了 drops the request', async () => {
     const app = await open();
