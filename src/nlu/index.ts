@@ -172,6 +172,7 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     if (negated && rules.declinesAlone(fixed)) return { intent: 'cancel', confidence: RULE_CONFIDENCE.bareCancel };
     // A yes files a request, so it must be one: 确认不了 / 确认个屁 is a no, 确定吗 / 确认？ a question
     // (read as nothing in particular, so the dialog asks again).
+    if (rules.saysNoAlone(fixed)) return { intent: 'deny', confidence: RULE_CONFIDENCE.bareCancel };
     if (!negated && rules.submitsAlone(fixed)) return { intent: 'confirm', confidence: RULE_CONFIDENCE.bareCancel };
     if (intent === 'confirm' && rules.yesRefused(fixed)) return { intent: 'deny', confidence: RULE_CONFIDENCE.bareCancel };
     if (intent === 'confirm' && rules.yesAsked(normalized)) return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };

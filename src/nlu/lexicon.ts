@@ -58,6 +58,8 @@ const lexiconSchema = z.object({
     describedVerbs: z.array(z.string()).default([]),
     /** 不要退了: a pattern (matched without punctuation) for a whole message that takes the request back. */
     declineAlone: z.string().optional(),
+    /** 不了 / 不需要了: a pattern (matched without punctuation) for a whole message that only says no. */
+    noAlone: z.string().optional(),
     describers: z.array(z.string()).default([]),
     describedEnd: z.array(z.string()).default([]),
   }),

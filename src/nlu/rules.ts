@@ -30,6 +30,8 @@ export interface Rules {
   bareCancel(masked: string): boolean;
   /** The whole message takes the request back in so many words (不要退了, 别退了). */
   declinesAlone(text: string): boolean;
+  /** The whole message only says no (不了, 不需要了). */
+  saysNoAlone(text: string): boolean;
   /** What the user wrote around a pasted SMS: the text without the instruction, 【sender】 tags and the operator's own clauses. */
   userWords(text: string): string;
   /** The user asks for a person (转人工, 人工客服). */
@@ -184,6 +186,7 @@ export function createRules(lexicon: Lexicon): Rules {
   const orderRecord = lexicon.orderRecord ? new RegExp(lexicon.orderRecord.pattern) : null;
   const otherNumber = lexicon.otherNumber ? new RegExp(lexicon.otherNumber.pattern) : null;
   const keepNumber = lexicon.keepNumber ? { keep: new RegExp(lexicon.keepNumber.keep), not: new RegExp(lexicon.keepNumber.not) } : null;
+  const noAlone = lexicon.bareCancel.noAlone ? new RegExp(lexicon.bareCancel.noAlone) : null;
   const declineAlone = lexicon.bareCancel.declineAlone ? new RegExp(lexicon.bareCancel.declineAlone) : null;
   const strong = keywordList(lexicon.targets.strong);
   const weak = keywordList(lexicon.targets.weak);
@@ -310,6 +313,9 @@ export function createRules(lexicon: Lexicon): Rules {
     },
     pastesSms(text) {
       return operatorOpeners.some((w) => text.includes(w));
+    },
+    saysNoAlone(text) {
+      return noAlone !== null && noAlone.test(text.replace(PUNCTUATION, ''));
     },
     declinesAlone(text) {
       return declineAlone !== null && declineAlone.test(text.replace(PUNCTUATION, ''));

@@ -127,6 +127,8 @@ describe('orders', () => {
     for (const text of ['确认不了', '确认个屁', '没法确认']) expect(nlu.parse(text).intent, text).toBe('deny');
     for (const text of ['确认', '好的', '是的', '确认退订', '可以的', '提交', '帮我提交吧']) expect(nlu.parse(text).intent, text).toBe('confirm');
     expect(nlu.parse('提交了吗').intent).toBe('query_status');
+    // A plain no, said alone (不了 read as a request, so 您是要退订业务吗 → 不了 went ahead).
+    for (const text of ['不了', '不了不了', '不需要了', '不用了谢谢']) expect(nlu.parse(text).intent, text).toBe('deny');
   });
 
   it('reads 不要退了 and the like as stopping, not as undoing a filed request', () => {
