@@ -37,13 +37,13 @@ describe('English requests', () => {
 });
 
 describe('English answers', () => {
-  it.each(['yes', 'confirm', 'OK, go ahead'])('reads %s as a yes', (text) => {
+  it.each(['yes', 'confirm', 'OK, go ahead', 'yeah', 'yep'])('reads %s as a yes', (text) => {
     const r = nlu.parse(text);
     expect(r.intent).toBe('confirm');
     expect(r.negated).toBe(false);
   });
 
-  it.each(['keep it', 'no', 'never mind'])('reads %s as a no', (text) => {
+  it.each(['keep it', 'no', 'never mind', 'nope', 'nah'])('reads %s as a no', (text) => {
     expect(['cancel', 'deny']).toContain(nlu.parse(text).intent);
   });
 
