@@ -170,11 +170,13 @@ export function createNlu(catalogue: Catalogue, options: NluOptions = {}): Train
     }
     // 不要退了: taken back in so many words; the model can read the negated verb as undoing a filing.
     if (negated && rules.declinesAlone(fixed)) return { intent: 'cancel', confidence: RULE_CONFIDENCE.bareCancel };
+    // 不了 / 不需要了 alone: a plain no (不了 reads as a request to the model).
+    if (rules.saysNoAlone(fixed)) return { intent: 'deny', confidence: RULE_CONFIDENCE.bareCancel };
+    // 提交 / 帮我提交 alone: the yes the confirmation asks for (the model reads a question about a submission).
+    if (!negated && rules.submitsAlone(fixed)) return { intent: 'confirm', confidence: RULE_CONFIDENCE.bareCancel };
     // A yes files a request, so it must be one: 确认不了 / 确认个屁 is a no, 确定吗 / 确认？ a question
     // (read as nothing in particular, so the dialog asks again).
-    if (rules.saysNoAlone(fixed)) return { intent: 'deny', confidence: RULE_CONFIDENCE.bareCancel };
-    if (!negated && rules.submitsAlone(fixed)) return { intent: 'confirm', confidence: RULE_CONFIDENCE.bareCancel };
-    if (intent === 'confirm' && rules.yesRefused(fixed)) return { intent: 'deny', confidence: RULE_CONFIDENCE.bareCancel };
+    if (intent === 'confirm' && rules.yesRefused(normalized)) return { intent: 'deny', confidence: RULE_CONFIDENCE.bareCancel };
     if (intent === 'confirm' && rules.yesAsked(normalized)) return { intent: 'other', confidence: RULE_CONFIDENCE.noEvidence };
     if (negated && (intent === 'unsubscribe' || intent === 'confirm')) {
       // A taken-back request: the best remaining reading, where "something else" means abandoning the dialog.

@@ -182,7 +182,7 @@ export class TurnRunner implements ConversationPort {
     const text = input.text.trim();
     // Understood once per turn; everything below reads this one parse.
     const parsed = text.length > 0 && text.length <= this.deps.maxMessageChars
-      ? this.deps.nlu.parse(this.buttonValue(text, snapshot, i18n.resolve(record?.pinnedLocale ?? input.locale)), { subscriptions: snapshot.context.subscriptions })
+      ? this.deps.nlu.parse(this.buttonValue(text, snapshot, record?.locale ?? i18n.resolve(input.locale)), { subscriptions: snapshot.context.subscriptions })
       : null;
     if (parsed) this.metrics.understood(parsed.intent);
     const asked = parsed ? this.deps.localeRequest(parsed.normalized) : null;
@@ -799,7 +799,7 @@ export class TurnRunner implements ConversationPort {
   /**
    * A button of the open question typed out instead of tapped (立即停机, on a channel that shows
    * buttons as text, or retyped): what the button sends (确认), which the NLU reads as the dialog
-   * expects. Anything else is left as it is.
+   * expects. `locale`: the one the buttons were shown in. Anything else is left as it is.
    */
   private buttonValue(text: string, snapshot: Snapshot, locale: string): string {
     const choices = snapshot.value === 'idle' ? [] : snapshot.context.promptChoices ?? [];
