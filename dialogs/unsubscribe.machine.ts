@@ -346,6 +346,17 @@ function recordLines(subs: DialogSubscription[]): Message[] {
   ]);
 }
 
+/** 这个是什么时候开通的 at a step that shows `subsOf` (the list, or what is proposed): answered from the order record, not taken for a claim that it was never ordered. */
+function answersOrderRecord(subsOf: (context: DialogContext) => DialogSubscription[]) {
+  return {
+    guard: 'asksOrderRecord' as const,
+    actions: [
+      'resetMisses' as const,
+      { type: 'say' as const, params: ({ context, event }: { context: DialogContext; event: DialogEvent }) => orderRecordAnswer(context, subsOf(context), utter(event)!.serviceIds) },
+    ],
+  };
+}
+
 /**
  * 这个是什么时候开通的, asked about services listed or proposed: when and how each was ordered (those
  * named, else all of `subs`), what to say if it was never ordered, then the open question again.
@@ -649,11 +660,13 @@ export const unsubscribeMachine = setup({
     isFeeQuestion: isIntent('fee_question'),
     // Advertising texts, when the message names no service (an actual request beside them wins).
     asksAboutBot: ({ event }) => utter(event)?.aboutBot === true,
-    // 停机保号 / 手机号要停一段时间: the model reads it as closing the number, which it is not.
     // 什么时候开通的, and not 谁给我开的 beside it (a claim it was never ordered) nor a negated request.
     asksOrderRecord: ({ event }) => utter(event)?.asksOrderRecord === true && utter(event)?.negated !== true,
     asksHotline: ({ event }) => utter(event)?.asksHotline === true,
     asksOtherNumber: ({ event }) => utter(event)?.asksOtherNumber === true && utter(event)?.msisdn === null,
+    /** Digits alone that make no number, code or ticket, however many (12345, 99). */
+    hasStrayDigits: ({ event }) => (utter(event)?.strayDigits ?? 0) > 0,
+    // 停机保号 / 手机号要停一段时间: the model reads it as closing the number, which it is not.
     keepsNumber: ({ event }) => {
       const u = utter(event);
       return u?.keepsNumber === true && !OVER_KEEPING_NUMBER.includes(u.intent);
@@ -1015,7 +1028,7 @@ export const unsubscribeMachine = setup({
             'user.message': [
               { guard: 'hasMsisdn', target: 'routing', actions: assign(({ event }) => ({ msisdn: utter(event)!.msisdn, misses: 0 })) },
               // Digits that make no mobile number, however few, answer this question badly: say what it wants.
-              { guard: ({ event }) => (utter(event)?.strayDigits ?? 0) > 0, actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
+              { guard: 'hasStrayDigits', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
               { guard: and(['asksNewCode', not('switchesTopic')]), actions: [assign({ misses: 0 }), { type: 'say', params: resumeWith('identity.code.notYet') }] },
               ...interruptions,
               { guard: 'hasCode', actions: { type: 'say', params: { key: 'identity.number.invalid' } } },
@@ -1177,11 +1190,7 @@ export const unsubscribeMachine = setup({
                 guard: ({ context, event }) => context.purpose === 'unsubscribe' && utter(event)?.noneOfThese === true,
                 actions: [assign({ misses: 0 }), { type: 'say', params: { key: 'choose.noneOfThese', choices: [HUMAN_CHOICE] } }],
               },
-              {
-                // 这个是什么时候开通的: from the order record, not a claim that it was never ordered.
-                guard: 'asksOrderRecord',
-                actions: [assign({ misses: 0 }), { type: 'say', params: ({ context, event }) => orderRecordAnswer(context, context.candidates, utter(event)!.serviceIds) }],
-              },
+              answersOrderRecord((context) => context.candidates),
               ...interruptions,
               {
                 guard: 'validPick',
@@ -1241,7 +1250,7 @@ export const unsubscribeMachine = setup({
               ...interruptions,
               { guard: 'hasSecret', target: 'checkingSecret', actions: assign({ misses: 0 }) },
               // 12345: too short for either; said without counting a wrong attempt.
-              { guard: ({ event }) => (utter(event)?.strayDigits ?? 0) > 0, actions: { type: 'say', params: { key: 'identity.secret.length' } } },
+              { guard: 'hasStrayDigits', actions: { type: 'say', params: { key: 'identity.secret.length' } } },
             ],
           },
         },
@@ -1280,11 +1289,7 @@ export const unsubscribeMachine = setup({
                   { type: 'say', params: ({ context }) => ({ ...boundAnswer(context), lines: promptMessages(context), choices: context.promptChoices }) },
                 ],
               },
-              {
-                // 这个是什么时候开通的: from the order record, not a claim that it was never ordered.
-                guard: 'asksOrderRecord',
-                actions: [assign({ misses: 0 }), { type: 'say', params: ({ context, event }) => orderRecordAnswer(context, context.selected, utter(event)!.serviceIds) }],
-              },
+              answersOrderRecord((context) => context.selected),
               {
                 // 违约金多少 / 会扣钱吗 with the services chosen: their own figures, not the general answer.
                 guard: and(['isFeeQuestion', not('asksOtherNumber')]),
